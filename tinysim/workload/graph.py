@@ -1,0 +1,144 @@
+"""The network IR: tensors, ops in execution order, and the graph that holds them.
+
+Layouts follow TFLite so imported models need no transposes: activations NHWC,
+CONV_2D weights OHWI, DEPTHWISE_CONV_2D weights 1HW(C*M), FULLY_CONNECTED weights
+(out, in). Every front end (.tflite, layer-list YAML) produces exactly this.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class OpKind(enum.Enum):
+    CONV_2D = "CONV_2D"
+    DEPTHWISE_CONV_2D = "DEPTHWISE_CONV_2D"
+    FULLY_CONNECTED = "FULLY_CONNECTED"
+    AVERAGE_POOL_2D = "AVERAGE_POOL_2D"
+    MAX_POOL_2D = "MAX_POOL_2D"
+    ADD = "ADD"
+    RESHAPE = "RESHAPE"
+    SOFTMAX = "SOFTMAX"
+    QUANTIZE = "QUANTIZE"
+    DEQUANTIZE = "DEQUANTIZE"
+
+
+# Ops whose cost is dominated by multiply-accumulates with a weight tensor.
+MAC_OPS = frozenset({OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.FULLY_CONNECTED})
+
+
+class DType(enum.Enum):
+    INT8 = "int8"
+    UINT8 = "uint8"
+    INT16 = "int16"
+    INT32 = "int32"
+    INT64 = "int64"
+    FLOAT32 = "float32"
+
+    @property
+    def itemsize(self) -> int:
+        return np.dtype(self.value).itemsize
+
+    @property
+    def numpy(self) -> np.dtype:
+        return np.dtype(self.value)
+
+
+class Padding(enum.Enum):
+    SAME = "SAME"
+    VALID = "VALID"
+
+
+class Activation(enum.Enum):
+    NONE = "NONE"
+    RELU = "RELU"
+    RELU6 = "RELU6"
+    RELU_N1_TO_1 = "RELU_N1_TO_1"
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """Affine quantization: real = scale * (q - zero_point); per-axis when len(scale) > 1."""
+
+    scale: tuple[float, ...]
+    zero_point: tuple[int, ...]
+    axis: int = 0
+
+    @property
+    def per_axis(self) -> bool:
+        return len(self.scale) > 1
+
+
+@dataclass(frozen=True, eq=False)
+class Tensor:
+    """A tensor of the graph; `data` is set for constants (weights, biases, shapes)."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: DType
+    quant: Quantization | None = None
+    data: np.ndarray | None = None
+
+    @property
+    def is_constant(self) -> bool:
+        return self.data is not None
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+
+@dataclass(frozen=True)
+class OpAttrs:
+    """Attributes of an op; only the fields its kind uses are meaningful."""
+
+    padding: Padding = Padding.VALID
+    stride_h: int = 1
+    stride_w: int = 1
+    dilation_h: int = 1
+    dilation_w: int = 1
+    filter_h: int = 1  # pooling window
+    filter_w: int = 1
+    depth_multiplier: int = 1
+    activation: Activation = Activation.NONE
+    beta: float = 1.0  # softmax
+    keep_num_dims: bool = False  # fully connected
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operator; `inputs`/`outputs` index `Graph.tensors` (-1 = optional input absent)."""
+
+    kind: OpKind
+    name: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    attrs: OpAttrs = field(default_factory=OpAttrs)
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """A network: tensors, ops in execution order, graph inputs and outputs."""
+
+    name: str
+    tensors: tuple[Tensor, ...]
+    ops: tuple[Op, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    source: str = ""
+
+    def tensor(self, index: int) -> Tensor:
+        return self.tensors[index]
+
+    def op_inputs(self, op: Op) -> list[Tensor | None]:
+        return [self.tensors[i] if i >= 0 else None for i in op.inputs]
+
+    def op_outputs(self, op: Op) -> list[Tensor]:
+        return [self.tensors[i] for i in op.outputs]
