@@ -26,7 +26,7 @@ import yaml
 
 from tinysim.errors import SpecError, TinysimError
 
-__all__ = ["YamlMap", "YamlList", "load_yaml", "load_yaml_text", "line_of"]
+__all__ = ["YamlList", "YamlMap", "line_of", "load_yaml", "load_yaml_text"]
 
 
 class YamlMap(dict):
@@ -59,8 +59,10 @@ def line_of(container: Any, key: Any = _NO_KEY) -> int | None:
     if key is not _NO_KEY:
         if isinstance(container, YamlMap) and isinstance(key, Hashable) and key in container.key_lines:
             return container.key_lines[key]
-        if isinstance(container, YamlList) and isinstance(key, int) and -len(container.item_lines) <= key < len(
-            container.item_lines
+        if (
+            isinstance(container, YamlList)
+            and isinstance(key, int)
+            and -len(container.item_lines) <= key < len(container.item_lines)
         ):
             return container.item_lines[key]
     return getattr(container, "line", None)
@@ -118,7 +120,7 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 def load_yaml_text(text: str, *, file: str | None = None, error: type[TinysimError] = SpecError) -> Any:
     """Parse one YAML document from `text`; `file` only labels errors. Empty text gives None."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 — _LineLoader is a SafeLoader
+        return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         message = " ".join(part for part in (e.context, e.problem) if part) or "invalid YAML"

@@ -1,0 +1,172 @@
+"""Parse quantities such as "120 MHz", "3.2 pJ" or "640 KiB" into SI floats, and format them back.
+
+In YAML a bare number (`frequency: 120000000`) is read in the SI base unit of its
+dimension: Hz, V, J, W, s, bytes, bytes/s, A, coulombs; "%" divides by 100. Strings
+carry their unit with or without a space ("120MHz"); the exponent form "1e-12 J" works.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from typing import Any
+
+from tinysim.errors import UnitError
+from tinysim.units.dimension import AMBIGUOUS_UNITS, Dimension, dimension_of_unit
+
+__all__ = ["format_quantity", "format_si", "parse_quantity"]
+
+_NUMBER_UNIT = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([^\d\s.+-].*)?$")
+
+
+def _describe(value: Any) -> str:
+    """How a bad input is shown in a message: strings quoted, others by kind."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str):
+        return '""' if not value.strip() else f'"{value}"'
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
+
+
+def parse_quantity(
+    value: Any, dim: Dimension, *, field: str, file: str | None = None, line: int | None = None
+) -> float:
+    """`value` (a number in SI base units, or a string with a unit) as a float in SI base units.
+
+    Raises UnitError naming `field` (and `file:line` when given) for anything else: a
+    wrong dimension, an unknown unit, a non-finite number, a boolean, null, a list...
+    """
+
+    def fail(detail: str = "") -> UnitError:
+        message = f'expected {dim.noun} like "{dim.example}", got {_describe(value)}'
+        return UnitError(message + (f" ({detail})" if detail else ""), file=file, line=line, field=field)
+
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise fail()
+    if isinstance(value, str):
+        match = _NUMBER_UNIT.match(value.strip())
+        if not match:
+            raise fail("not a number with a unit" if value.strip() else "")
+        number, unit = float(match.group(1)), match.group(2) or ""
+    else:
+        number, unit = float(value), ""
+    if not math.isfinite(number):
+        raise fail("not a finite number")
+    factor = dim.units.get(unit)
+    if factor is None:
+        raise fail(_unit_problem(unit, dim))
+    inverse = round(1 / factor)
+    if factor < 1 and abs(inverse * factor - 1) < 1e-12:
+        return number / inverse  # 40 / 1e6 is exactly 4e-05; 40 * 1e-6 is not
+    return number * factor
+
+
+def _unit_problem(unit: str, dim: Dimension) -> str:
+    """Why `unit` is not accepted for `dim`: another dimension, ambiguous, or a likely typo."""
+    other = dimension_of_unit(unit)
+    if other is not None:
+        return other.noun
+    if unit in AMBIGUOUS_UNITS:
+        return f'"{unit}" is ambiguous: {AMBIGUOUS_UNITS[unit]}'
+    known = [u for u in dim.units if u and "μ" not in u]  # Greek mu is accepted, not advertised
+    same_letters = [u for u in known if u.lower() == unit.lower()]
+    close = same_letters or difflib.get_close_matches(unit, known, n=1)
+    hint = f'did you mean "{close[0]}"? ' if close else ""
+    return f'unknown unit "{unit}"; {hint}units for {dim.noun}: {", ".join(known) or "none"}'
+
+
+# SI prefixes used when formatting, from large to small.
+_PREFIXES = (
+    ("G", 1e9),
+    ("M", 1e6),
+    ("k", 1e3),
+    ("", 1.0),
+    ("m", 1e-3),
+    ("µ", 1e-6),
+    ("n", 1e-9),
+    ("p", 1e-12),
+    ("f", 1e-15),
+)
+_BINARY = (("GiB", 2.0**30), ("MiB", 2.0**20), ("KiB", 2.0**10), ("B", 1.0))
+_CLOCK = (("d", 86400.0), ("h", 3600.0), ("min", 60.0))
+# Prefix range per dimension when formatting (largest, smallest), and the unit used.
+_FORMAT_SI = {
+    Dimension.FREQUENCY: ("Hz", "G", ""),
+    Dimension.VOLTAGE: ("V", "", "µ"),
+    Dimension.ENERGY: ("J", "", "f"),
+    Dimension.POWER: ("W", "", "p"),
+    Dimension.TIME: ("s", "", "p"),
+    Dimension.BANDWIDTH: ("B/s", "G", ""),
+    Dimension.CURRENT: ("A", "", "p"),
+}
+_CHARGE = (("Ah", 3600.0), ("mAh", 3.6), ("µAh", 3.6e-3))
+_CYCLES = (("Gcycles", 1e9), ("Mcycles", 1e6), ("cycles", 1.0))
+
+
+def _round_sig(value: float, digits: int) -> float:
+    return float(f"{value:.{max(digits, 1)}g}")
+
+
+def _number(value: float, digits: int) -> str:
+    """`value` with `digits` significant digits, no exponent, no trailing zeros."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}" if value else "0"
+    if abs(value) < 1e-3:  # below the smallest prefix: keep it readable with an exponent
+        return f"{value:.{max(digits, 1)}g}"
+    decimals = max(digits - 1 - math.floor(math.log10(abs(value))), 0)
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _scaled(value: float, scales: tuple[tuple[str, float], ...], digits: int) -> str:
+    """Format with the largest unit of `scales` (big → small) that keeps the number ≥ 1."""
+    value = _round_sig(value, digits)
+    unit, factor = scales[-1]
+    for candidate, candidate_factor in scales:
+        if abs(value) >= candidate_factor * (1 - 1e-12):
+            unit, factor = candidate, candidate_factor
+            break
+    return f"{_number(_round_sig(value / factor, digits), digits)} {unit}"
+
+
+def format_si(value: float, unit: str, digits: int = 4, *, largest: str = "G", smallest: str = "f") -> str:
+    """`value` in `unit` with an SI prefix: format_si(3.2e-12, "J") == "3.2 pJ"; µ is written "µ"."""
+    names = [p for p, _ in _PREFIXES]
+    chosen = _PREFIXES[names.index(largest) : names.index(smallest) + 1]
+    if not math.isfinite(value):
+        return f"{value} {unit}"
+    if value == 0:
+        return f"0 {unit}"
+    return _scaled(value, tuple((prefix + unit, factor) for prefix, factor in chosen), digits)
+
+
+def format_quantity(value_si: float, dim: Dimension, digits: int = 4) -> str:
+    """A readable string for `value_si` (SI base units) that `parse_quantity` reads back.
+
+    0.1819 s → "181.9 ms", 7.3737e-3 J → "7.374 mJ"; sizes use binary prefixes ("52.7 KiB"),
+    charges mAh, times past a minute min/h/d, cycles Mcycles/Gcycles; "%"-free plain numbers.
+    """
+    value = float(value_si)
+    if not math.isfinite(value) or value == 0:
+        return f"{value:g} {dim.base_unit}".rstrip() if value else f"0 {dim.base_unit}".rstrip()
+    if dim in _FORMAT_SI:
+        unit, largest, smallest = _FORMAT_SI[dim]
+        if dim is Dimension.TIME and abs(_round_sig(value, digits)) >= 60:
+            return _scaled(value, _CLOCK, digits)
+        return format_si(value, unit, digits, largest=largest, smallest=smallest)
+    if dim is Dimension.SIZE:
+        return _scaled(value, _BINARY, digits)
+    if dim is Dimension.CHARGE:
+        return _scaled(value, _CHARGE, digits)
+    if dim is Dimension.CYCLES:
+        return _scaled(value, _CYCLES, digits)
+    return _number(_round_sig(value, digits), digits)
