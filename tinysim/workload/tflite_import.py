@@ -1,0 +1,226 @@
+"""Read a `.tflite` flatbuffer into the tinysim `Graph` IR.
+
+Uses the generated schema accessors of the `tflite` package (no TensorFlow). Only the main
+subgraph is read. A `.tflite` file is untrusted input: every index and length is checked, and
+anything the accessors raise on corrupt bytes becomes one `WorkloadError` naming the file.
+Buffers stored outside the flatbuffer (models over 2 GB: `offset`/`size` relative to the file
+start) are supported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinysim.errors import TinysimError, UnsupportedOpError, WorkloadError
+from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
+from tinysim.workload.validate import check_graph, op_label
+
+_IDENTIFIER = b"TFL3"
+_MAX_RANK = 8
+_MAX_ELEMENTS = 1 << 40  # far above any real model; guards products of garbage dimensions
+
+# TFLite TensorType codes (schema.fbs) for the dtypes tinysim represents.
+_DTYPES = {0: DType.FLOAT32, 2: DType.INT32, 3: DType.UINT8, 4: DType.INT64, 7: DType.INT16, 9: DType.INT8}
+_ACTIVATIONS = {0: Activation.NONE, 1: Activation.RELU, 2: Activation.RELU_N1_TO_1, 3: Activation.RELU6}
+_ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
+
+
+def load_tflite(path: str | Path) -> Graph:
+    """Read the main subgraph of a `.tflite` file; any problem is a one-line `WorkloadError`."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise WorkloadError("file not found", file=str(path)) from None
+    except OSError as exc:
+        raise WorkloadError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
+    return parse_tflite(data, file=str(path), name=path.stem)
+
+
+def parse_tflite(data: bytes, *, file: str = "<bytes>", name: str = "model") -> Graph:
+    """Like `load_tflite` for bytes already in memory; `file` names them in errors."""
+    if len(data) < 8:
+        raise WorkloadError(f"not a TFLite model: {len(data)} bytes is too short for a flatbuffer", file=file)
+    if data[4:8] != _IDENTIFIER:
+        raise WorkloadError(f"not a TFLite model: file identifier is {bytes(data[4:8])!r}, expected b'TFL3'", file=file)
+    try:
+        graph = _read_graph(_Reader(bytes(data), file), name)
+    except TinysimError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- generated accessors raise anything on corrupt bytes
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0][:100]
+        raise WorkloadError(f"corrupt or truncated TFLite flatbuffer ({detail})", file=file) from None
+    check_graph(graph, file)
+    return graph
+
+
+class _Reader:
+    """The raw bytes, the root `tflite.Model` and the limits used to reject garbage lengths."""
+
+    def __init__(self, data: bytes, file: str):
+        import tflite  # imported lazily: ~200 generated modules
+
+        self.tflite = tflite
+        self.data = data
+        self.file = file
+        self.model = tflite.Model.GetRootAs(data, 0)
+
+    def error(self, message: str, field: str | None = None) -> WorkloadError:
+        return WorkloadError(message, file=self.file, field=field)
+
+    def count(self, n: int, what: str) -> int:
+        # Every element of a flatbuffer vector takes at least one byte, so a longer vector is corrupt.
+        if not 0 <= n <= len(self.data):
+            raise self.error(f"corrupt flatbuffer: {what} count {n} exceeds the file size")
+        return n
+
+    def ints(self, obj: Any, accessor: str) -> tuple[int, ...]:
+        n = self.count(getattr(obj, accessor + "Length")(), accessor.lower())
+        get = getattr(obj, accessor)
+        return tuple(int(get(j)) for j in range(n))
+
+
+def _read_graph(r: _Reader, name: str) -> Graph:
+    m = r.model
+    if r.count(m.SubgraphsLength(), "subgraph") < 1:
+        raise r.error("model has no subgraph")
+    sg = m.Subgraphs(0)
+    n_tensors = r.count(sg.TensorsLength(), "tensor")
+    tensors = tuple(_read_tensor(r, sg.Tensors(i), i) for i in range(n_tensors))
+    ops = tuple(_read_op(r, sg.Operators(k), k, tensors) for k in range(r.count(sg.OperatorsLength(), "operator")))
+    for index in (*r.ints(sg, "Inputs"), *r.ints(sg, "Outputs")):
+        if not 0 <= index < n_tensors:
+            raise r.error(f"graph input/output tensor index {index} out of range 0..{n_tensors - 1}")
+    return Graph(name, tensors, ops, r.ints(sg, "Inputs"), r.ints(sg, "Outputs"), source=r.file)
+
+
+def _read_tensor(r: _Reader, t: Any, index: int) -> Tensor:
+    name = (t.Name() or b"").decode("utf-8", "replace")
+    where = f"tensor {index} '{name[:48]}'"
+    dtype = _DTYPES.get(t.Type())
+    if dtype is None:
+        raise r.error(f"tensor type code {t.Type()} is unsupported (int8/uint8/int16/int32/int64/float32 only)", where)
+    shape = r.ints(t, "Shape")
+    if len(shape) > _MAX_RANK or any(d < 0 for d in shape) or int(np.prod(shape, dtype=np.float64)) > _MAX_ELEMENTS:
+        raise r.error(f"impossible shape {list(shape)}", where)
+    if t.Sparsity() is not None:
+        raise r.error("sparse tensors are unsupported", where)
+    quant = _read_quant(r, t.Quantization(), shape, where)
+    raw = None if t.IsVariable() else _buffer_bytes(r, t.Buffer(), where)
+    data = None
+    if raw:
+        expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if len(raw) != expected:
+            raise r.error(f"constant data has {len(raw)} bytes, shape {list(shape)} needs {expected}", where)
+        data = np.frombuffer(raw, dtype=dtype.numpy.newbyteorder("<")).astype(dtype.numpy).reshape(shape)
+        data.setflags(write=False)
+    return Tensor(name, shape, dtype, quant, data)
+
+
+def _read_quant(r: _Reader, q: Any, shape: tuple[int, ...], where: str) -> Quantization | None:
+    if q is None or q.ScaleLength() == 0:
+        return None
+    scale = tuple(float(q.Scale(j)) for j in range(r.count(q.ScaleLength(), "scale")))
+    zero_point = tuple(int(q.ZeroPoint(j)) for j in range(r.count(q.ZeroPointLength(), "zero point")))
+    zero_point = zero_point or (0,) * len(scale)
+    axis = int(q.QuantizedDimension())
+    if len(zero_point) != len(scale) or not all(np.isfinite(s) and s > 0 for s in scale):
+        raise r.error(f"bad quantization: {len(scale)} scale(s), {len(zero_point)} zero point(s)", where)
+    if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
+        raise r.error(f"per-axis quantization with {len(scale)} scales along axis {axis} of shape {list(shape)}", where)
+    return Quantization(scale, zero_point, axis)
+
+
+def _buffer_bytes(r: _Reader, index: int, where: str) -> bytes | None:
+    if not 0 <= index < r.count(r.model.BuffersLength(), "buffer"):
+        raise r.error(f"buffer index {index} out of range", where)
+    buf = r.model.Buffers(index)
+    offset, size = int(buf.Offset()), int(buf.Size())
+    if offset > 1:  # data stored after the flatbuffer (offset 1 is the converter's "empty" placeholder)
+        if offset + size > len(r.data):
+            raise r.error(f"buffer {index} at offset {offset} + {size} bytes runs past the end of the file", where)
+        return r.data[offset : offset + size]
+    n = r.count(buf.DataLength(), "buffer byte")
+    return bytes(buf.DataAsNumpy()) if n else None
+
+
+def _kind_name(r: _Reader, opcode: Any) -> str:
+    code = max(int(opcode.DeprecatedBuiltinCode()), int(opcode.BuiltinCode()))
+    if code == r.tflite.BuiltinOperator.CUSTOM:
+        custom = opcode.CustomCode()
+        return f"CUSTOM:{custom.decode('utf-8', 'replace') if custom else '?'}"
+    return r.tflite.BUILTIN_OPCODE2NAME.get(code, f"BUILTIN_{code}")
+
+
+def _read_op(r: _Reader, op: Any, k: int, tensors: tuple[Tensor, ...]) -> Op:
+    opcode_index = int(op.OpcodeIndex())
+    if not 0 <= opcode_index < r.count(r.model.OperatorCodesLength(), "operator code"):
+        raise r.error(f"op {k}: operator code index {opcode_index} out of range")
+    kind_name = _kind_name(r, r.model.OperatorCodes(opcode_index))
+    inputs, outputs = r.ints(op, "Inputs"), r.ints(op, "Outputs")
+    if (
+        not outputs
+        or any(not -1 <= i < len(tensors) for i in inputs)
+        or any(not 0 <= i < len(tensors) for i in outputs)
+    ):
+        raise r.error(f"op {k} ({kind_name}): tensor index out of range or no output")
+    name = tensors[outputs[0]].name
+    label = op_label(k, kind_name, name)
+    if kind_name not in OpKind.__members__:
+        supported = ", ".join(kind.value for kind in OpKind)
+        raise UnsupportedOpError(f"unsupported operator; tinysim supports {supported}", file=r.file, field=label)
+    kind = OpKind[kind_name]
+    return Op(kind, name, inputs, outputs, _read_attrs(r, kind, op, label))
+
+
+def _read_attrs(r: _Reader, kind: OpKind, op: Any, label: str) -> OpAttrs:
+    """Copy the builtin options `kind` uses; absent options keep the `OpAttrs` defaults."""
+    tfl = r.tflite
+    option_types = {
+        OpKind.CONV_2D: (tfl.BuiltinOptions.Conv2DOptions, tfl.Conv2DOptions),
+        OpKind.DEPTHWISE_CONV_2D: (tfl.BuiltinOptions.DepthwiseConv2DOptions, tfl.DepthwiseConv2DOptions),
+        OpKind.AVERAGE_POOL_2D: (tfl.BuiltinOptions.Pool2DOptions, tfl.Pool2DOptions),
+        OpKind.MAX_POOL_2D: (tfl.BuiltinOptions.Pool2DOptions, tfl.Pool2DOptions),
+        OpKind.FULLY_CONNECTED: (tfl.BuiltinOptions.FullyConnectedOptions, tfl.FullyConnectedOptions),
+        OpKind.ADD: (tfl.BuiltinOptions.AddOptions, tfl.AddOptions),
+        OpKind.SOFTMAX: (tfl.BuiltinOptions.SoftmaxOptions, tfl.SoftmaxOptions),
+    }
+    table = op.BuiltinOptions()
+    if kind not in option_types or table is None:
+        return OpAttrs()
+    type_code, cls = option_types[kind]
+    if op.BuiltinOptionsType() != type_code:
+        raise r.error(f"options of type {op.BuiltinOptionsType()} do not belong to {kind.value}", label)
+    o = cls()
+    o.Init(table.Bytes, table.Pos)
+    fields: dict[str, Any] = {}
+    if hasattr(o, "Padding"):
+        fields["padding"] = Padding.SAME if o.Padding() == tfl.Padding.SAME else Padding.VALID
+        fields.update(stride_h=int(o.StrideH()), stride_w=int(o.StrideW()))
+    if hasattr(o, "DilationHFactor"):
+        fields.update(dilation_h=int(o.DilationHFactor()), dilation_w=int(o.DilationWFactor()))
+    if hasattr(o, "FilterHeight"):
+        fields.update(filter_h=int(o.FilterHeight()), filter_w=int(o.FilterWidth()))
+    if hasattr(o, "DepthMultiplier"):
+        fields["depth_multiplier"] = int(o.DepthMultiplier())
+    if hasattr(o, "FusedActivationFunction"):
+        fields["activation"] = _activation(r, int(o.FusedActivationFunction()), label)
+    if hasattr(o, "Beta"):
+        fields["beta"] = float(o.Beta())
+    if hasattr(o, "KeepNumDims"):
+        if o.WeightsFormat() != 0:
+            raise UnsupportedOpError("shuffled fully-connected weights are unsupported", file=r.file, field=label)
+        fields["keep_num_dims"] = bool(o.KeepNumDims())
+    return OpAttrs(**fields)
+
+
+def _activation(r: _Reader, code: int, label: str) -> Activation:
+    if code in _ACTIVATIONS:
+        return _ACTIVATIONS[code]
+    what = _ACTIVATION_NAMES.get(code, f"code {code}")
+    raise UnsupportedOpError(
+        f"fused activation {what} is unsupported (NONE, RELU, RELU6, RELU_N1_TO_1)", file=r.file, field=label
+    )

@@ -1,0 +1,117 @@
+"""Structural checks every front end runs on the IR it built, so downstream code can trust shapes.
+
+Importers produce a `Graph` from untrusted bytes or hand-written YAML; these checks make sure each
+op has the operands its kind needs, in the layouts `graph.py` promises (NHWC activations, OHWI conv
+weights, 1HW(C*M) depthwise weights, (out, in) fully-connected weights), with consistent shapes.
+"""
+
+from __future__ import annotations
+
+from tinysim.errors import UnsupportedOpError, WorkloadError
+from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind, Padding, Tensor
+
+
+def conv_output_size(in_size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:
+    """Spatial output size of a convolution or pooling window along one axis (TFLite rules)."""
+    if padding is Padding.SAME:
+        return (in_size + stride - 1) // stride
+    effective = (kernel - 1) * dilation + 1
+    return (in_size - effective + stride) // stride
+
+
+def op_label(index: int, kind_name: str, name: str) -> str:
+    """`op 7 (CONV_2D 'conv1')`: how errors name an op; long converter names are shortened."""
+    short = name if len(name) <= 48 else name[:45] + "..."
+    return f"op {index} ({kind_name} '{short}')"
+
+
+def check_graph(graph: Graph, file: str) -> None:
+    """Raise `WorkloadError` naming the first op whose operands are inconsistent."""
+    n = len(graph.tensors)
+    for index in (*graph.inputs, *graph.outputs):
+        if not 0 <= index < n:
+            raise WorkloadError(f"graph input/output tensor index {index} out of range 0..{n - 1}", file=file)
+    for k, op in enumerate(graph.ops):
+        where = op_label(k, op.kind.value, op.name)
+        if not op.outputs or any(not 0 <= i < n for i in op.outputs) or any(not -1 <= i < n for i in op.inputs):
+            raise WorkloadError("tensor index out of range", file=file, field=where)
+        weights = op.inputs[1] if op.kind in MAC_OPS and len(op.inputs) > 1 else -1
+        if weights >= 0 and not graph.tensor(weights).is_constant:
+            raise UnsupportedOpError("non-constant weights are unsupported", file=file, field=where)
+        problem = _problem(graph, op)
+        if problem:
+            raise WorkloadError(problem, file=file, field=where)
+
+
+def _problem(graph: Graph, op: Op) -> str | None:
+    """What is wrong with `op`'s operands, or None."""
+    a = op.attrs
+    if min(a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.filter_h, a.filter_w) < 1:
+        return "strides, dilations and pool sizes must be >= 1"
+    ins = graph.op_inputs(op)
+    need = 2 if op.kind in MAC_OPS or op.kind is OpKind.ADD else 1
+    if len(ins) < need or any(t is None for t in ins[:need]):
+        return f"expects at least {need} input(s), got {len(ins)}"
+    x, out = ins[0], graph.tensor(op.outputs[0])
+    assert x is not None
+    if op.kind is OpKind.FULLY_CONNECTED:
+        return _fc_problem(x, ins[1], out) or _bias_problem(ins, out.shape[-1])
+    if op.kind in (OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D):
+        return _conv_problem(op, x, ins[1], out) or _bias_problem(ins, out.shape[-1])
+    if op.kind in (OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D):
+        if len(x.shape) != 4 or len(out.shape) != 4 or x.shape[3] != out.shape[3]:
+            return f"pooling needs NHWC input and output with equal channels, got {x.shape} -> {out.shape}"
+        return _spatial_problem(op, x, out, a.filter_h, a.filter_w)
+    if op.kind is OpKind.ADD:
+        y = ins[1]
+        assert y is not None
+        if (x.shape != y.shape and y.size != 1 and x.size != 1) or out.size != max(x.size, y.size):
+            return f"ADD of mismatched shapes {x.shape} + {y.shape} -> {out.shape} (only equal shapes or scalars)"
+        return None
+    if x.size != out.size:
+        return f"input has {x.size} elements but output has {out.size}"
+    return None
+
+
+def _fc_problem(x: Tensor, w: Tensor | None, out: Tensor) -> str | None:
+    assert w is not None
+    if len(w.shape) != 2 or w.shape[1] == 0 or x.size % w.shape[1] or out.shape[-1:] != w.shape[:1]:
+        return f"(out, in) weights {w.shape} do not fit input {x.shape} -> output {out.shape}"
+    if out.size != x.size // w.shape[1] * w.shape[0]:
+        return f"output {out.shape} does not hold {x.size // w.shape[1]} rows of {w.shape[0]}"
+    return None
+
+
+def _conv_problem(op: Op, x: Tensor, w: Tensor | None, out: Tensor) -> str | None:
+    assert w is not None
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(out.shape) != 4:
+        return f"needs NHWC input/output and 4-D weights, got {x.shape}, {w.shape} -> {out.shape}"
+    if op.kind is OpKind.CONV_2D and (w.shape[3] == 0 or x.shape[3] % w.shape[3] or out.shape[3] != w.shape[0]):
+        return f"OHWI weights {w.shape} do not fit input {x.shape} -> output {out.shape}"
+    if op.kind is OpKind.DEPTHWISE_CONV_2D and (
+        w.shape[0] != 1 or out.shape[3] != w.shape[3] or x.shape[3] == 0 or w.shape[3] % x.shape[3]
+    ):
+        return f"1HW(C*M) weights {w.shape} do not fit input {x.shape} -> output {out.shape}"
+    return _spatial_problem(op, x, out, w.shape[1], w.shape[2])
+
+
+def _spatial_problem(op: Op, x: Tensor, out: Tensor, kh: int, kw: int) -> str | None:
+    a = op.attrs
+    want = (
+        x.shape[0],
+        conv_output_size(x.shape[1], kh, a.stride_h, a.dilation_h, a.padding),
+        conv_output_size(x.shape[2], kw, a.stride_w, a.dilation_w, a.padding),
+    )
+    if min(want) < 1 or want != out.shape[:3]:
+        return (
+            f"a {kh}x{kw} window ({a.padding.value}, stride {a.stride_h}x{a.stride_w}) over {x.shape} "
+            f"gives N,H,W {want}, but the output is {out.shape}"
+        )
+    return None
+
+
+def _bias_problem(ins: list[Tensor | None], channels: int) -> str | None:
+    b = ins[2] if len(ins) > 2 else None
+    if b is not None and (not b.is_constant or b.size != channels):
+        return f"bias must be a constant with {channels} values (one per output channel), got {b.shape}"
+    return None
