@@ -1,0 +1,104 @@
+"""The CLI end to end in a subprocess: exit statuses, one-line errors, parseable output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCH = str(ROOT / "archs" / "stm32l4r5.yaml")
+KWS = str(ROOT / "workloads" / "kws.yaml")
+
+
+def tinysim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tinysim.cli.main", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_run_table_shows_totals_with_units():
+    proc = tinysim("run", ARCH, KWS, "--per-layer")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "TOTAL" in out and "2,656,768" in out
+    assert " ms" in out and ("mJ" in out or "µJ" in out)
+    assert "average power at 1 Hz" in out
+    assert "fits" in out
+
+
+def test_run_json_is_parseable_and_consistent():
+    proc = tinysim("run", ARCH, KWS, "--format", "json", "--rate", "2 Hz")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    summary = doc["summary"]
+    assert summary["macs"] == 2_656_768
+    assert summary["latency_s"] == pytest.approx(sum(r["latency_s"] for r in doc["layers"]))
+    assert summary["energy_j"] == pytest.approx(sum(r["energy_j"] for r in doc["layers"]))
+    e, t, p_sleep_bound = summary["energy_j"], summary["latency_s"], summary["average_power_w"]
+    assert e * 2 <= p_sleep_bound <= e * 2 + 1e-3  # (E + P_sleep (1/R - t)) R with a small sleep power
+    assert t < 0.5
+
+
+def test_run_csv_has_si_columns_and_total_row(tmp_path):
+    out = tmp_path / "kws.csv"
+    proc = tinysim("run", ARCH, KWS, "--format", "csv", "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert {"latency_s", "energy_j", "cycles", "macs"} <= set(rows[0])
+    assert rows[-1]["layer"] == "TOTAL"
+    assert int(rows[-1]["macs"]) == 2_656_768
+
+
+def test_rate_too_high_is_one_line_exit_2():
+    proc = tinysim("run", ARCH, KWS, "--rate", "1 kHz")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "--rate" in proc.stderr and "longer than the period" in proc.stderr
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ("version: 1\nname: [unclosed\n", "bad.yaml:2"),
+    ("version: 1\nname: x\nbogus_key: 3\n", "bogus_key"),
+])
+def test_bad_arch_is_one_line_exit_2(tmp_path, content, fragment):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content)
+    proc = tinysim("run", str(bad), KWS)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+    assert "bad.yaml" in proc.stderr and fragment in proc.stderr
+
+
+def test_corrupt_model_is_one_line_exit_2(tmp_path):
+    bad = tmp_path / "broken.tflite"
+    bad.write_bytes(b"\x00\x01garbage" * 10)
+    proc = tinysim("run", ARCH, str(bad))
+    assert proc.returncode == 2
+    assert "broken.tflite" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_check_reports_each_file():
+    files = sorted(str(p) for p in (ROOT / "archs").glob("*.yaml")) + sorted(
+        str(p) for p in (ROOT / "workloads").glob("*.yaml"))
+    proc = tinysim("check", *files)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count(": ok (") == len(files)
+
+
+def test_check_fails_on_bad_file(tmp_path):
+    bad = tmp_path / "arch.yaml"
+    bad.write_text("version: 1\nname: x\ncompute: {}\n")
+    proc = tinysim("check", ARCH, str(bad))
+    assert proc.returncode == 2
+    assert "arch.yaml" in proc.stderr
+
+
+def test_help_has_examples():
+    for cmd in ("run", "check", "validate", "models"):
+        proc = tinysim(cmd, "--help")
+        assert proc.returncode == 0 and "examples:" in proc.stdout

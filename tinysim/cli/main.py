@@ -1,0 +1,61 @@
+"""`tinysim` command line: parse arguments, call the library, print; errors become one line + exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tinysim import __version__
+from tinysim.cli import check_cmd, models_cmd, run_cmd, validate_cmd
+from tinysim.errors import TinysimError
+
+EPILOG = """examples:
+  tinysim run archs/stm32l4r5.yaml workloads/kws.yaml --per-layer
+  tinysim run archs/stm32l4r5.yaml ../shared/models/kws_ref_model_int8.tflite --rate 5 --format json
+  tinysim check archs/*.yaml workloads/*.yaml
+  tinysim validate
+  tinysim models fetch --dir models/
+"""
+
+COMMANDS = (run_cmd, check_cmd, validate_cmd, models_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinysim",
+        description="Cycle-approximate simulator of always-on TinyML hardware.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"tinysim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for command in COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except TinysimError as err:
+        print(f"tinysim: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinysim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as err:  # a bug in tinysim, not the user's input: keep it to one line unless debugging
+        if os.environ.get("TINYSIM_DEBUG"):
+            raise
+        print(f"tinysim: internal error: {type(err).__name__}: {err} (set TINYSIM_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

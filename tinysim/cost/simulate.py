@@ -1,0 +1,68 @@
+"""Price a whole inference: place ops, price each op's events, add up, check memory fit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tinysim.cost.mcu import price_mcu
+from tinysim.cost.result import LayerCost, SimResult
+from tinysim.engine.events import Events
+from tinysim.errors import SpecError
+from tinysim.mapping import place
+from tinysim.workload.graph import Graph
+
+# One pricing function per compute kind: (op, events, unit, arch, operating point) -> LayerCost.
+COST_MODELS: dict[str, Callable[..., LayerCost]] = {"mcu": price_mcu}
+
+
+def simulate(
+    arch,
+    graph: Graph,
+    events: Sequence[Events],
+    *,
+    operating_point: str | None = None,
+    arena_bytes: int | None = None,
+    events_source: str = "shapes",
+) -> SimResult:
+    """Price `events` (one per op of `graph`) on `arch` at the named operating point."""
+    if len(events) != len(graph.ops):
+        raise ValueError(f"expected {len(graph.ops)} event records, got {len(events)}")
+    op_point = arch.operating_point(operating_point)
+    units = place(graph, arch)
+    layers = []
+    for op, ev, unit in zip(graph.ops, events, units):
+        price = COST_MODELS.get(unit.kind)
+        if price is None:
+            raise SpecError(f"no cost model for compute kind '{unit.kind}'", field=f"compute.{unit.name}.kind")
+        layers.append(price(op, ev, unit, arch, op_point))
+
+    first = units[0] if units else arch.compute[0]
+    weights_mem = arch.memory(first.weights_in)
+    acts_mem = arch.memory(first.activations_in)
+    if arena_bytes is None:
+        arena_bytes = _naive_arena_bytes(graph)
+    return SimResult(
+        arch=arch.name,
+        workload=graph.name,
+        operating_point=op_point.name,
+        voltage_v=op_point.voltage_v,
+        freq_hz=op_point.freq_hz,
+        layers=tuple(layers),
+        sleep_power_w=arch.sleep_power_w,
+        weights_bytes=sum(t.nbytes for t in graph.tensors if t.is_constant),
+        weights_memory=weights_mem.name,
+        weights_capacity_bytes=weights_mem.size_bytes,
+        arena_bytes=arena_bytes,
+        arena_memory=acts_mem.name,
+        arena_capacity_bytes=acts_mem.size_bytes,
+        events_source=events_source,
+    )
+
+
+def _naive_arena_bytes(graph: Graph) -> int:
+    """Upper bound without a planner: the largest op's live inputs + outputs."""
+    peak = 0
+    for op in graph.ops:
+        live = [t for t in graph.op_inputs(op) if t is not None and not t.is_constant] + graph.op_outputs(op)
+        peak = max(peak, sum(t.nbytes for t in live))
+    return peak

@@ -1,0 +1,154 @@
+"""Render a `SimResult`: aligned text with human units, JSON and CSV with SI units in the names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tinysim.cost.result import SimResult
+from tinysim.report.table import format_count, format_table
+from tinysim.units import Dimension, format_quantity
+
+_LAYER_CSV_COLUMNS = (
+    "index", "layer", "op", "unit", "macs", "cycles", "latency_s", "energy_j",
+    "compute_energy_j", "memory_energy_j", "static_energy_j", "bytes_read", "bytes_written", "bound",
+)
+
+
+def summary_dict(result: SimResult, rate_hz: float | None) -> dict:
+    """Whole-inference figures, SI units in the key names."""
+    out = {
+        "arch": result.arch,
+        "workload": result.workload,
+        "operating_point": result.operating_point,
+        "voltage_v": result.voltage_v,
+        "freq_hz": result.freq_hz,
+        "events_source": result.events_source,
+        "macs": result.macs,
+        "cycles": result.cycles,
+        "latency_s": result.latency_s,
+        "energy_j": result.energy_j,
+        "energy_breakdown_j": result.energy_breakdown_j(),
+        "macs_per_cycle": result.macs / result.cycles if result.cycles else 0.0,
+        "weights_bytes": result.weights_bytes,
+        "weights_memory": result.weights_memory,
+        "weights_capacity_bytes": result.weights_capacity_bytes,
+        "weights_fit": result.weights_fit,
+        "arena_bytes": result.arena_bytes,
+        "arena_memory": result.arena_memory,
+        "arena_capacity_bytes": result.arena_capacity_bytes,
+        "arena_fits": result.arena_fits,
+    }
+    if rate_hz is not None:
+        out["rate_hz"] = rate_hz
+        out["average_power_w"] = result.average_power_w(rate_hz)
+    return out
+
+
+def layer_rows(result: SimResult) -> list[dict]:
+    rows = []
+    for i, layer in enumerate(result.layers):
+        rows.append({
+            "index": i,
+            "layer": layer.name,
+            "op": layer.op_kind,
+            "unit": layer.unit,
+            "macs": layer.macs,
+            "cycles": layer.cycles,
+            "latency_s": layer.latency_s,
+            "energy_j": layer.energy_j,
+            "compute_energy_j": layer.compute_energy_j,
+            "memory_energy_j": sum(layer.memory_energy_j.values()),
+            "static_energy_j": layer.static_energy_j,
+            "bytes_read": layer.bytes_read,
+            "bytes_written": layer.bytes_written,
+            "bound": layer.bound,
+        })
+    return rows
+
+
+def to_json(result: SimResult, rate_hz: float | None, *, per_layer: bool = True, extra: dict | None = None) -> str:
+    doc = {"summary": summary_dict(result, rate_hz)}
+    if extra:
+        doc.update(extra)
+    if per_layer:
+        doc["layers"] = layer_rows(result)
+    return json.dumps(doc, indent=2)
+
+
+def to_csv(result: SimResult) -> str:
+    """One row per layer plus a TOTAL row; SI units in the column names."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=_LAYER_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in layer_rows(result):
+        writer.writerow(row)
+    writer.writerow({
+        "index": "", "layer": "TOTAL", "op": "", "unit": "", "macs": result.macs, "cycles": result.cycles,
+        "latency_s": result.latency_s, "energy_j": result.energy_j,
+        "compute_energy_j": sum(layer.compute_energy_j for layer in result.layers),
+        "memory_energy_j": sum(sum(layer.memory_energy_j.values()) for layer in result.layers),
+        "static_energy_j": sum(layer.static_energy_j for layer in result.layers),
+        "bytes_read": sum(layer.bytes_read for layer in result.layers),
+        "bytes_written": sum(layer.bytes_written for layer in result.layers), "bound": "",
+    })
+    return buf.getvalue()
+
+
+def to_text(result: SimResult, rate_hz: float | None, *, per_layer: bool = False) -> str:
+    parts = [
+        f"{result.workload} on {result.arch} @ {result.operating_point} "
+        f"({format_quantity(result.freq_hz, Dimension.FREQUENCY)}, {format_quantity(result.voltage_v, Dimension.VOLTAGE)});"
+        f" costs from {'engine-counted' if result.events_source == 'engine' else 'shape-estimated'} events",
+        "",
+    ]
+    if per_layer:
+        parts += [_layer_table(result), ""]
+    parts.append(_summary_table(result, rate_hz))
+    return "\n".join(parts)
+
+
+def _layer_table(result: SimResult) -> str:
+    total_e = result.energy_j or 1.0
+    rows = [
+        [str(i), layer.name, layer.op_kind, format_count(layer.macs), format_count(layer.cycles),
+         format_quantity(layer.latency_s, Dimension.TIME), format_quantity(layer.energy_j, Dimension.ENERGY),
+         f"{100 * layer.energy_j / total_e:.1f} %", layer.bound]
+        for i, layer in enumerate(result.layers)
+    ]
+    rows.append(["", "TOTAL", "", format_count(result.macs), format_count(result.cycles),
+                 format_quantity(result.latency_s, Dimension.TIME), format_quantity(result.energy_j, Dimension.ENERGY),
+                 "100.0 %", ""])
+    headers = ["#", "layer", "op", "MACs", "cycles", "latency", "energy", "share", "bound"]
+    numeric = [True, False, False, True, True, True, True, True, False]
+    return format_table(headers, rows, numeric=numeric)
+
+
+def _summary_table(result: SimResult, rate_hz: float | None) -> str:
+    breakdown = result.energy_breakdown_j()
+    total = result.energy_j or 1.0
+    shares = ", ".join(f"{k} {100 * v / total:.1f} %" for k, v in breakdown.items())
+    rows = [
+        ["MACs", format_count(result.macs)],
+        ["cycles", format_count(result.cycles)],
+        ["MACs per cycle", f"{result.macs / result.cycles:.3f}" if result.cycles else "-"],
+        ["latency", format_quantity(result.latency_s, Dimension.TIME)],
+        ["energy per inference", format_quantity(result.energy_j, Dimension.ENERGY)],
+        ["energy by cause", shares],
+        ["power while running", format_quantity(result.energy_j / result.latency_s, Dimension.POWER)
+         if result.latency_s else "-"],
+    ]
+    if rate_hz is not None:
+        rows.append([f"average power at {rate_hz:g} Hz", format_quantity(result.average_power_w(rate_hz), Dimension.POWER)])
+    rows.append(["weights", _fit_text(result.weights_bytes, result.weights_capacity_bytes, result.weights_memory)])
+    rows.append(["activation arena", _fit_text(result.arena_bytes, result.arena_capacity_bytes, result.arena_memory)])
+    return format_table(["figure", "value"], rows, numeric=[False, False])
+
+
+def _fit_text(used: int, capacity: int, memory: str) -> str:
+    size = format_quantity(used, Dimension.SIZE)
+    cap = format_quantity(capacity, Dimension.SIZE)
+    if used <= capacity:
+        return f"{size} of {cap} {memory}: fits ({100 * used / capacity:.1f} %)"
+    return f"{size} of {cap} {memory}: EXCEEDS {memory} by {format_quantity(used - capacity, Dimension.SIZE)}"

@@ -1,0 +1,69 @@
+"""Predicted vs published: run each (arch, workload) pair of published.yaml and compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tinysim.cost import simulate
+from tinysim.spec import load_arch
+from tinysim.units import Dimension, parse_quantity
+from tinysim.workload import load_workload
+from tinysim.workload.stats import estimate_events
+
+PUBLISHED = Path(__file__).with_name("published.yaml")
+
+
+@dataclass(frozen=True)
+class Reference:
+    arch: str
+    workload: str
+    latency_s: float
+    energy_j: float
+    calibration: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    reference: Reference
+    latency_s: float
+    energy_j: float
+
+    @property
+    def latency_error(self) -> float:
+        return self.latency_s / self.reference.latency_s - 1.0
+
+    @property
+    def energy_error(self) -> float:
+        return self.energy_j / self.reference.energy_j - 1.0
+
+
+def load_references(path: Path = PUBLISHED) -> list[Reference]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    refs = []
+    for i, row in enumerate(doc["results"]):
+        where = f"results[{i}]"
+        refs.append(Reference(
+            arch=row["arch"],
+            workload=row["workload"],
+            latency_s=parse_quantity(row["latency"], Dimension.TIME, field=f"{where}.latency", file=str(path)),
+            energy_j=parse_quantity(row["energy"], Dimension.ENERGY, field=f"{where}.energy", file=str(path)),
+            calibration=bool(row["calibration"]),
+            source=row["source"],
+        ))
+    return refs
+
+
+def compare(root: Path, references: list[Reference] | None = None) -> list[Comparison]:
+    """Simulate every reference row; paths in the table are relative to the project root `root`."""
+    out = []
+    for ref in references if references is not None else load_references():
+        arch = load_arch(root / ref.arch)
+        graph = load_workload(root / ref.workload)
+        events = [estimate_events(graph, op) for op in graph.ops]
+        result = simulate(arch, graph, events)
+        out.append(Comparison(ref, result.latency_s, result.energy_j))
+    return out
