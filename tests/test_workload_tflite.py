@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.workload.graph import Activation, DType, OpKind, Padding
+from tinysim.workload.stats import estimate_events, graph_stats
 from tinysim.workload.tflite_import import load_tflite, parse_tflite
 
 INT8_MODELS = {
@@ -283,10 +284,15 @@ def test_truncated_real_model():
 
 
 def _parse_or_workload_error(data: bytes) -> None:
+    """Corrupt bytes either raise a one-line WorkloadError or give a graph downstream code can use."""
     try:
-        parse_tflite(data, file="fuzz.tflite")
+        graph = parse_tflite(data, file="fuzz.tflite")
     except WorkloadError as exc:
         assert "\n" not in str(exc)
+        return
+    graph_stats(graph)
+    for op in graph.ops:
+        estimate_events(graph, op)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
