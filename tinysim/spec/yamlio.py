@@ -123,7 +123,7 @@ def load_yaml_text(text: str, *, file: str | None = None, error: type[TinysimErr
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        message = " ".join(part for part in (e.context, e.problem) if part) or "invalid YAML"
+        message = " ".join(" ".join(part for part in (e.context, e.problem) if part).split()) or "syntax error"
         raise error(f"invalid YAML: {message}", file=file, line=mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as e:  # a forbidden character; has a position, not a line
         line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None

@@ -8,6 +8,7 @@ carry their unit with or without a space ("120MHz"); the exponent form "1e-12 J"
 from __future__ import annotations
 
 import difflib
+import json
 import math
 import re
 from typing import Any
@@ -15,19 +16,20 @@ from typing import Any
 from tinysim.errors import UnitError
 from tinysim.units.dimension import AMBIGUOUS_UNITS, Dimension, dimension_of_unit
 
-__all__ = ["format_quantity", "format_si", "parse_quantity"]
+__all__ = ["describe_value", "format_quantity", "format_si", "parse_quantity"]
 
 _NUMBER_UNIT = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*([^\d\s.+-].*)?$")
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     """How a bad input is shown in a message: strings quoted, others by kind."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
         return f"{str(value).lower()} (a boolean)"
     if isinstance(value, str):
-        return '""' if not value.strip() else f'"{value}"'
+        text = json.dumps(value.strip(), ensure_ascii=False)  # quoted, newlines escaped: messages stay one line
+        return text if len(text) <= 60 else text[:56] + '..."'
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, dict):
@@ -47,7 +49,7 @@ def parse_quantity(
     """
 
     def fail(detail: str = "") -> UnitError:
-        message = f'expected {dim.noun} like "{dim.example}", got {_describe(value)}'
+        message = f'expected {dim.noun} like "{dim.example}", got {describe_value(value)}'
         return UnitError(message + (f" ({detail})" if detail else ""), file=file, line=line, field=field)
 
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
