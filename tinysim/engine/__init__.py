@@ -1,0 +1,21 @@
+"""Execute a Graph with TFLite int8 semantics, count Events per op, plan the activation arena."""
+
+from __future__ import annotations
+
+from tinysim.engine.arena import ArenaPlan, plan_arena, tensor_lifetimes
+from tinysim.engine.events import Events
+from tinysim.engine.interpreter import KERNELS, SEMANTICS, Prepared, RunResult, prepare, random_input, run_graph
+
+__all__ = [
+    "KERNELS",
+    "SEMANTICS",
+    "ArenaPlan",
+    "Events",
+    "Prepared",
+    "RunResult",
+    "plan_arena",
+    "prepare",
+    "random_input",
+    "run_graph",
+    "tensor_lifetimes",
+]

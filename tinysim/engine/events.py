@@ -18,6 +18,8 @@ class Events:
     output_elements: int = 0
     output_zeros: int = 0  # output elements equal to the output zero point (post-ReLU zeros)
     adc_conversions: int = 0  # in-memory-compute ADC conversions
+    weight_bytes_unique: int = 0  # distinct weight + bias bytes the op reads (its flash footprint)
+    act_bytes_unique_read: int = 0  # distinct input activation bytes (each tensor byte once)
 
     def __add__(self, other: Events) -> Events:
         return Events(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})

@@ -1,0 +1,93 @@
+"""Activation memory planning: tensor lifetimes and a greedy-by-size arena, as TFLite Micro.
+
+TFLM's GreedyMemoryPlanner places buffers largest first, each at the lowest offset that does
+not overlap a placed buffer whose lifetime overlaps its own; sizes are rounded up to 16 bytes.
+Lifetimes are op indices (inclusive): a graph input lives from op 0, a tensor from the op that
+writes it, both until the last op that reads them (graph outputs: until the last op).
+
+RESHAPE output aliases its input (one buffer, the union of both lifetimes) by default: the
+bytes are identical, so an MCU runtime need not copy them. Pass alias_reshape=False for
+TFLM's behaviour of giving the reshape output its own buffer.
+The engine executes inside this plan, so a planning error shows up as wrong outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinysim.workload.graph import Graph, OpKind
+
+ALIGNMENT = 16  # TFLM MicroArenaBufferAlignment()
+
+
+@dataclass(frozen=True)
+class ArenaPlan:
+    """Where each activation tensor lives in the arena and when it is live."""
+
+    peak_bytes: int
+    offsets: dict[int, int]  # tensor index -> byte offset
+    lifetimes: dict[int, tuple[int, int]]  # tensor index -> (first op, last op), inclusive
+    sizes: dict[int, int]  # tensor index -> aligned bytes reserved
+    aliases: dict[int, int]  # tensor index -> tensor whose buffer it shares (RESHAPE output -> input)
+
+
+def _align(n: int) -> int:
+    return -(-n // ALIGNMENT) * ALIGNMENT
+
+
+def tensor_lifetimes(graph: Graph) -> dict[int, tuple[int, int]]:
+    """(first, last) op index of every non-constant tensor the graph's ops or I/O touch."""
+    last_op = max(len(graph.ops) - 1, 0)
+    life: dict[int, tuple[int, int]] = {}
+
+    def touch(t: int, k: int) -> None:
+        if t < 0 or graph.tensors[t].is_constant:
+            return
+        first, last = life.get(t, (k, k))
+        life[t] = (min(first, k), max(last, k))
+
+    for t in graph.inputs:
+        touch(t, 0)
+    for k, op in enumerate(graph.ops):
+        for t in (*op.inputs, *op.outputs):
+            touch(t, k)
+    for t in graph.outputs:
+        touch(t, last_op)
+    return life
+
+
+def plan_arena(graph: Graph, *, alias_reshape: bool = True) -> ArenaPlan:
+    """Greedy-by-size placement of every activation tensor (see the module docstring)."""
+    life = tensor_lifetimes(graph)
+    root = {t: t for t in life}
+    if alias_reshape:
+        for op in graph.ops:
+            if op.kind is OpKind.RESHAPE and op.inputs and op.inputs[0] in life and op.outputs[0] in life:
+                root[op.outputs[0]] = root[op.inputs[0]]
+    buffers: dict[int, list[int]] = {}  # root tensor -> [first, last, size]
+    for t, (first, last) in life.items():
+        r = root[t]
+        b = buffers.setdefault(r, [first, last, 0])
+        b[0], b[1] = min(b[0], first), max(b[1], last)
+        b[2] = max(b[2], _align(graph.tensors[t].nbytes))
+    order = sorted(buffers, key=lambda r: (-buffers[r][2], buffers[r][0], r))
+    placed: list[tuple[int, int, int, int]] = []  # (offset, size, first, last)
+    where: dict[int, int] = {}
+    for r in order:
+        first, last, size = buffers[r]
+        live = sorted((o, s) for o, s, f, e in placed if f <= last and first <= e)
+        offset = 0
+        for o, s in live:
+            if offset + size <= o:
+                break
+            offset = max(offset, o + s)
+        where[r] = offset
+        placed.append((offset, size, first, last))
+    peak = max((o + s for o, s, _, _ in placed), default=0)
+    return ArenaPlan(
+        peak_bytes=peak,
+        offsets={t: where[root[t]] for t in life},
+        lifetimes=life,
+        sizes={t: buffers[root[t]][2] for t in life},
+        aliases={t: r for t, r in root.items() if r != t},
+    )

@@ -1,0 +1,195 @@
+"""Run a Graph's int8 numerics: prepare once (TFLM's Prepare), then one Numba call per inference.
+
+Semantics. Two reference runtimes compute the four MLPerf Tiny models slightly differently,
+so `semantics` picks which one tinysim reproduces bit for bit:
+- "litert" (default): LiteRT's builtin kernels without delegates (ai-edge-litert,
+  BUILTIN_WITHOUT_DEFAULT_DELEGATES) on x86. Its CONV_2D and FULLY_CONNECTED run through
+  ruy, whose output stage rounds negative ties toward +inf; its int8 SOFTMAX uses a float
+  exp table. Everything else is TFLite's reference integer arithmetic.
+- "tflm": TFLite Micro's reference kernels, what a microcontroller runs: TFLite's
+  double-rounding MultiplyByQuantizedMultiplier everywhere and gemmlowp's fixed-point softmax.
+The two differ only on negative ties after a conv/FC without ReLU (IC's residual branches,
+AD's last layer) and rarely in softmax; tests/test_engine_models.py records the bound.
+
+Activations live in one int8 arena laid out by `plan_arena`, as on the device.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from functools import cached_property
+
+import numpy as np
+
+from tinysim.engine.arena import ArenaPlan, plan_arena
+from tinysim.engine.events import Events
+from tinysim.engine.jit import kernel
+from tinysim.engine.ops import add, conv, depthwise, fully_connected, pooling, reshape, softmax
+from tinysim.engine.program import PARAMS, OpPlan, PrepareContext
+from tinysim.errors import UnsupportedOpError, WorkloadError
+from tinysim.workload.graph import DType, Graph, Op, OpKind
+
+SEMANTICS = ("litert", "tflm")
+
+# The one table of supported ops: OpKind -> prepare function (each returns its opcode).
+KERNELS: dict[OpKind, Callable[[PrepareContext, Op], OpPlan]] = {
+    OpKind.CONV_2D: conv.prepare,
+    OpKind.DEPTHWISE_CONV_2D: depthwise.prepare,
+    OpKind.FULLY_CONNECTED: fully_connected.prepare,
+    OpKind.AVERAGE_POOL_2D: pooling.prepare,
+    OpKind.MAX_POOL_2D: pooling.prepare,
+    OpKind.ADD: add.prepare,
+    OpKind.RESHAPE: reshape.prepare,
+    OpKind.SOFTMAX: softmax.prepare,
+}
+
+
+@kernel
+def _execute(codes, params, arena, i16, i32, f32, scratch, count, counted):
+    """Evaluate every op in order; counted[k] = (zero-operand MACs, output zeros) of op k."""
+    for k in range(codes.shape[0]):
+        c = codes[k]
+        p = params[k]
+        if c == conv.OPCODE:
+            r = conv.evaluate(p, arena, i16, i32, f32, scratch, count)
+        elif c == depthwise.OPCODE:
+            r = depthwise.evaluate(p, arena, i16, i32, f32, scratch, count)
+        elif c == fully_connected.OPCODE:
+            r = fully_connected.evaluate(p, arena, i16, i32, f32, scratch, count)
+        elif c == pooling.OPCODE_AVG:
+            r = pooling.evaluate(p, arena, i16, i32, f32, scratch, count, False)
+        elif c == pooling.OPCODE_MAX:
+            r = pooling.evaluate(p, arena, i16, i32, f32, scratch, count, True)
+        elif c == add.OPCODE:
+            r = add.evaluate(p, arena, i16, i32, f32, scratch, count)
+        elif c == reshape.OPCODE:
+            r = reshape.evaluate(p, arena, i16, i32, f32, scratch, count)
+        else:
+            r = softmax.evaluate(p, arena, i16, i32, f32, scratch, count)
+        counted[k, 0] = r[0]
+        counted[k, 1] = r[1]
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A graph ready to run: arena plan, packed parameters and constants, static event counts."""
+
+    graph: Graph
+    semantics: str
+    arena: ArenaPlan
+    codes: np.ndarray  # (ops,) int64 opcodes
+    params: np.ndarray  # (ops, PARAMS) int64
+    i16: np.ndarray  # weights, widened once for the multiply
+    i32: np.ndarray  # folded biases, multipliers, shifts, zero-weight counts
+    f32: np.ndarray  # softmax exp tables
+    scratch_elems: int  # int16 elements of per-inference scratch (im2col patch, accumulators)
+    static_events: tuple[Events, ...]
+
+
+def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
+    """Validate every op and precompute its parameters; UnsupportedOpError names op and layer."""
+    if semantics not in SEMANTICS:
+        raise ValueError(f"semantics must be one of {SEMANTICS}, got {semantics!r}")
+    for k, op in enumerate(graph.ops):
+        if op.kind not in KERNELS:
+            raise UnsupportedOpError(
+                f"unsupported op {op.kind.value if isinstance(op.kind, OpKind) else op.kind} (layer {k} '{op.name}')",
+                file=graph.source or None,
+            )
+    for t in (*graph.inputs, *graph.outputs):
+        if graph.tensors[t].dtype is not DType.INT8:
+            raise UnsupportedOpError(f"graph input/output '{graph.tensors[t].name}' is not int8", file=graph.source or None)
+    arena = plan_arena(graph)
+    ctx = PrepareContext(graph, arena.offsets, semantics)
+    plans = [KERNELS[op.kind](ctx, op) for op in graph.ops]
+    return Prepared(
+        graph=graph,
+        semantics=semantics,
+        arena=arena,
+        codes=np.array([p.opcode for p in plans], np.int64),
+        params=np.array([p.params for p in plans], np.int64).reshape(len(plans), PARAMS),
+        i16=ctx.i16.array(),
+        i32=ctx.i32.array(),
+        f32=ctx.f32.array(),
+        scratch_elems=max([p.scratch_bytes for p in plans] + [16]),
+        static_events=tuple(p.events for p in plans),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """Outputs of one inference and, if counted, the Events of each op (graph.ops order)."""
+
+    outputs: list[np.ndarray]
+    static_events: tuple[Events, ...]
+    counted: np.ndarray | None  # (ops, 2): zero-operand MACs, output zeros
+
+    @cached_property
+    def events(self) -> tuple[Events, ...]:
+        if self.counted is None:
+            return ()
+        return tuple(
+            _with_counts(e, int(z), int(o)) for e, (z, o) in zip(self.static_events, self.counted.tolist())
+        )
+
+    @property
+    def total(self) -> Events:
+        return sum(self.events, Events())
+
+
+def _with_counts(e: Events, zero_macs: int, output_zeros: int) -> Events:
+    values = {f.name: getattr(e, f.name) for f in fields(e)}
+    values.update(zero_macs=zero_macs, output_zeros=output_zeros)
+    return Events(**values)
+
+
+_CACHE: weakref.WeakKeyDictionary[Graph, dict[str, Prepared]] = weakref.WeakKeyDictionary()
+
+
+def prepared(graph: Graph | Prepared, semantics: str = "litert") -> Prepared:
+    """`prepare(graph)`, memoised per graph object (a Prepared passes through)."""
+    if isinstance(graph, Prepared):
+        return graph
+    per_graph = _CACHE.setdefault(graph, {})
+    if semantics not in per_graph:
+        per_graph[semantics] = prepare(graph, semantics)
+    return per_graph[semantics]
+
+
+def run_graph(
+    graph: Graph | Prepared,
+    inputs: list[np.ndarray] | np.ndarray,
+    *,
+    count_events: bool = True,
+    semantics: str = "litert",
+) -> RunResult:
+    """One inference on int8 `inputs` (one array per graph input, shapes as the graph's)."""
+    prep = prepared(graph, semantics)
+    g = prep.graph
+    arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
+    if len(arrays) != len(g.inputs):
+        raise WorkloadError(f"{g.name}: expected {len(g.inputs)} input(s), got {len(arrays)}")
+    arena = np.empty(max(prep.arena.peak_bytes, 1), np.int8)
+    for t, a in zip(g.inputs, arrays):
+        spec = g.tensors[t]
+        if a.dtype != np.int8 or a.size != spec.size:
+            raise WorkloadError(f"{g.name}: input '{spec.name}' must be int8 of shape {spec.shape}, got {a.dtype} {a.shape}")
+        off = prep.arena.offsets[t]
+        arena[off : off + a.size] = a.reshape(-1)
+    counted = np.zeros((len(g.ops), 2), np.int64)
+    scratch = np.empty(prep.scratch_elems, np.int16)
+    _execute(prep.codes, prep.params, arena, prep.i16, prep.i32, prep.f32, scratch, count_events, counted)
+    outputs = []
+    for t in g.outputs:
+        spec = g.tensors[t]
+        off = prep.arena.offsets[t]
+        outputs.append(arena[off : off + spec.size].reshape(spec.shape).copy())
+    return RunResult(outputs, prep.static_events, counted if count_events else None)
+
+
+def random_input(graph: Graph, seed: int = 0) -> list[np.ndarray]:
+    """Uniform int8 inputs for every graph input, reproducible from `seed`."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(-128, 128, size=graph.tensors[t].shape, dtype=np.int8) for t in graph.inputs]

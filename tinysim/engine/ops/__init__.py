@@ -1,0 +1,1 @@
+"""One module per operator: `prepare` (Python, once per graph) and `evaluate` (Numba, per inference)."""

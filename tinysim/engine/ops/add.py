@@ -1,0 +1,61 @@
+"""ADD of two int8 tensors of the same shape (TFLite integer_ops::Add, no broadcasting).
+
+Both inputs are shifted left by 20 bits, rescaled to twice the larger input scale, summed
+and rescaled to the output: three TFLite (double-rounding) requantizations per element.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinysim.engine.events import Events
+from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multiplier, requantize
+from tinysim.engine.jit import kernel
+from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
+from tinysim.workload.graph import Op
+
+OPCODE = 6
+LEFT_SHIFT = 20  # int8 headroom, as TFLite
+
+
+def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    a, b, y = ctx.act(op, 0), ctx.act(op, 1), ctx.act(op, 0, output=True)
+    if not (a.shape == b.shape == y.shape):
+        raise ctx.fail(op, f"broadcasting {a.shape} + {b.shape} -> {y.shape} is not supported")
+    twice_max = 2.0 * max(scale(a), scale(b))
+    m1, s1 = quantize_multiplier(scale(a) / twice_max)
+    m2, s2 = quantize_multiplier(scale(b) / twice_max)
+    mo, so = quantize_multiplier(twice_max / ((1 << LEFT_SHIFT) * scale(y)))
+    lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
+    params = row(
+        ctx.offset(op, 0), ctx.offset(op, 1), ctx.offset(op, 0, output=True), y.size,
+        zp(a), m1, s1, zp(b), m2, s2, zp(y), mo, so, lo, hi,
+    )  # fmt: skip
+    events = Events(
+        act_bytes_read=2 * y.size, act_bytes_written=y.size, elementwise=y.size, output_elements=y.size,
+        act_bytes_unique_read=a.nbytes + b.nbytes,
+    )
+    return OpPlan(OPCODE, params, events)
+
+
+@kernel
+def evaluate(p, arena, i16, i32, f32, scratch, count):
+    size = p[3]
+    return 0, add(
+        arena[p[0] : p[0] + size], arena[p[1] : p[1] + size], arena[p[2] : p[2] + size],
+        p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14],
+    )  # fmt: skip
+
+
+@kernel
+def add(a, b, out, zp1, m1, s1, zp2, m2, s2, zp_out, mo, so, lo, hi):
+    """Returns the number of outputs equal to the output zero point."""
+    out_zeros = 0
+    for i in range(out.shape[0]):
+        va = requantize((np.int32(a[i]) - zp1) << LEFT_SHIFT, m1, s1, TFLITE)
+        vb = requantize((np.int32(b[i]) - zp2) << LEFT_SHIFT, m2, s2, TFLITE)
+        v = requantize(va + vb, mo, so, TFLITE) + zp_out
+        v = min(max(v, lo), hi)
+        out[i] = v
+        out_zeros += v == zp_out
+    return out_zeros

@@ -1,0 +1,114 @@
+"""DEPTHWISE_CONV_2D, int8 with per-channel weights (TFLite integer_ops::DepthwiseConvPerChannel).
+
+Output channel c*M + m reads input channel c (M = depth multiplier). The loop runs over
+channels innermost, contiguous in both the NHWC input and the 1HW(C*M) weights; padded taps
+are skipped as in the reference, so no bias folding is needed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinysim.engine.events import Events
+from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multipliers, requantize
+from tinysim.engine.jit import kernel
+from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, window, zp
+from tinysim.workload.graph import DType, Op, Padding
+
+OPCODE = 2
+
+
+def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
+    w = ctx.const(op, 1, DType.INT8)
+    b = ctx.const(op, 2, DType.INT32)
+    if w is None or w.quant is None or len(w.shape) != 4 or len(x.shape) != 4 or w.shape[0] != 1:
+        raise ctx.fail(op, "needs a 4-D input and 1HW(C*M) int8 weights with quantization")
+    n, h, wd, c = x.shape
+    _, kh, kw, oc = w.shape
+    m = oc // c if c else 0
+    if m * c != oc or (op.attrs.depth_multiplier not in (0, m)):
+        raise ctx.fail(op, f"{oc} output channels is not input channels {c} x depth multiplier")
+    a = op.attrs
+    same = a.padding is Padding.SAME
+    oh, ph = window(h, kh, a.stride_h, a.dilation_h, same)
+    ow, pw = window(wd, kw, a.stride_w, a.dilation_w, same)
+    if y.shape != (n, oh, ow, oc):
+        raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, oc)}")
+    if any(z != 0 for z in w.quant.zero_point):
+        raise ctx.fail(op, "weights must be symmetric (zero point 0)")
+    w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (oc,))
+    mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
+    wk = w.data.reshape(kh, kw, c, m).astype(np.int32)
+    bias = b.data if b is not None else np.zeros(oc, np.int32)
+    lo, hi = activation_range(a.activation.value, scale(y), zp(y))
+    taps = valid_taps(h, oh, kh, a.stride_h, a.dilation_h, ph) * valid_taps(wd, ow, kw, a.stride_w, a.dilation_w, pw)
+    macs = n * taps * oc
+    params = row(
+        ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk), ctx.i32.add(bias),
+        ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add((wk == 0).sum(axis=3)),
+        n, h, wd, c, oh, ow, m, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
+        zp(x), zp(y), lo, hi, TFLITE,
+    )  # fmt: skip
+    out_elems = n * oh * ow * oc
+    events = Events(
+        macs=macs, weight_bytes_read=macs + (4 * out_elems if b is not None else 0), act_bytes_read=macs,
+        act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
+        weight_bytes_unique=w.nbytes + (4 * oc if b is not None else 0), act_bytes_unique_read=x.nbytes,
+    )  # fmt: skip
+    return OpPlan(OPCODE, params, events, scratch_bytes=4 * oc)
+
+
+@kernel
+def evaluate(p, arena, i16, i32, f32, scratch, count):
+    n, h, wd, c, oh, ow, m, kh, kw = p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]
+    oc = c * m
+    x = arena[p[0] : p[0] + n * h * wd * c]
+    out = arena[p[1] : p[1] + n * oh * ow * oc]
+    w = i16[p[2] : p[2] + kh * kw * oc].reshape(kh, kw, oc)
+    return depthwise_conv2d(
+        x, w, i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc],
+        i32[p[6] : p[6] + kh * kw * c].reshape(kh, kw, c), out, scratch[: 2 * oc].view(np.int32),
+        n, h, wd, c, oh, ow, m, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], p[26], count,
+    )  # fmt: skip
+
+
+@kernel
+def depthwise_conv2d(x, w, bias, mult, shift, zero_w, out, acc, n, h, wd, c, oh, ow, m,
+                     sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode, count):  # fmt: skip
+    """Returns (MACs with a zero operand, outputs equal to the output zero point)."""
+    kh, kw, oc = w.shape
+    zero_macs = 0
+    out_zeros = 0
+    for b in range(n):
+        for oy in range(oh):
+            for ox in range(ow):
+                for o in range(oc):
+                    acc[o] = bias[o]
+                for i in range(kh):
+                    iy = oy * sh - ph + i * dh
+                    if iy < 0 or iy >= h:
+                        continue
+                    for j in range(kw):
+                        ix = ox * sw - pw + j * dw
+                        if ix < 0 or ix >= wd:
+                            continue
+                        base = ((b * h + iy) * wd + ix) * c
+                        if m == 1:
+                            for ci in range(c):
+                                acc[ci] += (np.int32(x[base + ci]) - zp_in) * np.int32(w[i, j, ci])
+                        else:
+                            for ci in range(c):
+                                xv = np.int32(x[base + ci]) - zp_in
+                                for q in range(m):
+                                    acc[ci * m + q] += xv * np.int32(w[i, j, ci * m + q])
+                        if count:
+                            for ci in range(c):
+                                zero_macs += m if x[base + ci] == zp_in else zero_w[i, j, ci]
+                obase = ((b * oh + oy) * ow + ox) * oc
+                for o in range(oc):
+                    v = requantize(acc[o], mult[o], shift[o], mode) + zp_out
+                    v = min(max(v, lo), hi)
+                    out[obase + o] = v
+                    out_zeros += v == zp_out
+    return zero_macs, out_zeros

@@ -1,0 +1,80 @@
+"""FULLY_CONNECTED, int8 (TFLite integer_ops::FullyConnected), per-tensor or per-channel weights.
+
+(out, in) weights make each output one contiguous dot product; the input zero point is
+folded into the bias (bias - zp_in * sum(w)) since every input element is used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinysim.engine.events import Events
+from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize
+from tinysim.engine.jit import kernel
+from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
+from tinysim.workload.graph import DType, Op
+
+OPCODE = 3
+
+
+def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
+    w = ctx.const(op, 1, DType.INT8)
+    b = ctx.const(op, 2, DType.INT32)
+    if w is None or w.quant is None or len(w.shape) != 2:
+        raise ctx.fail(op, "needs 2-D (out, in) int8 weights with quantization")
+    n_out, n_in = w.shape
+    if x.size % n_in or y.size != x.size // n_in * n_out:
+        raise ctx.fail(op, f"input of {x.size} elements does not match weights {w.shape} and output {y.shape}")
+    if any(z != 0 for z in w.quant.zero_point):
+        raise ctx.fail(op, "weights must be symmetric (zero point 0)")
+    batches = x.size // n_in
+    w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (n_out,))
+    mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
+    wk = w.data.astype(np.int32)
+    bias = (b.data.astype(np.int64) if b is not None else np.zeros(n_out, np.int64)) - zp(x) * wk.sum(axis=1)
+    lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
+    params = row(
+        ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk), ctx.i32.add(bias),
+        ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add((wk == 0).sum(axis=0)),
+        batches, n_in, n_out, zp(x), zp(y), lo, hi, ctx.rounding_mac,
+    )  # fmt: skip
+    macs = batches * n_in * n_out
+    out_elems = batches * n_out
+    events = Events(
+        macs=macs, weight_bytes_read=macs + (4 * out_elems if b is not None else 0), act_bytes_read=macs,
+        act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
+        weight_bytes_unique=w.nbytes + (4 * n_out if b is not None else 0), act_bytes_unique_read=x.nbytes,
+    )  # fmt: skip
+    return OpPlan(OPCODE, params, events)
+
+
+@kernel
+def evaluate(p, arena, i16, i32, f32, scratch, count):
+    batches, n_in, n_out = p[7], p[8], p[9]
+    return fully_connected(
+        arena[p[0] : p[0] + batches * n_in].reshape(batches, n_in), i16[p[2] : p[2] + n_out * n_in].reshape(n_out, n_in),
+        i32[p[3] : p[3] + n_out], i32[p[4] : p[4] + n_out], i32[p[5] : p[5] + n_out], i32[p[6] : p[6] + n_in],
+        arena[p[1] : p[1] + batches * n_out], p[10], p[11], p[12], p[13], p[14], count,
+    )  # fmt: skip
+
+
+@kernel
+def fully_connected(x, w, bias, mult, shift, zero_w, out, zp_in, zp_out, lo, hi, mode, count):
+    """Returns (MACs with a zero operand, outputs equal to the output zero point)."""
+    n_out, n_in = w.shape
+    zero_macs = 0
+    out_zeros = 0
+    for b in range(x.shape[0]):
+        if count:
+            for i in range(n_in):
+                zero_macs += n_out if x[b, i] == zp_in else zero_w[i]
+        for o in range(n_out):
+            acc = np.int32(bias[o])
+            for i in range(n_in):
+                acc += np.int32(x[b, i]) * np.int32(w[o, i])
+            v = requantize(acc, mult[o], shift[o], mode) + zp_out
+            v = min(max(v, lo), hi)
+            out[b * n_out + o] = v
+            out_zeros += v == zp_out
+    return zero_macs, out_zeros

@@ -1,0 +1,90 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D on int8 (TFLite reference integer_ops pooling).
+
+The window is clipped to the image (padding taps do not count). Average: the int32 sum
+divided by the tap count, rounded half away from zero (C++ truncating division after a bias
+of half the count). Neither op rescales: TFLite requires input and output quantization equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinysim.engine.events import Events
+from tinysim.engine.fixedpoint import activation_range
+from tinysim.engine.jit import kernel
+from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, window, zp
+from tinysim.workload.graph import Op, OpKind, Padding
+
+OPCODE_AVG = 4
+OPCODE_MAX = 5
+
+
+def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
+    if len(x.shape) != 4:
+        raise ctx.fail(op, "needs a 4-D NHWC input")
+    if (scale(x), zp(x)) != (scale(y), zp(y)):
+        raise ctx.fail(op, "input and output quantization differ (TFLite requires them equal)")
+    n, h, wd, c = x.shape
+    a = op.attrs
+    same = a.padding is Padding.SAME
+    oh, ph = window(h, a.filter_h, a.stride_h, 1, same)
+    ow, pw = window(wd, a.filter_w, a.stride_w, 1, same)
+    if y.shape != (n, oh, ow, c):
+        raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, c)}")
+    lo, hi = activation_range(a.activation.value, scale(y), zp(y))
+    opcode = OPCODE_AVG if op.kind is OpKind.AVERAGE_POOL_2D else OPCODE_MAX
+    params = row(
+        ctx.offset(op, 0), ctx.offset(op, 0, output=True), n, h, wd, c, oh, ow,
+        a.filter_h, a.filter_w, a.stride_h, a.stride_w, ph, pw, zp(y), lo, hi,
+    )  # fmt: skip
+    taps = n * c * valid_taps(h, oh, a.filter_h, a.stride_h, 1, ph) * valid_taps(wd, ow, a.filter_w, a.stride_w, 1, pw)
+    out_elems = n * oh * ow * c
+    events = Events(
+        act_bytes_read=taps, act_bytes_written=out_elems, elementwise=taps, output_elements=out_elems,
+        act_bytes_unique_read=x.nbytes,
+    )
+    return OpPlan(opcode, params, events)
+
+
+@kernel
+def evaluate(p, arena, i16, i32, f32, scratch, count, is_max):
+    n, h, wd, c, oh, ow = p[2], p[3], p[4], p[5], p[6], p[7]
+    x = arena[p[0] : p[0] + n * h * wd * c]
+    out = arena[p[1] : p[1] + n * oh * ow * c]
+    acc = scratch[: 2 * c].view(np.int32)
+    return 0, pool2d(x, out, acc, n, h, wd, c, oh, ow, p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16], is_max)
+
+
+@kernel
+def pool2d(x, out, acc, n, h, wd, c, oh, ow, fh, fw, sh, sw, ph, pw, zp_out, lo, hi, is_max):
+    """Returns the number of outputs equal to the output zero point."""
+    out_zeros = 0
+    for b in range(n):
+        for oy in range(oh):
+            y0 = oy * sh - ph
+            ys, ye = max(y0, 0), min(y0 + fh, h)
+            for ox in range(ow):
+                x0 = ox * sw - pw
+                xs, xe = max(x0, 0), min(x0 + fw, wd)
+                for ci in range(c):
+                    acc[ci] = -128 if is_max else 0
+                for iy in range(ys, ye):
+                    for ix in range(xs, xe):
+                        base = ((b * h + iy) * wd + ix) * c
+                        for ci in range(c):
+                            if is_max:
+                                acc[ci] = max(acc[ci], np.int32(x[base + ci]))
+                            else:
+                                acc[ci] += np.int32(x[base + ci])
+                cnt = (ye - ys) * (xe - xs)
+                obase = ((b * oh + oy) * ow + ox) * c
+                for ci in range(c):
+                    v = acc[ci]
+                    if not is_max:
+                        # C++ division truncates toward zero.
+                        v = (v + cnt // 2) // cnt if v > 0 else -((-v + cnt // 2) // cnt)
+                    v = min(max(v, lo), hi)
+                    out[obase + ci] = v
+                    out_zeros += v == zp_out
+    return out_zeros

@@ -1,0 +1,37 @@
+"""RESHAPE: the bytes do not change. When the arena plan aliases the output onto the input
+(the default) it costs nothing; otherwise it is a copy."""
+
+from __future__ import annotations
+
+from tinysim.engine.events import Events
+from tinysim.engine.jit import kernel
+from tinysim.engine.program import OpPlan, PrepareContext, row, zp
+from tinysim.workload.graph import Op
+
+OPCODE = 7
+
+
+def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    if not op.inputs or op.inputs[0] < 0 or not op.outputs:
+        raise ctx.fail(op, "needs an input and an output")
+    x = ctx.graph.tensors[op.inputs[0]]
+    y = ctx.graph.tensors[op.outputs[0]]
+    if x.nbytes != y.nbytes or x.dtype is not y.dtype or x.is_constant:
+        raise ctx.fail(op, f"cannot reshape {x.shape} {x.dtype.value} to {y.shape} {y.dtype.value}")
+    src, dst = ctx.offset(op, 0), ctx.offset(op, 0, output=True)
+    moved = 0 if src == dst else x.nbytes
+    events = Events(act_bytes_read=moved, act_bytes_written=moved, output_elements=y.size, act_bytes_unique_read=moved)
+    quantized = y.quant is not None and y.dtype.itemsize == 1
+    return OpPlan(OPCODE, row(src, dst, x.nbytes, zp(y) if quantized else 0, int(quantized)), events)
+
+
+@kernel
+def evaluate(p, arena, i16, i32, f32, scratch, count):
+    src, dst, size = p[0], p[1], p[2]
+    if src != dst:
+        arena[dst : dst + size] = arena[src : src + size]
+    zeros = 0
+    if p[4]:
+        for i in range(dst, dst + size):
+            zeros += arena[i] == p[3]
+    return 0, zeros

@@ -1,0 +1,132 @@
+"""Prepare-time packing: constants into flat buffers, one int64 parameter row per op.
+
+Like TFLite Micro's Prepare, everything that does not depend on the input (multipliers,
+shifts, folded biases, geometry, static event counts) is computed once here; the per-op
+Eval kernels then only read the flat arrays (`Buffers`) a single Numba call receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinysim.engine.events import Events
+from tinysim.engine.fixedpoint import RUY, TFLITE
+from tinysim.errors import UnsupportedOpError
+from tinysim.workload.graph import DType, Graph, Op, Tensor
+
+PARAMS = 40  # width of an op's parameter row
+ALIGN = 16
+
+
+class ConstPool:
+    """A growing flat buffer of one dtype; `add` returns the element offset of the copy."""
+
+    def __init__(self, dtype: type):
+        self.dtype = np.dtype(dtype)
+        self.parts: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, values: np.ndarray) -> int:
+        arr = np.ascontiguousarray(values, dtype=self.dtype).ravel()
+        pad = -self.size % ALIGN  # keep every array 16-element aligned for SIMD loads
+        if pad:
+            self.parts.append(np.zeros(pad, self.dtype))
+        offset = self.size + pad
+        self.parts.append(arr)
+        self.size = offset + arr.size
+        return offset
+
+    def array(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.zeros(1, self.dtype)
+
+
+@dataclass
+class OpPlan:
+    """What preparing one op produced: its opcode, parameter row and static event counts."""
+
+    opcode: int
+    params: list[int]
+    events: Events
+    scratch_bytes: int = 0
+
+
+@dataclass
+class PrepareContext:
+    """What an op's prepare function may use: the graph, arena offsets and constant pools."""
+
+    graph: Graph
+    offsets: dict[int, int]  # tensor index -> byte offset in the activation arena
+    semantics: str  # "litert" or "tflm" (see tinysim.engine.run)
+    i8: ConstPool = field(default_factory=lambda: ConstPool(np.int8))
+    i16: ConstPool = field(default_factory=lambda: ConstPool(np.int16))
+    i32: ConstPool = field(default_factory=lambda: ConstPool(np.int32))
+    f32: ConstPool = field(default_factory=lambda: ConstPool(np.float32))
+
+    @property
+    def rounding_mac(self) -> int:
+        """Output stage of CONV_2D / FULLY_CONNECTED: ruy's under LiteRT, TFLite's under TFLM."""
+        return RUY if self.semantics == "litert" else TFLITE
+
+    def fail(self, op: Op, what: str) -> UnsupportedOpError:
+        index = self.graph.ops.index(op)
+        return UnsupportedOpError(f"{op.kind.value} (layer {index} '{op.name}'): {what}", file=self.graph.source or None)
+
+    def act(self, op: Op, position: int, *, output: bool = False) -> Tensor:
+        """An int8 per-tensor-quantized activation tensor of `op`, validated."""
+        idx = (op.outputs if output else op.inputs)[position] if position < len(op.outputs if output else op.inputs) else -1
+        if idx < 0:
+            raise self.fail(op, f"missing {'output' if output else 'input'} {position}")
+        t = self.graph.tensors[idx]
+        if t.dtype is not DType.INT8:
+            raise self.fail(op, f"tensor '{t.name}' is {t.dtype.value}; only int8 activations are supported")
+        if t.quant is None or t.quant.per_axis:
+            raise self.fail(op, f"tensor '{t.name}' needs per-tensor quantization")
+        if t.is_constant:
+            raise self.fail(op, f"constant activation '{t.name}' is not supported")
+        return t
+
+    def const(self, op: Op, position: int, dtype: DType) -> Tensor | None:
+        """A constant input (weights, bias) of `op` with the given dtype, or None if absent."""
+        idx = op.inputs[position] if position < len(op.inputs) else -1
+        if idx < 0:
+            return None
+        t = self.graph.tensors[idx]
+        if not t.is_constant or t.dtype is not dtype:
+            raise self.fail(op, f"input {position} '{t.name}' must be a constant {dtype.value} tensor")
+        return t
+
+    def offset(self, op: Op, position: int, *, output: bool = False) -> int:
+        return self.offsets[(op.outputs if output else op.inputs)[position]]
+
+
+def zp(t: Tensor) -> int:
+    assert t.quant is not None
+    return int(t.quant.zero_point[0])
+
+
+def scale(t: Tensor) -> float:
+    assert t.quant is not None
+    return float(t.quant.scale[0])
+
+
+def row(*values: int) -> list[int]:
+    """An op's parameter row, padded to PARAMS."""
+    if len(values) > PARAMS:
+        raise ValueError(f"{len(values)} parameters > {PARAMS}")
+    return [int(v) for v in values] + [0] * (PARAMS - len(values))
+
+
+def window(size: int, k: int, stride: int, dilation: int, same: bool) -> tuple[int, int]:
+    """Output size and leading padding, as TFLite's ComputePaddingHeightWidth."""
+    eff = (k - 1) * dilation + 1
+    out = (size + stride - 1) // stride if same else (size - eff + stride) // stride
+    total = max(0, (out - 1) * stride + eff - size)
+    return out, total // 2
+
+
+def valid_taps(size: int, out: int, k: int, stride: int, dilation: int, pad: int) -> int:
+    """Sum over output positions of the window taps that fall inside the input (padding skipped)."""
+    pos = np.arange(out)[:, None] * stride - pad + np.arange(k)[None, :] * dilation
+    return int(((pos >= 0) & (pos < size)).sum())
