@@ -36,8 +36,13 @@ def test_kws_per_layer_formulas():
     graph = load_tflite(require_model("kws_ref_model_int8.tflite"))
     stats = graph_stats(graph)
     conv1, dw1, pw1 = op_stats(graph, graph.ops[0]), stats[1], stats[2]
-    assert conv1 == OpStats(macs=25 * 5 * 64 * 10 * 4 * 1, params=64 * 40 + 64, weight_bytes=2560 + 256,
-                            input_bytes=49 * 10, output_bytes=25 * 5 * 64)  # fmt: skip
+    assert conv1 == OpStats(
+        macs=25 * 5 * 64 * 10 * 4 * 1,
+        params=64 * 40 + 64,
+        weight_bytes=2560 + 256,
+        input_bytes=49 * 10,
+        output_bytes=25 * 5 * 64,
+    )
     assert dw1.macs == 25 * 5 * 64 * 9 and dw1.params == 9 * 64 + 64
     assert pw1.macs == 25 * 5 * 64 * 64
     pool, reshape, fc, softmax = stats[9:]
@@ -57,8 +62,14 @@ def test_op_stats_are_additive():
 def test_estimated_events_kws():
     graph = load_tflite(require_model("kws_ref_model_int8.tflite"))
     conv1 = estimate_events(graph, graph.ops[0])
-    assert conv1 == Events(macs=320_000, weight_bytes_read=320_000, act_bytes_read=320_000,
-                           act_bytes_written=8000, elementwise=8000, output_elements=8000)  # fmt: skip
+    assert conv1 == Events(
+        macs=320_000,
+        weight_bytes_read=320_000,
+        act_bytes_read=320_000,
+        act_bytes_written=8000,
+        elementwise=8000,
+        output_elements=8000,
+    )
     fc = estimate_events(graph, graph.ops[11])
     assert fc.weight_bytes_read == 12 * 64  # fully connected: each weight fetched exactly once
     pool = estimate_events(graph, graph.ops[9])
@@ -73,8 +84,12 @@ def test_estimated_events_add_reads_both_inputs():
     graph = load_tflite(require_model("ic_resnet8_int8.tflite"))
     add = next(op for op in graph.ops if op.kind is OpKind.ADD)
     events = estimate_events(graph, add)
-    assert events == Events(act_bytes_read=2 * 32 * 32 * 16, act_bytes_written=32 * 32 * 16,
-                            elementwise=32 * 32 * 16, output_elements=32 * 32 * 16)  # fmt: skip
+    assert events == Events(
+        act_bytes_read=2 * 32 * 32 * 16,
+        act_bytes_written=32 * 32 * 16,
+        elementwise=32 * 32 * 16,
+        output_elements=32 * 32 * 16,
+    )
 
 
 @pytest.mark.parametrize("name", sorted(MACS))

@@ -61,8 +61,14 @@ def test_tensors_match_litert(name):
 def test_kws_layers_and_attrs():
     graph = load_tflite(require_model("kws_ref_model_int8.tflite"))
     kinds = [op.kind for op in graph.ops]
-    assert kinds == [OpKind.CONV_2D, *[OpKind.DEPTHWISE_CONV_2D, OpKind.CONV_2D] * 4, OpKind.AVERAGE_POOL_2D,
-                     OpKind.RESHAPE, OpKind.FULLY_CONNECTED, OpKind.SOFTMAX]  # fmt: skip
+    assert kinds == [
+        OpKind.CONV_2D,
+        *[OpKind.DEPTHWISE_CONV_2D, OpKind.CONV_2D] * 4,
+        OpKind.AVERAGE_POOL_2D,
+        OpKind.RESHAPE,
+        OpKind.FULLY_CONNECTED,
+        OpKind.SOFTMAX,
+    ]
     conv1 = graph.ops[0]
     a = conv1.attrs
     assert (a.padding, a.stride_h, a.stride_w, a.activation) == (Padding.SAME, 2, 2, Activation.RELU)
@@ -127,8 +133,13 @@ def build_model(op_code=tflite.BuiltinOperator.FULLY_CONNECTED, *, activation=0,
         return tflite.TensorEnd(b)
 
     i8, i32 = tflite.TensorType.INT8, tflite.TensorType.INT32
-    tensors = [tensor("x", [1, 4], i8, 0), tensor("w", [3, 4], i8, 1), tensor("b", [3], i32, 2, 0.25),
-               tensor("fc_out", [1, 3], i8, 0), tensor("lstm_1", [1, 3], i8, 0)]  # fmt: skip
+    tensors = [
+        tensor("x", [1, 4], i8, 0),
+        tensor("w", [3, 4], i8, 1),
+        tensor("b", [3], i32, 2, 0.25),
+        tensor("fc_out", [1, 3], i8, 0),
+        tensor("lstm_1", [1, 3], i8, 0),
+    ]
 
     codes = [tflite.BuiltinOperator.FULLY_CONNECTED, op_code]
     opcodes = []

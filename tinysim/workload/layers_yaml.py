@@ -1,0 +1,154 @@
+"""Layer-list YAML: a network described by its layer shapes, built into an int8 `Graph`.
+
+For networks you have no `.tflite` of, or want to vary. Shapes are real; weight values are seeded
+synthetic int8 (see `synthetic.py`), quantized like the TFLite converter would, so the int8 engine
+can run the graph and the cost model sees exactly the tensors a converted model would have.
+
+    version: 1                       # required; the format version
+    name: kws                        # required
+    description: MLPerf Tiny KWS DS-CNN      # optional text
+    source: "github.com/mlcommons/tiny @ 1afd2c98, .../kws_ref_model.tflite"   # optional provenance
+    seed: 0                          # optional (default 0): seeds the synthetic weights
+    input: {name: input_1, shape: [1, 49, 10, 1], scale: 0.5847, zero_point: 83}   # int8 input
+    outputs: [softmax]               # optional: graph outputs (default: the last layer)
+    layers:
+      - {name: conv1, op: conv2d, filters: 64, kernel: [10, 4], stride: 2, padding: same, activation: relu}
+      - {name: dw1, op: depthwise_conv2d, kernel: 3, padding: same, activation: relu}
+      - {name: pool, op: avg_pool2d, pool: [25, 5]}
+      - {name: flatten, op: reshape, shape: [1, 64]}
+      - {name: fc, op: fully_connected, units: 12}
+      - {name: softmax, op: softmax}
+
+Each layer reads the previous layer's output unless it says `input: <layer or input name>`;
+`op: add` takes `inputs: [a, b]` (equal shapes), which is how residual networks branch and join.
+Sizes written `N` mean `[N, N]` (height, width). Keys per op (besides `name`, `op`, `input`):
+
+    conv2d            filters, kernel; stride=1, dilation=1, padding=valid, activation=none
+    depthwise_conv2d  kernel; depth_multiplier=1, stride=1, dilation=1, padding=valid, activation=none
+    fully_connected   units; activation=none   (input rows x last dimension -> rows x units)
+    avg_pool2d        pool; stride=pool, padding=valid, activation=none
+    max_pool2d        pool; stride=pool, padding=valid, activation=none
+    add               inputs: [a, b]; activation=none
+    reshape           shape (one entry may be -1)
+    softmax           beta=1.0
+
+`padding` is `same` or `valid` (TFLite rules); `activation` is `none`, `relu`, `relu6` or
+`relu_n1_to_1` (fused, as in TFLite). Layouts are TFLite's: NHWC activations, OHWI conv weights,
+1HW(C*M) depthwise weights, (out, in) fully-connected weights, int32 biases. Any mistake is a
+`WorkloadError` naming file, line and field, e.g. `kws.yaml:9: layers[2].kernel: ...`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from tinysim.errors import WorkloadError
+from tinysim.spec.fields import Where, block, closest, expect_list, expect_mapping, get_choice, get_str
+from tinysim.spec.yamlio import load_yaml
+from tinysim.workload.graph import DType, Graph, Quantization, Tensor
+from tinysim.workload.layer_ops import (
+    BUILDERS,
+    LAYER_KEYS,
+    GraphBuilder,
+    LayerOp,
+    Value,
+    read_float,
+    read_int,
+    read_shape,
+)
+from tinysim.workload.synthetic import input_rms
+from tinysim.workload.validate import check_graph
+
+FORMAT_VERSION = 1
+_TOP_KEYS = ("version", "name", "description", "seed", "input", "outputs", "layers")
+
+
+def load_layers_yaml(path: str | Path) -> Graph:
+    """Build the int8 graph a layer-list YAML file describes (format in the module docstring)."""
+    file = str(path)
+    data = load_yaml(path, error=WorkloadError)
+    where = Where(file=file, error=WorkloadError, line=1)
+    top = block(data, where, allowed=_TOP_KEYS, required=("version", "name", "input", "layers"), what="a mapping")
+    version = read_int(top, "version", where, minimum=0)
+    if version != FORMAT_VERSION:
+        raise where.key(top, "version").fail(f"unsupported version {version}; this tinysim reads version 1")
+    name = get_str(top, "name", where)
+    builder = GraphBuilder(read_int(top, "seed", where, default=0, minimum=0))
+    last = _read_input(builder, top, where)
+    input_index = builder.values[last].index
+    layers = expect_list(top["layers"], where.key(top, "layers"), "a list of layers")
+    if not layers:
+        raise where.key(top, "layers").fail("expected at least one layer")
+    for i, layer in enumerate(layers):
+        last = _read_layer(builder, layer, i, last, where.key(top, "layers").item(layers, i))
+    outputs = _read_outputs(builder, top, where, last)
+    source = top.get("source") if isinstance(top.get("source"), str) else file
+    graph = Graph(name, tuple(builder.tensors), tuple(builder.ops), (input_index,), outputs, source=source)
+    check_graph(graph, file)  # the builder's own shapes, double-checked by the importer's rules
+    return graph
+
+
+def _read_input(b: GraphBuilder, top: Mapping[str, Any], where: Where) -> str:
+    """Add the int8 graph input; returns its name."""
+    here = where.key(top, "input")
+    spec = block(
+        top["input"],
+        here,
+        allowed=("name", "shape", "scale", "zero_point"),
+        required=("shape", "scale", "zero_point"),
+        what="a mapping {shape, scale, zero_point}",
+    )
+    name = get_str(spec, "name", here, default="input")
+    shape = read_shape(spec, "shape", here, allow_minus_one=False)
+    scale = read_float(spec, "scale", here)
+    zero_point = read_int(spec, "zero_point", here, minimum=-128)
+    if zero_point > 127:
+        raise here.key(spec, "zero_point").fail(f"an int8 zero point must be in -128..127, got {zero_point}")
+    index = b.add(Tensor(name, shape, DType.INT8, Quantization((scale,), (zero_point,))))
+    b.values[name] = Value(index, input_rms(scale, zero_point))
+    return name
+
+
+def _read_outputs(b: GraphBuilder, top: Mapping[str, Any], where: Where, last: str) -> tuple[int, ...]:
+    if "outputs" not in top:
+        return (b.values[last].index,)
+    here = where.key(top, "outputs")
+    names = expect_list(top["outputs"], here, "a list of layer names")
+    if not names:
+        raise here.fail("expected at least one output layer")
+    return tuple(_ref(b, names, i, here.item(names, i)).index for i in range(len(names)))
+
+
+def _read_layer(b: GraphBuilder, layer: Any, i: int, previous: str, where: Where) -> str:
+    """Add layer `i` to the graph; returns its name."""
+    layer = expect_mapping(layer, where, "a layer like {name: conv1, op: conv2d, ...}")
+    op = LayerOp(get_choice(layer, "op", where, [o.value for o in LayerOp], "an op"))
+    required, optional = LAYER_KEYS[op]
+    block(layer, where, allowed=("name", "op", "input", *required, *optional), required=("name", "op", *required))
+    name = get_str(layer, "name", where)
+    if name in b.values:
+        raise where.key(layer, "name").fail(f'duplicate name "{name}" (layer and input names must be unique)')
+    if op is LayerOp.ADD:
+        if "input" in layer:
+            raise where.key(layer, "input").fail("an add layer takes `inputs: [a, b]`, not `input`")
+        names = expect_list(layer["inputs"], where.key(layer, "inputs"), "a list of two layer names")
+        if len(names) != 2:
+            raise where.key(layer, "inputs").fail(f"an add layer takes exactly 2 inputs, got {len(names)}")
+        sources = [_ref(b, names, k, where.key(layer, "inputs").item(names, k)) for k in range(2)]
+    else:
+        sources = [_ref(b, layer, "input", where.key(layer, "input")) if "input" in layer else b.values[previous]]
+    b.values[name] = BUILDERS[op](b, layer, i, name, sources, where)
+    return name
+
+
+def _ref(b: GraphBuilder, container: Any, key: Any, where: Where) -> Value:
+    ref = container[key]
+    if not isinstance(ref, str) or ref not in b.values:
+        known = list(b.values)
+        raise where.fail(
+            f"unknown layer {ref!r}{closest(ref, known)}; a layer can use the input or an earlier "
+            f"layer: {', '.join(known)}"
+        )
+    return b.values[ref]
