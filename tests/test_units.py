@@ -175,6 +175,7 @@ GARBAGE = [
     (float("nan"), "not a finite number"),
     (float("inf"), "not a finite number"),
     ("1e999 Hz", "not a finite number"),
+    (10**400, "got a number too large to use (not a finite number)"),
     ([1, 2], "got a list"),
     ({"value": 1}, "got a mapping"),
     ("120 Mhz", 'unknown unit "Mhz"; did you mean "MHz"?'),

@@ -20,6 +20,7 @@ import tinysim.spec
 from tinysim.spec.fields import Bound, Where, closest, expect_list, expect_mapping, get_choice, get_str, quantity
 from tinysim.spec.model import ComputeUnit, OpTable
 from tinysim.units import Dimension
+from tinysim.units.quantity import describe_value
 from tinysim.workload.graph import OpKind
 
 __all__ = ["ComputeContext", "compute_kinds", "get_memory", "get_op_table", "get_runs", "parse_compute_unit"]
@@ -52,7 +53,7 @@ def parse_compute_unit(name: str, value: Any, where: Where, ctx: ComputeContext)
     kind = get_str(mapping, "kind", where)
     if kind not in kinds:
         raise where.key(mapping, "kind").fail(
-            f'expected a compute kind ({", ".join(sorted(kinds))}), got "{kind}"{closest(kind, kinds)}'
+            f"expected a compute kind ({', '.join(sorted(kinds))}), got {describe_value(kind)}{closest(kind, kinds)}"
         )
     return kinds[kind](name, mapping, where, ctx)
 
@@ -71,7 +72,8 @@ def get_op_table(mapping: Mapping[str, Any], key: str, where: Where, *, bound: B
     for name, number in table.items():
         if name not in names:
             raise here.key(table, name).fail(
-                f'expected an op kind or "default", got "{name}"{closest(name, names)}; op kinds: {", ".join(names)}'
+                f'expected an op kind or "default", got {describe_value(name)}{closest(name, names)}; '
+                f"op kinds: {', '.join(names)}"
             )
         if name != "default":
             per_op[OpKind(name)] = quantity(number, here.key(table, name), Dimension.CYCLES, bound)
@@ -91,7 +93,7 @@ def get_runs(mapping: Mapping[str, Any], key: str, where: Where) -> frozenset[Op
     kinds = set()
     for index, name in enumerate(items):
         if name not in names:
-            raise here.item(items, index).fail(f'expected an op kind, got "{name}"{closest(name, names)}')
+            raise here.item(items, index).fail(f"expected an op kind, got {describe_value(name)}{closest(name, names)}")
         kinds.add(OpKind(name))
     return frozenset(kinds)
 

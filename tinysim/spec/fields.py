@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 import enum
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -68,9 +68,12 @@ class Where:
     notes: dict[str, str] | None = field(default=None, compare=False, repr=False)
 
     def key(self, mapping: Any, key: Any) -> Where:
-        """The place of `mapping[key]` (line of the key if known, else of the mapping)."""
-        path = f"{self.path}.{key}" if self.path else str(key)
-        return Where(self.file, path, line_of(mapping, key) or self.line, self.error, self.notes)
+        """The place of `mapping[key]`: the key's line; for a missing key, the line that names the mapping."""
+        name = key if isinstance(key, str) and key.isprintable() else describe_value(key)  # paths stay one line
+        path = f"{self.path}.{name}" if self.path else name
+        present = isinstance(mapping, Mapping) and isinstance(key, Hashable) and key in mapping
+        line = line_of(mapping, key) if present else self.line or line_of(mapping)
+        return Where(self.file, path, line or self.line, self.error, self.notes)
 
     def item(self, seq: Any, index: int) -> Where:
         """The place of `seq[index]`."""
@@ -95,23 +98,15 @@ def closest(word: Any, choices: Iterable[str]) -> str:
     return f' (did you mean "{match[0]}"?)' if match else ""
 
 
-def _kind_of(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return describe_value(value)
-
-
 def expect_mapping(value: Any, where: Where, what: str = "a mapping") -> Mapping[Any, Any]:
     if not isinstance(value, Mapping):
-        raise where.fail(f"expected {what}, got {_kind_of(value)}")
+        raise where.fail(f"expected {what}, got {describe_value(value)}")
     return value
 
 
 def expect_list(value: Any, where: Where, what: str = "a list") -> list[Any]:
     if not isinstance(value, list):
-        raise where.fail(f"expected {what}, got {_kind_of(value)}")
+        raise where.fail(f"expected {what}, got {describe_value(value)}")
     return value
 
 
@@ -129,7 +124,7 @@ def block(
             raise where.key(mapping, key).fail(f"expected a key name (text), got {describe_value(key)}")
         if key not in valid:
             raise where.key(mapping, key).fail(
-                f'unknown key "{key}"{closest(key, valid)}; allowed keys: {", ".join(valid)}'
+                f"unknown key {describe_value(key)}{closest(key, valid)}; allowed keys: {', '.join(valid)}"
             )
     for key in required:
         if key not in mapping:
@@ -156,7 +151,7 @@ def get_str(mapping: Mapping[str, Any], key: str, where: Where, default: Any = R
         return default
     value, here = mapping[key], where.key(mapping, key)
     if not isinstance(value, str) or not value.strip():
-        raise here.fail(f"expected non-empty text, got {_kind_of(value)}")
+        raise here.fail(f"expected non-empty text, got {describe_value(value)}")
     return value.strip()
 
 

@@ -71,6 +71,17 @@ def line_of(container: Any, key: Any = _NO_KEY) -> int | None:
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader building YamlMap/YamlList; rejects duplicate keys."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's scalar constructors leak plain exceptions for values like `!!int abc`,
+        # `2001-13-45` or a 5000-digit integer: turn them into marked YAML errors.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, AttributeError, OverflowError, KeyError, IndexError):
+            tag = node.tag.rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value as {tag}", node.start_mark
+            ) from None
+
 
 # YAML 1.1 reads "1e-12" (no dot) as a string; accept it as a float like YAML 1.2 does.
 _FLOAT_NO_DOT = re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$")

@@ -11,6 +11,7 @@ import difflib
 import json
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from tinysim.errors import UnitError
@@ -30,9 +31,11 @@ def describe_value(value: Any) -> str:
     if isinstance(value, str):
         text = json.dumps(value.strip(), ensure_ascii=False)  # quoted, newlines escaped: messages stay one line
         return text if len(text) <= 60 else text[:56] + '..."'
-    if isinstance(value, (int, float)):
+    if isinstance(value, float):
         return repr(value)
-    if isinstance(value, dict):
+    if isinstance(value, int):
+        return repr(value) if abs(value) < 10**30 else "a number too large to use"
+    if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return "a list"
@@ -60,7 +63,7 @@ def parse_quantity(
             raise fail("not a number with a unit" if value.strip() else "")
         number, unit = float(match.group(1)), match.group(2) or ""
     else:
-        number, unit = float(value), ""
+        number, unit = (float(value) if abs(value) < 1e308 else math.inf), ""
     if not math.isfinite(number):
         raise fail("not a finite number")
     factor = dim.units.get(unit)
