@@ -86,6 +86,33 @@ def test_synthetic_graph_is_a_faithful_int8_ir():
             assert out.quant.scale == (1 / 256,) and out.quant.zero_point == (-128,)
 
 
+def _dequantize(t) -> np.ndarray:
+    scale, zp = np.array(t.quant.scale), np.array(t.quant.zero_point)
+    if len(scale) > 1:
+        scale, zp = scale.reshape(-1, 1), zp.reshape(-1, 1)  # (out, in) weights: per-row
+    return (t.data.astype(np.float64) - zp) * scale
+
+
+@pytest.mark.parametrize("yaml_name", ["ad.yaml", "fc4_audio.yaml"])
+def test_synthetic_quantization_fits_the_activations(yaml_name):
+    """A float forward pass with the dequantized weights stays inside each output's int8 range."""
+    graph = load_layers_yaml(WORKLOADS / yaml_name)
+    x_t = graph.tensor(graph.inputs[0])
+    rng = np.random.default_rng(0)
+    x = (rng.integers(-128, 128, size=(256, x_t.shape[-1])) - x_t.quant.zero_point[0]) * x_t.quant.scale[0]
+    for op in graph.ops:
+        if op.kind is not OpKind.FULLY_CONNECTED:
+            continue
+        _, w, b = graph.op_inputs(op)
+        x = x @ _dequantize(w).T + b.data * np.array(b.quant.scale)
+        if op.attrs.activation is Activation.RELU:
+            x = np.maximum(x, 0)
+        out = graph.tensor(op.outputs[0]).quant
+        codes = np.round(x / out.scale[0]) + out.zero_point[0]
+        assert np.mean((codes < -128) | (codes > 127)) < 0.01, op.name  # rarely clipped
+        assert len(np.unique(np.clip(codes, -128, 127))) > 40, op.name  # and not squeezed into a few codes
+
+
 def test_weights_are_seeded(tmp_path):
     a = load_layers_yaml(WORKLOADS / "kws.yaml")
     b = load_layers_yaml(WORKLOADS / "kws.yaml")

@@ -246,25 +246,29 @@ BUILDERS = {
 # --- typed fields --------------------------------------------------------------------------------------
 
 
-def _isread_int(value: Any) -> bool:
+def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
 
 
 def read_int(m: Mapping, key: str, where: Where, default: Any = REQUIRED, minimum: int = 1) -> int:
     if key not in m:
-        if default is REQUIRED:
-            raise where.key(m, key).fail(f'missing required key "{key}"')
-        return default
+        return _missing(m, key, where, default)
     value = m[key]
-    if not _isread_int(value) or value < minimum:
+    if not _is_int(value) or value < minimum:
         raise where.key(m, key).fail(f"expected a whole number >= {minimum}, got {value!r}")
     return int(value)
 
 
+def _missing(m: Mapping, key: str, where: Where, default: Any) -> Any:
+    if default is REQUIRED:
+        raise where.key(m, key).fail(f'missing required key "{key}"')
+    return default
+
+
 def read_float(m: Mapping, key: str, where: Where, default: Any = REQUIRED) -> float:
-    if key not in m and default is not REQUIRED:
-        return default
-    value = m.get(key)
+    if key not in m:
+        return _missing(m, key, where, default)
+    value = m[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
         raise where.key(m, key).fail(f"expected a positive number, got {value!r}")
     return float(value)
@@ -272,19 +276,19 @@ def read_float(m: Mapping, key: str, where: Where, default: Any = REQUIRED) -> f
 
 def read_pair(m: Mapping, key: str, where: Where, default: Any = REQUIRED) -> tuple[int, int]:
     """`3` or `[3, 5]` as (height, width), each >= 1."""
-    if key not in m and default is not REQUIRED:
-        return default
-    value = m.get(key)
-    if _isread_int(value) and value >= 1:
+    if key not in m:
+        return _missing(m, key, where, default)
+    value = m[key]
+    if _is_int(value) and value >= 1:
         return int(value), int(value)
-    if isinstance(value, list) and len(value) == 2 and all(_isread_int(v) and v >= 1 for v in value):
+    if isinstance(value, list) and len(value) == 2 and all(_is_int(v) and v >= 1 for v in value):
         return int(value[0]), int(value[1])
     raise where.key(m, key).fail(f"expected a size N or [height, width] of whole numbers >= 1, got {value!r}")
 
 
 def read_shape(m: Mapping, key: str, where: Where, *, allow_minus_one: bool) -> tuple[int, ...]:
     value = m[key]
-    ok = isinstance(value, list) and 1 <= len(value) <= 6 and all(_isread_int(d) and d >= 1 or d == -1 for d in value)
+    ok = isinstance(value, list) and 1 <= len(value) <= 6 and all(_is_int(d) and d >= 1 or d == -1 for d in value)
     if not ok or (-1 in value and (not allow_minus_one or value.count(-1) > 1)):
         what = "whole numbers >= 1 (one may be -1)" if allow_minus_one else "whole numbers >= 1"
         raise where.key(m, key).fail(f"expected a shape: a list of 1 to 6 {what}, got {value!r}")
