@@ -31,7 +31,8 @@ def test_yaml_merge_keys_keep_override():
     ("text", "line", "fragment"),
     [
         ("a: 1\na: 2\n", 2, "duplicate key 'a' (first on line 1)"),
-        ("a: [1\n", 2, "invalid YAML"),
+        ("a: [1\n", 1, "invalid YAML: while parsing a flow sequence expected ',' or ']'"),
+        ("a: [1\nb: 2\nc: 3\n", 2, "while parsing a flow sequence (from line 1) expected ','"),
         ("a: !!python/object:os.system {}\n", 1, "constructor"),
         ("a: \x01\n", 1, "unacceptable character"),
         ("a: 1\n---\nb: 2\n", 2, "single document"),

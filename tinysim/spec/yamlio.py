@@ -134,8 +134,13 @@ def load_yaml_text(text: str, *, file: str | None = None, error: type[TinysimErr
         return yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        message = " ".join(" ".join(part for part in (e.context, e.problem) if part).split()) or "syntax error"
-        raise error(f"invalid YAML: {message}", file=file, line=mark.line + 1 if mark else None) from None
+        # at end of stream the mark is past the last line: point at the last line instead
+        line = min(mark.line + 1, max(len(text.splitlines()), 1)) if mark else None
+        context = e.context or ""
+        if e.context and e.context_mark and e.context_mark.line + 1 != line:
+            context += f" (from line {e.context_mark.line + 1})"
+        message = " ".join(" ".join(part for part in (context, e.problem) if part).split()) or "syntax error"
+        raise error(f"invalid YAML: {message}", file=file, line=line) from None
     except yaml.reader.ReaderError as e:  # a forbidden character; has a position, not a line
         line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
         raise error(f"invalid YAML: unacceptable character #x{e.character:04x}", file=file, line=line) from None
