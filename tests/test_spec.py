@@ -409,9 +409,7 @@ def test_fields_are_reusable_with_another_error_class():
         WorkloadError, match=r'^w.yaml:2: layers\[0\].strde: unknown key "strde" \(did you mean "stride"\?\)'
     ):
         block(data["layers"][0], at, allowed=("kind", "stride"))
-    with pytest.raises(
-        WorkloadError, match=r"layers\[0\].kind: expected the name of a PowerStateName \(active, idle, sleep\)"
-    ):
+    with pytest.raises(WorkloadError, match=r"layers\[0\].kind: expected a PowerStateName \(active, idle, sleep\)"):
         get_enum(data["layers"][0], "kind", at, PowerStateName)
     assert get_quantity({"t": "2 ms"}, "t", where, Dimension.TIME, bound=Bound.POSITIVE) == pytest.approx(2e-3)
     assert get_quantity({}, "t", where, Dimension.TIME, default=None) is None

@@ -100,4 +100,4 @@ def get_runs(mapping: Mapping[str, Any], key: str, where: Where) -> frozenset[Op
 
 def get_memory(mapping: Mapping[str, Any], key: str, where: Where, ctx: ComputeContext) -> str:
     """The name of a memory defined under `memories:`."""
-    return get_choice(mapping, key, where, ctx.memory_names, "a memory defined under memories:")
+    return get_choice(mapping, key, where, ctx.memory_names, "a memory name")

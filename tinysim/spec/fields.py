@@ -156,11 +156,11 @@ def get_str(mapping: Mapping[str, Any], key: str, where: Where, default: Any = R
 
 
 def get_choice(mapping: Mapping[str, Any], key: str, where: Where, choices: Collection[str], what: str) -> str:
-    """A string that must be one of `choices` (e.g. a memory name); says which ones exist."""
+    """A string that must be one of `choices`; `what` names it in errors ("a memory name")."""
     value = get_str(mapping, key, where)
     if value not in choices:
         raise where.key(mapping, key).fail(
-            f"expected the name of {what} ({', '.join(choices) or 'none defined'}), "
+            f"expected {what} ({', '.join(choices) or 'none defined'}), "
             f"got {describe_value(value)}{closest(value, choices)}"
         )
     return value
