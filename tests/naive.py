@@ -261,3 +261,41 @@ def softmax_ref(x, s_in, beta):
         o = rdbpot(srdhm(scale, e), bits_over_unit + 31 - 8) - 128
         out[r] = np.where(ok, o, -128)
     return np.clip(out, -128, 127).astype(np.int8).reshape(x.shape)
+
+
+def conv_zero_macs(x, w, zp_in, stride, dilation, same):
+    """(MACs with input == zp or weight == 0, all MACs) of a conv, padded taps excluded."""
+    n, h, wd, c = x.shape
+    o, kh, kw, _ = w.shape
+    oh, ph = _pad_before(h, kh, stride[0], dilation[0], same)
+    ow, pw = _pad_before(wd, kw, stride[1], dilation[1], same)
+    zeros = macs = 0
+    for y in range(oh):
+        for xo in range(ow):
+            for i in range(kh):
+                for j in range(kw):
+                    iy, ix = y * stride[0] - ph + i * dilation[0], xo * stride[1] - pw + j * dilation[1]
+                    if 0 <= iy < h and 0 <= ix < wd:
+                        z = (x[:, iy, ix, :] == zp_in)[:, None, :] | (w[None, :, i, j, :] == 0)
+                        zeros += int(z.sum())
+                        macs += z.size
+    return zeros, macs
+
+
+def depthwise_zero_macs(x, w, zp_in, depth_mult, stride, same):
+    n, h, wd, c = x.shape
+    _, kh, kw, oc = w.shape
+    oh, ph = _pad_before(h, kh, stride[0], 1, same)
+    ow, pw = _pad_before(wd, kw, stride[1], 1, same)
+    src = np.arange(oc) // depth_mult
+    zeros = macs = 0
+    for y in range(oh):
+        for xo in range(ow):
+            for i in range(kh):
+                for j in range(kw):
+                    iy, ix = y * stride[0] - ph + i, xo * stride[1] - pw + j
+                    if 0 <= iy < h and 0 <= ix < wd:
+                        z = (x[:, iy, ix, src] == zp_in) | (w[0, i, j, :] == 0)
+                        zeros += int(z.sum())
+                        macs += z.size
+    return zeros, macs

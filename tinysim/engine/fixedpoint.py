@@ -93,3 +93,30 @@ def requantize(acc: int, mult: int, shift: int, mode: int) -> int:
             return hi
         return (hi + (np.int64(1) << (right - 1))) >> right
     return rdbpot(hi, right)
+
+
+@kernel
+def requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, base):
+    """out[base + i] = clamp(requantize(acc[i]) + zp_out): branch-free so LLVM vectorises it.
+
+    Valid for multipliers > 0 (prepare guarantees it), so srdhm cannot saturate.
+    Returns the number of outputs equal to zp_out.
+    """
+    zeros = 0
+    for i in range(acc.shape[0]):
+        s = np.int64(shift[i])
+        left = max(s, 0)
+        right = max(-s, 0)
+        ab = (np.int64(acc[i]) << left) * np.int64(mult[i])
+        num = ab + (np.int64(1 << 30) if ab >= 0 else np.int64(1 - (1 << 30)))
+        hi32 = (num + (np.int64((1 << 31) - 1) if num < 0 else np.int64(0))) >> 31  # truncating division
+        mask = (np.int64(1) << right) - 1
+        if mode == 1:  # RUY: ties toward +inf
+            v = (hi32 + (mask + 1 >> 1)) >> right
+        else:  # TFLITE: ties away from zero
+            threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))
+            v = (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
+        v = min(max(v + zp_out, lo), hi)
+        out[base + i] = v
+        zeros += v == zp_out
+    return zeros

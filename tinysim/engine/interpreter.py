@@ -47,27 +47,27 @@ KERNELS: dict[OpKind, Callable[[PrepareContext, Op], OpPlan]] = {
 
 
 @kernel
-def _execute(codes, params, arena, i16, i32, f32, scratch, count, counted):
+def _execute(codes, params, arena, i16, i32, f32, s16, s32, count, counted):
     """Evaluate every op in order; counted[k] = (zero-operand MACs, output zeros) of op k."""
     for k in range(codes.shape[0]):
         c = codes[k]
         p = params[k]
         if c == conv.OPCODE:
-            r = conv.evaluate(p, arena, i16, i32, f32, scratch, count)
+            r = conv.evaluate(p, arena, i16, i32, f32, s16, s32, count)
         elif c == depthwise.OPCODE:
-            r = depthwise.evaluate(p, arena, i16, i32, f32, scratch, count)
+            r = depthwise.evaluate(p, arena, i16, i32, f32, s16, s32, count)
         elif c == fully_connected.OPCODE:
-            r = fully_connected.evaluate(p, arena, i16, i32, f32, scratch, count)
+            r = fully_connected.evaluate(p, arena, i16, i32, f32, s16, s32, count)
         elif c == pooling.OPCODE_AVG:
-            r = pooling.evaluate(p, arena, i16, i32, f32, scratch, count, False)
+            r = pooling.evaluate(p, arena, i16, i32, f32, s16, s32, count, False)
         elif c == pooling.OPCODE_MAX:
-            r = pooling.evaluate(p, arena, i16, i32, f32, scratch, count, True)
+            r = pooling.evaluate(p, arena, i16, i32, f32, s16, s32, count, True)
         elif c == add.OPCODE:
-            r = add.evaluate(p, arena, i16, i32, f32, scratch, count)
+            r = add.evaluate(p, arena, i16, i32, f32, s16, s32, count)
         elif c == reshape.OPCODE:
-            r = reshape.evaluate(p, arena, i16, i32, f32, scratch, count)
+            r = reshape.evaluate(p, arena, i16, i32, f32, s16, s32, count)
         else:
-            r = softmax.evaluate(p, arena, i16, i32, f32, scratch, count)
+            r = softmax.evaluate(p, arena, i16, i32, f32, s16, s32, count)
         counted[k, 0] = r[0]
         counted[k, 1] = r[1]
 
@@ -84,7 +84,8 @@ class Prepared:
     i16: np.ndarray  # weights, widened once for the multiply
     i32: np.ndarray  # folded biases, multipliers, shifts, zero-weight counts
     f32: np.ndarray  # softmax exp tables
-    scratch_elems: int  # int16 elements of per-inference scratch (im2col patch, accumulators)
+    scratch16: int  # int16 scratch elements per inference (im2col patch)
+    scratch32: int  # int32 scratch elements per inference (accumulators)
     static_events: tuple[Events, ...]
 
 
@@ -98,12 +99,12 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
                 f"unsupported op {op.kind.value if isinstance(op.kind, OpKind) else op.kind} (layer {k} '{op.name}')",
                 file=graph.source or None,
             )
-    for t in (*graph.inputs, *graph.outputs):
-        if graph.tensors[t].dtype is not DType.INT8:
-            raise UnsupportedOpError(f"graph input/output '{graph.tensors[t].name}' is not int8", file=graph.source or None)
     arena = plan_arena(graph)
     ctx = PrepareContext(graph, arena.offsets, semantics)
     plans = [KERNELS[op.kind](ctx, op) for op in graph.ops]
+    for t in (*graph.inputs, *graph.outputs):
+        if graph.tensors[t].dtype is not DType.INT8:
+            raise UnsupportedOpError(f"graph input/output '{graph.tensors[t].name}' is not int8", file=graph.source or None)
     return Prepared(
         graph=graph,
         semantics=semantics,
@@ -113,7 +114,8 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
         i16=ctx.i16.array(),
         i32=ctx.i32.array(),
         f32=ctx.f32.array(),
-        scratch_elems=max([p.scratch_bytes for p in plans] + [16]),
+        scratch16=max([p.scratch16 for p in plans] + [16]),
+        scratch32=max([p.scratch32 for p in plans] + [16]),
         static_events=tuple(p.events for p in plans),
     )
 
@@ -179,8 +181,8 @@ def run_graph(
         off = prep.arena.offsets[t]
         arena[off : off + a.size] = a.reshape(-1)
     counted = np.zeros((len(g.ops), 2), np.int64)
-    scratch = np.empty(prep.scratch_elems, np.int16)
-    _execute(prep.codes, prep.params, arena, prep.i16, prep.i32, prep.f32, scratch, count_events, counted)
+    s16, s32 = np.empty(prep.scratch16, np.int16), np.empty(prep.scratch32, np.int32)
+    _execute(prep.codes, prep.params, arena, prep.i16, prep.i32, prep.f32, s16, s32, count_events, counted)
     outputs = []
     for t in g.outputs:
         spec = g.tensors[t]

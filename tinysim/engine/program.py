@@ -49,7 +49,8 @@ class OpPlan:
     opcode: int
     params: list[int]
     events: Events
-    scratch_bytes: int = 0
+    scratch16: int = 0  # int16 scratch elements the kernel needs (im2col patch)
+    scratch32: int = 0  # int32 scratch elements (accumulators)
 
 
 @dataclass

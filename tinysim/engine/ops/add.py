@@ -39,7 +39,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, scratch, count):
+def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     size = p[3]
     return 0, add(
         arena[p[0] : p[0] + size], arena[p[1] : p[1] + size], arena[p[2] : p[2] + size],

@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize
+from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, window, zp
 from tinysim.workload.graph import DType, Op, Padding
 
 OPCODE = 1
+BY_CHANNEL_BELOW = 64  # patch length under which the kernel vectorises over output channels
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -45,11 +46,12 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     taps = valid_taps(h, oh, kh, a.stride_h, a.dilation_h, ph) * valid_taps(wd, ow, kw, a.stride_w, a.dilation_w, pw)
     macs = n * taps * ic * oc
     k = kh * kw * ic
+    by_channel = k < BY_CHANNEL_BELOW
     params = row(
-        ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk), ctx.i32.add(bias),
+        ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk.T if by_channel else wk), ctx.i32.add(bias),
         ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add((wk == 0).sum(axis=0)),
         n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
-        zp(x), zp(y), lo, hi, ctx.rounding_mac,
+        zp(x), zp(y), lo, hi, ctx.rounding_mac, int(by_channel),
     )  # fmt: skip
     out_elems = n * oh * ow * oc
     bias_bytes = 4 * oc if b is not None else 0
@@ -58,28 +60,33 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + bias_bytes, act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events, scratch_bytes=2 * k)
+    return OpPlan(OPCODE, params, events, scratch16=k, scratch32=oc)
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, scratch, count):
+def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     n, h, wd, c, oh, ow, oc, kh, kw = p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]
     k = kh * kw * c
     x = arena[p[0] : p[0] + n * h * wd * c]
     out = arena[p[1] : p[1] + n * oh * ow * oc]
-    w = i16[p[2] : p[2] + oc * k].reshape(oc, k)
-    patch = scratch[:k]
+    w = i16[p[2] : p[2] + oc * k]
     return conv2d(
-        x, w, i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc], i32[p[6] : p[6] + k], out, patch,
-        n, h, wd, c, oh, ow, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], p[26], count,
+        x, w, i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc], i32[p[6] : p[6] + k], out,
+        s16[:k], s32[:oc], n, h, wd, c, oh, ow, oc, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23],
+        p[24], p[25], p[26], p[27] == 1, count,
     )  # fmt: skip
 
 
 @kernel
-def conv2d(x, w, bias, mult, shift, zero_w, out, patch, n, h, wd, c, oh, ow, kh, kw,
-           sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode, count):  # fmt: skip
-    """Returns (MACs with a zero operand, outputs equal to the output zero point)."""
-    oc, k = w.shape
+def conv2d(x, w, bias, mult, shift, zero_w, out, patch, acc, n, h, wd, c, oh, ow, oc, kh, kw,
+           sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode, by_channel, count):  # fmt: skip
+    """Returns (MACs with a zero operand, outputs equal to the output zero point).
+
+    `w` is (oc, k) flattened when `by_channel` is False (one long dot product per output
+    channel), else (k, oc): short patches then update all channels at once, which
+    vectorises over channels instead of over a too-short k.
+    """
+    k = kh * kw * c
     zero_macs = 0
     out_zeros = 0
     for b in range(n):
@@ -102,13 +109,18 @@ def conv2d(x, w, bias, mult, shift, zero_w, out, patch, n, h, wd, c, oh, ow, kh,
                             for ci in range(c):
                                 patch[t + ci] = zp_in
                         t += c
-                obase = ((b * oh + oy) * ow + ox) * oc
-                for o in range(oc):
-                    acc = np.int32(bias[o])
+                if by_channel:
+                    for o in range(oc):
+                        acc[o] = bias[o]
                     for q in range(k):
-                        acc += np.int32(patch[q]) * np.int32(w[o, q])
-                    v = requantize(acc, mult[o], shift[o], mode) + zp_out
-                    v = min(max(v, lo), hi)
-                    out[obase + o] = v
-                    out_zeros += v == zp_out
+                        xv = np.int32(patch[q])
+                        for o in range(oc):
+                            acc[o] += xv * np.int32(w[q * oc + o])
+                else:
+                    for o in range(oc):
+                        a = np.int32(bias[o])
+                        for q in range(k):
+                            a += np.int32(patch[q]) * np.int32(w[o * k + q])
+                        acc[o] = a
+                out_zeros += requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, ((b * oh + oy) * ow + ox) * oc)
     return zero_macs, out_zeros

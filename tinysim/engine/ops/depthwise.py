@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multipliers, requantize
+from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, window, zp
 from tinysim.workload.graph import DType, Op, Padding
@@ -56,11 +56,11 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + (4 * oc if b is not None else 0), act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events, scratch_bytes=4 * oc)
+    return OpPlan(OPCODE, params, events, scratch32=oc)
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, scratch, count):
+def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     n, h, wd, c, oh, ow, m, kh, kw = p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]
     oc = c * m
     x = arena[p[0] : p[0] + n * h * wd * c]
@@ -68,7 +68,7 @@ def evaluate(p, arena, i16, i32, f32, scratch, count):
     w = i16[p[2] : p[2] + kh * kw * oc].reshape(kh, kw, oc)
     return depthwise_conv2d(
         x, w, i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc],
-        i32[p[6] : p[6] + kh * kw * c].reshape(kh, kw, c), out, scratch[: 2 * oc].view(np.int32),
+        i32[p[6] : p[6] + kh * kw * c].reshape(kh, kw, c), out, s32[:oc],
         n, h, wd, c, oh, ow, m, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], p[26], count,
     )  # fmt: skip
 
@@ -105,10 +105,5 @@ def depthwise_conv2d(x, w, bias, mult, shift, zero_w, out, acc, n, h, wd, c, oh,
                         if count:
                             for ci in range(c):
                                 zero_macs += m if x[base + ci] == zp_in else zero_w[i, j, ci]
-                obase = ((b * oh + oy) * ow + ox) * oc
-                for o in range(oc):
-                    v = requantize(acc[o], mult[o], shift[o], mode) + zp_out
-                    v = min(max(v, lo), hi)
-                    out[obase + o] = v
-                    out_zeros += v == zp_out
+                out_zeros += requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, ((b * oh + oy) * ow + ox) * oc)
     return zero_macs, out_zeros

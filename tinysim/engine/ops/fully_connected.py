@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize
+from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
 from tinysim.workload.graph import DType, Op
@@ -46,21 +46,21 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + (4 * n_out if b is not None else 0), act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events)
+    return OpPlan(OPCODE, params, events, scratch32=n_out)
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, scratch, count):
+def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     batches, n_in, n_out = p[7], p[8], p[9]
     return fully_connected(
         arena[p[0] : p[0] + batches * n_in].reshape(batches, n_in), i16[p[2] : p[2] + n_out * n_in].reshape(n_out, n_in),
         i32[p[3] : p[3] + n_out], i32[p[4] : p[4] + n_out], i32[p[5] : p[5] + n_out], i32[p[6] : p[6] + n_in],
-        arena[p[1] : p[1] + batches * n_out], p[10], p[11], p[12], p[13], p[14], count,
+        arena[p[1] : p[1] + batches * n_out], s32[:n_out], p[10], p[11], p[12], p[13], p[14], count,
     )  # fmt: skip
 
 
 @kernel
-def fully_connected(x, w, bias, mult, shift, zero_w, out, zp_in, zp_out, lo, hi, mode, count):
+def fully_connected(x, w, bias, mult, shift, zero_w, out, acc, zp_in, zp_out, lo, hi, mode, count):
     """Returns (MACs with a zero operand, outputs equal to the output zero point)."""
     n_out, n_in = w.shape
     zero_macs = 0
@@ -70,11 +70,9 @@ def fully_connected(x, w, bias, mult, shift, zero_w, out, zp_in, zp_out, lo, hi,
             for i in range(n_in):
                 zero_macs += n_out if x[b, i] == zp_in else zero_w[i]
         for o in range(n_out):
-            acc = np.int32(bias[o])
+            a = np.int32(bias[o])
             for i in range(n_in):
-                acc += np.int32(x[b, i]) * np.int32(w[o, i])
-            v = requantize(acc, mult[o], shift[o], mode) + zp_out
-            v = min(max(v, lo), hi)
-            out[b * n_out + o] = v
-            out_zeros += v == zp_out
+                a += np.int32(x[b, i]) * np.int32(w[o, i])
+            acc[o] = a
+        out_zeros += requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, b * n_out)
     return zero_macs, out_zeros

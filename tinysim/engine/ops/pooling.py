@@ -44,15 +44,15 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_read=taps, act_bytes_written=out_elems, elementwise=taps, output_elements=out_elems,
         act_bytes_unique_read=x.nbytes,
     )
-    return OpPlan(opcode, params, events)
+    return OpPlan(opcode, params, events, scratch32=c)
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, scratch, count, is_max):
+def evaluate(p, arena, i16, i32, f32, s16, s32, count, is_max):
     n, h, wd, c, oh, ow = p[2], p[3], p[4], p[5], p[6], p[7]
     x = arena[p[0] : p[0] + n * h * wd * c]
     out = arena[p[1] : p[1] + n * oh * ow * c]
-    acc = scratch[: 2 * c].view(np.int32)
+    acc = s32[:c]
     return 0, pool2d(x, out, acc, n, h, wd, c, oh, ow, p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16], is_max)
 
 

@@ -26,7 +26,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, scratch, count):
+def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     src, dst, size = p[0], p[1], p[2]
     if src != dst:
         arena[dst : dst + size] = arena[src : src + size]

@@ -71,7 +71,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, scratch, count):
+def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     rows, depth = p[2], p[3]
     x = arena[p[0] : p[0] + rows * depth].reshape(rows, depth)
     out = arena[p[1] : p[1] + rows * depth].reshape(rows, depth)
