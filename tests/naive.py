@@ -20,7 +20,7 @@ def quantize_multiplier(real: float) -> tuple[int, int]:
     if real == 0.0:
         return 0, 0
     q, shift = math.frexp(real)
-    q_fixed = int(math.floor(abs(q) * 2**31 + 0.5)) * (1 if q >= 0 else -1)
+    q_fixed = math.floor(abs(q) * 2**31 + 0.5) * (1 if q >= 0 else -1)
     if q_fixed == 2**31:
         q_fixed //= 2
         shift += 1
@@ -84,7 +84,7 @@ def _pad_before(size: int, k: int, stride: int, dilation: int, same: bool) -> tu
 
 def conv2d(x, w, b, zp_in, zp_out, mult, shift, act, stride=(1, 1), dilation=(1, 1), same=True, rounding="tflite"):
     """x (N,H,W,C) int8, w (O,KH,KW,C) int8, b (O,) int32 or None; per-channel mult/shift."""
-    n, h, wd, c = x.shape
+    n, h, wd, _ = x.shape
     o, kh, kw, _ = w.shape
     oh, ph = _pad_before(h, kh, stride[0], dilation[0], same)
     ow, pw = _pad_before(wd, kw, stride[1], dilation[1], same)
@@ -108,7 +108,7 @@ def depthwise_conv2d(
     x, w, b, zp_in, zp_out, mult, shift, act, depth_mult=1, stride=(1, 1), dilation=(1, 1), same=True, rounding="tflite"
 ):
     """x (N,H,W,C), w (1,KH,KW,C*M): output channel c*M+m reads input channel c."""
-    n, h, wd, c = x.shape
+    n, h, wd, _ = x.shape
     _, kh, kw, oc = w.shape
     oh, ph = _pad_before(h, kh, stride[0], dilation[0], same)
     ow, pw = _pad_before(wd, kw, stride[1], dilation[1], same)
@@ -171,7 +171,6 @@ def add(x1, x2, s1, zp1, s2, zp2, s_out, zp_out, act):
     b = mbqm((np.asarray(x2, np.int64) - zp2) * (1 << left_shift), m2, sh2)
     out = mbqm(a + b, mo, sho) + zp_out
     return np.clip(out, act[0], act[1]).astype(np.int8)
-
 
 
 def mbqm_ruy(x: np.ndarray, mult, shift) -> np.ndarray:
@@ -246,7 +245,7 @@ def softmax_ref(x, s_in, beta):
     """TFLite's reference int8 softmax (what TFLM runs): gemmlowp fixed-point exp, output zp -128, scale 1/256."""
     real = min(beta * s_in * (1 << 26), (1 << 31) - 1.0)
     mult, left = quantize_multiplier(real)
-    diff_min = -int(math.floor(1.0 * ((1 << 5) - 1) * (1 << 26) / (1 << left)))
+    diff_min = -(math.floor(1.0 * ((1 << 5) - 1) * (1 << 26) / (1 << left)))
     rows = x.reshape(-1, x.shape[-1]).astype(np.int64)
     out = np.empty(rows.shape, np.int64)
     for r, row in enumerate(rows):
@@ -265,8 +264,8 @@ def softmax_ref(x, s_in, beta):
 
 def conv_zero_macs(x, w, zp_in, stride, dilation, same):
     """(MACs with input == zp or weight == 0, all MACs) of a conv, padded taps excluded."""
-    n, h, wd, c = x.shape
-    o, kh, kw, _ = w.shape
+    _, h, wd, _ = x.shape
+    _, kh, kw, _ = w.shape
     oh, ph = _pad_before(h, kh, stride[0], dilation[0], same)
     ow, pw = _pad_before(wd, kw, stride[1], dilation[1], same)
     zeros = macs = 0
@@ -283,7 +282,7 @@ def conv_zero_macs(x, w, zp_in, stride, dilation, same):
 
 
 def depthwise_zero_macs(x, w, zp_in, depth_mult, stride, same):
-    n, h, wd, c = x.shape
+    _, h, wd, _ = x.shape
     _, kh, kw, oc = w.shape
     oh, ph = _pad_before(h, kh, stride[0], 1, same)
     ow, pw = _pad_before(wd, kw, stride[1], 1, same)

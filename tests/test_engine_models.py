@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import require_model
+
 from tinysim.engine import plan_arena, prepare, random_input, run_graph
 from tinysim.workload.graph import Graph
 from tinysim.workload.tflite_import import load_tflite
@@ -22,7 +22,12 @@ MODELS = ["kws_ref_model_int8", "vww_96_int8", "ic_resnet8_int8", "ad_autoencode
 INPUTS = 20
 # Max |LiteRT - TFLM| over seeds 0..19 as measured (ai-edge-litert 2.3.0, tflite-micro 2026-10).
 LITERT_VS_TFLM = {"kws_ref_model_int8": 0, "vww_96_int8": 0, "ic_resnet8_int8": 30, "ad_autoencoder_int8": 1}
-TFLM_ARENA_HEAD = {"kws_ref_model_int8": 16000, "vww_96_int8": 73728, "ic_resnet8_int8": 49152, "ad_autoencoder_int8": 768}
+TFLM_ARENA_HEAD = {
+    "kws_ref_model_int8": 16000,
+    "vww_96_int8": 73728,
+    "ic_resnet8_int8": 49152,
+    "ad_autoencoder_int8": 768,
+}
 
 
 def litert(path):
@@ -65,7 +70,9 @@ def test_bit_exact_with_litert_builtin(model):
     it, prep = litert(path), prepare(graph, "litert")
     for seed in range(INPUTS):
         x = random_input(graph, seed)
-        np.testing.assert_array_equal(run_graph(prep, x).outputs[0], litert_run(it, x[0]), err_msg=f"{name} seed {seed}")
+        np.testing.assert_array_equal(
+            run_graph(prep, x).outputs[0], litert_run(it, x[0]), err_msg=f"{name} seed {seed}"
+        )
 
 
 def test_bit_exact_with_tflm_and_litert_difference_recorded(model):

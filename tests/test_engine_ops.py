@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import naive
 import numpy as np
 import pytest
 
-import naive
 from tinysim.engine import run_graph
-from tinysim.engine.fixedpoint import TFLITE, RUY, quantize_multiplier, requantize, requantize_row
+from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multiplier, requantize, requantize_row
 from tinysim.errors import UnsupportedOpError
 from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
 
@@ -18,7 +18,8 @@ def act_t(name, shape, scale, zp):
     return Tensor(name, tuple(shape), DType.INT8, Quantization((scale,), (zp,)))
 
 
-def one_op(kind, inputs, output, attrs=OpAttrs(), consts=()):
+def one_op(kind, inputs, output, attrs=None, consts=()):
+    attrs = attrs or OpAttrs()
     tensors = (*inputs, *consts, output)
     n_in = len(inputs)
     op = Op(kind, "layer", tuple(range(n_in + len(consts))), (len(tensors) - 1,), attrs)
@@ -29,7 +30,13 @@ def weights(rng, shape, n_scales):
     w = rng.integers(-127, 128, size=shape, dtype=np.int8)
     w[rng.random(shape) < 0.2] = 0  # some zero weights for the sparsity counts
     scales = tuple(float(s) for s in rng.uniform(0.002, 0.02, n_scales))
-    return Tensor("w", shape, DType.INT8, Quantization(scales, (0,) * n_scales, axis=0 if len(shape) != 4 or shape[0] != 1 else 3), w)
+    return Tensor(
+        "w",
+        shape,
+        DType.INT8,
+        Quantization(scales, (0,) * n_scales, axis=0 if len(shape) != 4 or shape[0] != 1 else 3),
+        w,
+    )
 
 
 def bias(rng, n):
@@ -54,7 +61,11 @@ def test_requantize_matches_definition(mode):
     mult = rng.integers(2**30, 2**31, acc.size)
     shift = rng.integers(-12, 3, acc.size)
     ties = np.arange(-40, 40) * 2**18 + 2**17  # exact halves after a right shift of 12 with m = 2**30
-    acc, mult, shift = np.concatenate([acc, ties]), np.concatenate([mult, [2**30] * 80]), np.concatenate([shift, [-11] * 80])
+    acc, mult, shift = (
+        np.concatenate([acc, ties]),
+        np.concatenate([mult, [2**30] * 80]),
+        np.concatenate([shift, [-11] * 80]),
+    )
     ref = naive.REQUANT[mode](acc, mult, shift)
     m = RUY if mode == "ruy" else TFLITE
     assert [requantize(int(a), int(b), int(c), m) for a, b, c in zip(acc, mult, shift)] == ref.tolist()
@@ -81,9 +92,11 @@ def test_conv2d(seed, semantics):
     pad = Padding.SAME if seed % 2 == 0 else Padding.VALID
     x_t, y_t = act_t("x", (1, 11, 9, c_in), 0.05, int(rng.integers(-20, 20))), None
     w = weights(rng, (c_out, k, k, c_in), c_out)
-    attrs = OpAttrs(padding=pad, stride_h=stride, stride_w=stride, dilation_h=dil, dilation_w=dil, activation=ACTS[seed % 4])
-    oh, ph = naive._pad_before(11, k, stride, dil, pad is Padding.SAME)
-    ow, pw = naive._pad_before(9, k, stride, dil, pad is Padding.SAME)
+    attrs = OpAttrs(
+        padding=pad, stride_h=stride, stride_w=stride, dilation_h=dil, dilation_w=dil, activation=ACTS[seed % 4]
+    )
+    oh, _ = naive._pad_before(11, k, stride, dil, pad is Padding.SAME)
+    ow, _ = naive._pad_before(9, k, stride, dil, pad is Padding.SAME)
     y_t = act_t("y", (1, oh, ow, c_out), 0.1, int(rng.integers(-10, 10)))
     b = bias(rng, c_out)
     g = one_op(OpKind.CONV_2D, [x_t], y_t, attrs, (w, b))
@@ -95,7 +108,9 @@ def test_conv2d(seed, semantics):
                        (stride, stride), (dil, dil), pad is Padding.SAME, "ruy" if semantics == "litert" else "tflite")  # fmt: skip
     np.testing.assert_array_equal(r.outputs[0], ref)
     e = r.events[0]
-    zero_macs, macs = naive.conv_zero_macs(x, w.data, x_t.quant.zero_point[0], (stride, stride), (dil, dil), pad is Padding.SAME)
+    zero_macs, macs = naive.conv_zero_macs(
+        x, w.data, x_t.quant.zero_point[0], (stride, stride), (dil, dil), pad is Padding.SAME
+    )
     assert (e.macs, e.zero_macs) == (macs, zero_macs)
     assert e.output_zeros == int((ref == y_t.quant.zero_point[0]).sum()) and e.output_elements == ref.size
 
@@ -121,7 +136,9 @@ def test_depthwise_conv2d(seed):
     ref = naive.depthwise_conv2d(x, w.data, b.data, x_t.quant.zero_point[0], y_t.quant.zero_point[0], mult, shift, act,
                                  m, (stride, stride), (1, 1), pad is Padding.SAME)  # fmt: skip
     np.testing.assert_array_equal(r.outputs[0], ref)
-    zero_macs, macs = naive.depthwise_zero_macs(x, w.data, x_t.quant.zero_point[0], m, (stride, stride), pad is Padding.SAME)
+    zero_macs, macs = naive.depthwise_zero_macs(
+        x, w.data, x_t.quant.zero_point[0], m, (stride, stride), pad is Padding.SAME
+    )
     assert (r.events[0].macs, r.events[0].zero_macs) == (macs, zero_macs)
 
 
@@ -163,7 +180,9 @@ def test_pool2d(kind, seed):
     x = random_x(rng, x_t.shape, zp)
     out = run_graph(one_op(kind, [x_t], y_t, attrs), x).outputs[0]
     act = naive.act_range(attrs.activation.value, 0.1, zp)
-    ref = naive.pool2d(x, "avg" if kind is OpKind.AVERAGE_POOL_2D else "max", (f, fw), (stride, stride), pad is Padding.SAME, act)
+    ref = naive.pool2d(
+        x, "avg" if kind is OpKind.AVERAGE_POOL_2D else "max", (f, fw), (stride, stride), pad is Padding.SAME, act
+    )
     np.testing.assert_array_equal(out, ref)
 
 

@@ -85,7 +85,7 @@ def rdbpot(x: int, exponent: int) -> int:
 @kernel
 def requantize(acc: int, mult: int, shift: int, mode: int) -> int:
     """MultiplyByQuantizedMultiplier with the output stage `mode` (TFLITE or RUY)."""
-    left = shift if shift > 0 else 0
+    left = max(0, shift)
     right = -shift if shift < 0 else 0
     hi = srdhm(np.int64(acc) * (np.int64(1) << left), mult)
     if mode == RUY:

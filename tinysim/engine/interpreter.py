@@ -104,7 +104,9 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
     plans = [KERNELS[op.kind](ctx, op) for op in graph.ops]
     for t in (*graph.inputs, *graph.outputs):
         if graph.tensors[t].dtype is not DType.INT8:
-            raise UnsupportedOpError(f"graph input/output '{graph.tensors[t].name}' is not int8", file=graph.source or None)
+            raise UnsupportedOpError(
+                f"graph input/output '{graph.tensors[t].name}' is not int8", file=graph.source or None
+            )
     return Prepared(
         graph=graph,
         semantics=semantics,
@@ -132,9 +134,7 @@ class RunResult:
     def events(self) -> tuple[Events, ...]:
         if self.counted is None:
             return ()
-        return tuple(
-            _with_counts(e, int(z), int(o)) for e, (z, o) in zip(self.static_events, self.counted.tolist())
-        )
+        return tuple(_with_counts(e, int(z), int(o)) for e, (z, o) in zip(self.static_events, self.counted.tolist()))
 
     @property
     def total(self) -> Events:
@@ -177,7 +177,9 @@ def run_graph(
     for t, a in zip(g.inputs, arrays):
         spec = g.tensors[t]
         if a.dtype != np.int8 or a.size != spec.size:
-            raise WorkloadError(f"{g.name}: input '{spec.name}' must be int8 of shape {spec.shape}, got {a.dtype} {a.shape}")
+            raise WorkloadError(
+                f"{g.name}: input '{spec.name}' must be int8 of shape {spec.shape}, got {a.dtype} {a.shape}"
+            )
         off = prep.arena.offsets[t]
         arena[off : off + a.size] = a.reshape(-1)
     counted = np.zeros((len(g.ops), 2), np.int64)

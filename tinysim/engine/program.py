@@ -72,11 +72,17 @@ class PrepareContext:
 
     def fail(self, op: Op, what: str) -> UnsupportedOpError:
         index = self.graph.ops.index(op)
-        return UnsupportedOpError(f"{op.kind.value} (layer {index} '{op.name}'): {what}", file=self.graph.source or None)
+        return UnsupportedOpError(
+            f"{op.kind.value} (layer {index} '{op.name}'): {what}", file=self.graph.source or None
+        )
 
     def act(self, op: Op, position: int, *, output: bool = False) -> Tensor:
         """An int8 per-tensor-quantized activation tensor of `op`, validated."""
-        idx = (op.outputs if output else op.inputs)[position] if position < len(op.outputs if output else op.inputs) else -1
+        idx = (
+            (op.outputs if output else op.inputs)[position]
+            if position < len(op.outputs if output else op.inputs)
+            else -1
+        )
         if idx < 0:
             raise self.fail(op, f"missing {'output' if output else 'input'} {position}")
         t = self.graph.tensors[idx]

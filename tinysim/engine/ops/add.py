@@ -32,7 +32,10 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         zp(a), m1, s1, zp(b), m2, s2, zp(y), mo, so, lo, hi,
     )  # fmt: skip
     events = Events(
-        act_bytes_read=2 * y.size, act_bytes_written=y.size, elementwise=y.size, output_elements=y.size,
+        act_bytes_read=2 * y.size,
+        act_bytes_written=y.size,
+        elementwise=y.size,
+        output_elements=y.size,
         act_bytes_unique_read=a.nbytes + b.nbytes,
     )
     return OpPlan(OPCODE, params, events)

@@ -41,7 +41,10 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     taps = n * c * valid_taps(h, oh, a.filter_h, a.stride_h, 1, ph) * valid_taps(wd, ow, a.filter_w, a.stride_w, 1, pw)
     out_elems = n * oh * ow * c
     events = Events(
-        act_bytes_read=taps, act_bytes_written=out_elems, elementwise=taps, output_elements=out_elems,
+        act_bytes_read=taps,
+        act_bytes_written=out_elems,
+        elementwise=taps,
+        output_elements=out_elems,
         act_bytes_unique_read=x.nbytes,
     )
     return OpPlan(opcode, params, events, scratch32=c)
@@ -53,7 +56,9 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count, is_max):
     x = arena[p[0] : p[0] + n * h * wd * c]
     out = arena[p[1] : p[1] + n * oh * ow * c]
     acc = s32[:c]
-    return 0, pool2d(x, out, acc, n, h, wd, c, oh, ow, p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16], is_max)
+    return 0, pool2d(
+        x, out, acc, n, h, wd, c, oh, ow, p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16], is_max
+    )
 
 
 @kernel

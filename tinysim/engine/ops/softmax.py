@@ -64,7 +64,10 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         out_scale_bits = int(np.float32(scale(y)).view(np.int32))
         params = row(ctx.offset(op, 0), ctx.offset(op, 0, output=True), rows, depth, 0, table, out_scale_bits, zp(y))
     events = Events(
-        act_bytes_read=2 * x.size, act_bytes_written=y.size, elementwise=2 * x.size, output_elements=y.size,
+        act_bytes_read=2 * x.size,
+        act_bytes_written=y.size,
+        elementwise=2 * x.size,
+        output_elements=y.size,
         act_bytes_unique_read=x.nbytes,
     )
     return OpPlan(OPCODE, params, events)
