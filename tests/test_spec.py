@@ -93,34 +93,35 @@ def test_stm32l4r5_loads_with_si_values():
     arch = load_arch(STM32)
     assert arch.name == "stm32l4r5" and arch.path == str(STM32)
     point = arch.operating_point()
-    assert (point.name, point.voltage_v, point.freq_hz, point.static_power_w) == ("run120", 1.8, 120e6, 20e-3)
+    assert (point.name, point.voltage_v, point.freq_hz, point.static_power_w) == ("run120", 1.8, 120e6, 16.69e-3)
     cpu = arch.compute_unit("cpu")
     assert isinstance(cpu, McuUnit) and isinstance(cpu, ComputeUnit) and cpu.kind == "mcu"
-    assert cpu.cycles_per_mac_for(OpKind.CONV_2D) == 8.0
-    assert cpu.cycles_per_mac_for(OpKind.FULLY_CONNECTED) == 4.5
-    assert cpu.cycles_per_mac_for(OpKind.ADD) == 8.0  # default
-    assert cpu.overhead_cycles_for(OpKind.SOFTMAX) == 2000
-    assert cpu.cycles_per_element_for(OpKind.SOFTMAX) == 200
+    assert cpu.cycles_per_mac_for(OpKind.CONV_2D) == 6.03
+    assert cpu.cycles_per_mac_for(OpKind.FULLY_CONNECTED) == 4.22
+    assert cpu.cycles_per_mac_for(OpKind.ADD) == 6.03  # default
+    assert cpu.cycles_per_tap_for(OpKind.DEPTHWISE_CONV_2D) == 6.03
+    assert cpu.overhead_cycles_for(OpKind.SOFTMAX) == 500
+    assert cpu.cycles_per_element_for(OpKind.SOFTMAX) == 301.7
     assert cpu.cycles_per_element_for(OpKind.RESHAPE) == 0
-    assert cpu.energy_per_cycle_j == pytest.approx(100e-12)
+    assert cpu.energy_per_cycle_j == pytest.approx(198e-12)
     assert (cpu.nominal_voltage_v, cpu.weights_in, cpu.activations_in) == (1.8, "flash", "sram")
     sram, flash = arch.memory("sram"), arch.memory("flash")
     assert (sram.size_bytes, sram.width_bytes) == (640 * 1024, 4)
-    assert sram.read_energy_per_byte_j == pytest.approx(10e-12 / 4)
-    assert sram.read_energy_per_access_j == pytest.approx(10e-12)
-    assert sram.leakage_w == pytest.approx(50e-6) and sram.bandwidth_bytes_per_s == 480e6
+    assert sram.read_energy_per_byte_j == pytest.approx(5e-12 / 4)
+    assert sram.read_energy_per_access_j == pytest.approx(5e-12)
+    assert sram.leakage_w == pytest.approx(30e-6) and sram.bandwidth_bytes_per_s == 480e6
     assert (flash.size_bytes, flash.width_bytes, flash.write_energy_per_byte_j) == (2 * 2**20, 16, 0.0)
-    assert flash.read_energy_per_byte_j == pytest.approx(40e-12 / 16) and flash.bandwidth_bytes_per_s is None
+    assert flash.read_energy_per_byte_j == pytest.approx(100e-12 / 16) and flash.bandwidth_bytes_per_s is None
     sleep = arch.power_state("sleep")
-    assert sleep.power_w == pytest.approx(2.4e-6) and arch.sleep_power_w == sleep.power_w
-    assert (sleep.wake_latency_s, sleep.wake_energy_j) == pytest.approx((10e-6, 50e-9))
-    assert arch.power_state(PowerStateName.IDLE).power_w == pytest.approx(1e-3)
-    assert set(arch.sources) == {"mlperf-v0.5-ref", "st-ds12023"}
+    assert sleep.power_w == pytest.approx(4.7e-6) and arch.sleep_power_w == sleep.power_w
+    assert (sleep.wake_latency_s, sleep.wake_energy_j) == pytest.approx((5e-6, 50e-9))
+    assert arch.power_state(PowerStateName.IDLE).power_w == pytest.approx(3e-3)
+    assert set(arch.sources) == {"mlperf-v0.5-ref", "st-ds12023", "horowitz-2014"}
 
 
 def test_stm32l4r5_provenance():
     arch = load_arch(STM32)
-    assert arch.notes["memories.sram"] == "source: st-ds12023"
+    assert arch.notes["memories.sram.size"] == "source: st-ds12023"
     assert arch.provenance("memories.sram.size") == "source: st-ds12023 (STM32L4R5xx datasheet DS12023)"
     assert arch.provenance("compute.cpu.energy_per_cycle").startswith("assumed: ")
     assert arch.provenance("compute.cpu.cycles_per_mac").startswith("source: mlperf-v0.5-ref (MLPerf Tiny")

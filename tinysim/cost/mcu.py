@@ -1,6 +1,7 @@
 """Cost model for kind `mcu`: a Cortex-M core running CMSIS-NN / TFLM-style kernels.
 
 Cycles = fixed per-op overhead + MACs x cycles-per-MAC (by op kind) / SIMD width
+       + taps (innermost-loop starts: bounds checks, address setup) x cycles-per-tap
        + element work (requantization, pooling taps, adds, softmax terms) x cycles-per-element,
 then stretched if a memory's bandwidth cannot feed the bytes the op moves (roofline).
 Energy = cycles x energy-per-cycle x (V / V_nominal)^2           (core dynamic, CV^2 scaling)
@@ -16,12 +17,13 @@ from tinysim.engine.events import Events
 from tinysim.workload.graph import Op
 
 
-def price_mcu(op: Op, events: Events, unit, arch, op_point) -> LayerCost:
+def price_mcu(op: Op, events: Events, taps: int, unit, arch, op_point) -> LayerCost:
     """Price one op's events on an `mcu` unit at an operating point."""
     kind = op.kind
     compute_cycles = (
         unit.overhead_cycles_for(kind)
         + events.macs * unit.cycles_per_mac_for(kind) / unit.simd_macs_per_cycle
+        + taps * unit.cycles_per_tap_for(kind)
         + events.elementwise * unit.cycles_per_element_for(kind)
     )
     weights = arch.memory(unit.weights_in)

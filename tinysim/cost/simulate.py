@@ -9,9 +9,10 @@ from tinysim.cost.result import LayerCost, SimResult
 from tinysim.engine.events import Events
 from tinysim.errors import SpecError
 from tinysim.mapping import place
+from tinysim.mapping.loops import taps
 from tinysim.workload.graph import Graph
 
-# One pricing function per compute kind: (op, events, unit, arch, operating point) -> LayerCost.
+# One pricing function per compute kind: (op, events, taps, unit, arch, operating point) -> LayerCost.
 COST_MODELS: dict[str, Callable[..., LayerCost]] = {"mcu": price_mcu}
 
 
@@ -34,7 +35,7 @@ def simulate(
         price = COST_MODELS.get(unit.kind)
         if price is None:
             raise SpecError(f"no cost model for compute kind '{unit.kind}'", field=f"compute.{unit.name}.kind")
-        layers.append(price(op, ev, unit, arch, op_point))
+        layers.append(price(op, ev, taps(graph, op, ev.macs), unit, arch, op_point))
 
     first = units[0] if units else arch.compute[0]
     weights_mem = arch.memory(first.weights_in)

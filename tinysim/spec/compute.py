@@ -17,7 +17,18 @@ from types import MappingProxyType
 from typing import Any
 
 import tinysim.spec
-from tinysim.spec.fields import Bound, Where, closest, expect_list, expect_mapping, get_choice, get_str, quantity
+from tinysim.spec.fields import (
+    NOTE_KEYS,
+    Bound,
+    Where,
+    block,
+    closest,
+    expect_list,
+    expect_mapping,
+    get_choice,
+    get_str,
+    quantity,
+)
 from tinysim.spec.model import ComputeUnit, OpTable
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
@@ -66,10 +77,12 @@ def get_op_table(mapping: Mapping[str, Any], key: str, where: Where, *, bound: B
     value = mapping[key]
     if not isinstance(value, Mapping) or "value" in value:
         return OpTable(default=quantity(value, here, Dimension.CYCLES, bound))
-    table = expect_mapping(value, here)
     names = [k.value for k in OpKind] + ["default"]
+    table = block(value, here, allowed=names, required=())  # also records source:/assumed: notes
     per_op: dict[OpKind, float] = {}
     for name, number in table.items():
+        if name in NOTE_KEYS:
+            continue
         if name not in names:
             raise here.key(table, name).fail(
                 f'expected an op kind or "default", got {describe_value(name)}{closest(name, names)}; '

@@ -1,7 +1,8 @@
 """`kind: mcu` — a microcontroller core running a kernel library (e.g. TFLite Micro on a Cortex-M).
 
-Cost per op = overhead + MACs × cycles_per_mac / simd_macs_per_cycle + elements × cycles_per_element
-cycles; energy per cycle is given at `nominal_voltage` and scaled by (V / V_nominal)² by the
+Cost per op = overhead + MACs × cycles_per_mac / simd_macs_per_cycle + taps × cycles_per_tap
++ elements × cycles_per_element cycles, where a tap is one start of the innermost MAC loop (one
+filter position of one output: bounds checks and address setup in TFLM-style kernels); energy per cycle is given at `nominal_voltage` and scaled by (V / V_nominal)² by the
 cost model.
 """
 
@@ -27,12 +28,21 @@ _KEYS = (
     "overhead_cycles",
     "cycles_per_element",
     "energy_per_cycle",
+    "cycles_per_tap",
     "nominal_voltage",
     "weights_in",
     "activations_in",
     "runs",
 )
-_REQUIRED = _KEYS[3:10]
+_REQUIRED = (
+    "cycles_per_mac",
+    "overhead_cycles",
+    "cycles_per_element",
+    "energy_per_cycle",
+    "nominal_voltage",
+    "weights_in",
+    "activations_in",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class McuUnit:
     activations_in: str
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
+    cycles_per_tap: OpTable = OpTable(default=0.0)
 
     def cycles_per_mac_for(self, kind: OpKind) -> float:
         return self.cycles_per_mac.for_op(kind)
@@ -60,6 +71,9 @@ class McuUnit:
 
     def cycles_per_element_for(self, kind: OpKind) -> float:
         return self.cycles_per_element.for_op(kind)
+
+    def cycles_per_tap_for(self, kind: OpKind) -> float:
+        return self.cycles_per_tap.for_op(kind)
 
 
 def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> McuUnit:
@@ -78,4 +92,5 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         activations_in=get_memory(m, "activations_in", where, ctx),
         description=get_str(m, "description", where, default=""),
         runs=get_runs(m, "runs", where),
+        cycles_per_tap=get_op_table(m, "cycles_per_tap", where) if "cycles_per_tap" in m else OpTable(default=0.0),
     )
