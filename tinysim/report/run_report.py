@@ -103,6 +103,15 @@ def to_text(result: SimResult, rate_hz: float | None, *, per_layer: bool = False
         f" costs from {'engine-counted' if result.events_source == 'engine' else 'shape-estimated'} events",
         "",
     ]
+    if not (result.weights_fit and result.arena_fits):
+        parts[1:1] = ["DOES NOT FIT: " + "; ".join(
+            f"{what} {_fit_text(used, cap, mem)}"
+            for what, used, cap, mem, ok in (
+                ("weights", result.weights_bytes, result.weights_capacity_bytes, result.weights_memory,
+                 result.weights_fit),
+                ("activation arena", result.arena_bytes, result.arena_capacity_bytes, result.arena_memory,
+                 result.arena_fits),
+            ) if not ok) + " -- the figures below assume it would", ""]
     if per_layer:
         parts += [_layer_table(result), ""]
     parts.append(_summary_table(result, rate_hz))

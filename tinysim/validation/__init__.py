@@ -11,7 +11,7 @@ from tinysim.cost import simulate
 from tinysim.spec import load_arch
 from tinysim.units import Dimension, parse_quantity
 from tinysim.workload import load_workload
-from tinysim.workload.stats import estimate_events
+from tinysim.engine import plan_arena, random_input, run_graph
 
 PUBLISHED = Path(__file__).with_name("published.yaml")
 
@@ -63,7 +63,8 @@ def compare(root: Path, references: list[Reference] | None = None) -> list[Compa
     for ref in references if references is not None else load_references():
         arch = load_arch(root / ref.arch)
         graph = load_workload(root / ref.workload)
-        events = [estimate_events(graph, op) for op in graph.ops]
-        result = simulate(arch, graph, events)
+        # Price the events of a real run (seed 0 input), as `tinysim run` does by default.
+        events = run_graph(graph, random_input(graph, seed=0)).events
+        result = simulate(arch, graph, events, arena_bytes=plan_arena(graph).peak_bytes, events_source="engine")
         out.append(Comparison(ref, result.latency_s, result.energy_j))
     return out
