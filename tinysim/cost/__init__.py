@@ -1,6 +1,6 @@
 """Cost models: price each op's events on the unit it is placed on; one model per compute kind."""
 
 from tinysim.cost.result import LayerCost, SimResult
-from tinysim.cost.simulate import COST_MODELS, simulate
+from tinysim.cost.simulate import cost_models, simulate
 
-__all__ = ["COST_MODELS", "LayerCost", "SimResult", "simulate"]
+__all__ = ["cost_models", "LayerCost", "SimResult", "simulate"]

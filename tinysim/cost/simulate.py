@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from types import MappingProxyType
 
-from tinysim.cost.mcu import price_mcu
+import tinysim.cost
 from tinysim.cost.result import LayerCost, SimResult
 from tinysim.engine.events import Events
 from tinysim.errors import SpecError
 from tinysim.mapping import place
-from tinysim.mapping.loops import taps
 from tinysim.workload.graph import Graph
 
-# One pricing function per compute kind: (op, events, taps, unit, arch, operating point) -> LayerCost.
-COST_MODELS: dict[str, Callable[..., LayerCost]] = {"mcu": price_mcu}
+PriceFn = Callable[..., LayerCost]  # (graph, op, events, unit, arch, operating point) -> LayerCost
+
+# Modules of tinysim.cost that are not cost models of a compute kind.
+_NOT_KINDS = frozenset({"common", "result", "simulate"})
+
+
+@cache
+def cost_models() -> Mapping[str, PriceFn]:
+    """`{kind: price}` for every `tinysim/cost/<kind>.py` that defines KIND and price (adding a kind = adding a file)."""
+    models: dict[str, PriceFn] = {}
+    for info in pkgutil.iter_modules(tinysim.cost.__path__):
+        if info.name not in _NOT_KINDS and not info.name.startswith("_"):
+            module = importlib.import_module(f"tinysim.cost.{info.name}")
+            if hasattr(module, "KIND") and hasattr(module, "price"):
+                models[module.KIND] = module.price
+    return MappingProxyType(models)
 
 
 def simulate(
@@ -32,10 +49,10 @@ def simulate(
     units = place(graph, arch)
     layers = []
     for op, ev, unit in zip(graph.ops, events, units):
-        price = COST_MODELS.get(unit.kind)
+        price = cost_models().get(unit.kind)
         if price is None:
             raise SpecError(f"no cost model for compute kind '{unit.kind}'", field=f"compute.{unit.name}.kind")
-        layers.append(price(op, ev, taps(graph, op, ev.macs), unit, arch, op_point))
+        layers.append(price(graph, op, ev, unit, arch, op_point))
 
     first = units[0] if units else arch.compute[0]
     weights_mem = arch.memory(first.weights_in)

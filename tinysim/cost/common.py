@@ -1,0 +1,40 @@
+"""Pricing pieces every compute kind shares: memory access energy, static energy, voltage scaling."""
+
+from __future__ import annotations
+
+
+def dynamic_scale(op_point, nominal_voltage_v: float) -> float:
+    """Dynamic energy scales with C·V²: the factor at this operating point vs the nominal voltage."""
+    return (op_point.voltage_v / nominal_voltage_v) ** 2
+
+
+def static_power_w(arch, op_point) -> float:
+    """Power drawn while active whatever the work: the operating point's static power plus memory leakage."""
+    return op_point.static_power_w + sum(m.leakage_w for m in arch.memories)
+
+
+def add_energy(table: dict[str, float], memory: str, energy_j: float) -> None:
+    """Accumulate `energy_j` under `memory` in a per-memory energy table."""
+    table[memory] = table.get(memory, 0.0) + energy_j
+
+
+def access_energy(arch, reads: dict[str, int], writes: dict[str, int]) -> dict[str, float]:
+    """Energy of byte reads and writes per memory level: bytes × the level's energy per byte."""
+    out: dict[str, float] = {}
+    for name, nbytes in reads.items():
+        add_energy(out, name, nbytes * arch.memory(name).read_energy_per_byte_j)
+    for name, nbytes in writes.items():
+        add_energy(out, name, nbytes * arch.memory(name).write_energy_per_byte_j)
+    return out
+
+
+def bandwidth_bound(arch, traffic: dict[str, int], compute_cycles: float, freq_hz: float) -> tuple[float, str]:
+    """Roofline: cycles stretched to what the slowest memory needs to move its bytes; and what binds."""
+    cycles, bound = compute_cycles, "compute"
+    for name, nbytes in traffic.items():
+        bw = arch.memory(name).bandwidth_bytes_per_s
+        if bw:
+            mem_cycles = nbytes / bw * freq_hz
+            if mem_cycles > cycles:
+                cycles, bound = mem_cycles, name
+    return cycles, bound
