@@ -144,3 +144,15 @@ def test_model_exceeding_sram_is_reported(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "EXCEEDS sram by 7.625 KiB" in proc.stdout
     assert proc.stdout.splitlines()[1].startswith("DOES NOT FIT: activation arena")  # 15.62 KiB arena (TFLM's planner gives 16,000 B) - 8 KiB
+
+
+def test_op_the_engine_cannot_run_is_one_line_exit_2(tmp_path):
+    import tflite
+    from test_workload_tflite import build_model  # a tiny FC model followed by one op of our choice
+
+    model = tmp_path / "quant.tflite"
+    model.write_bytes(build_model(tflite.BuiltinOperator.QUANTIZE))
+    proc = tinysim("run", ARCH, str(model))
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "QUANTIZE" in proc.stderr and "lstm_1" in proc.stderr  # names the op kind and the layer
