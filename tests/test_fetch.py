@@ -120,3 +120,38 @@ def test_unreachable_server(tmp_path):
 def test_malformed_url(tmp_path):
     with pytest.raises(FetchError, match="bad URL"):
         fetch_models(tmp_path, base_url="nonsense", names=[REFERENCE_MODELS[0].name])
+
+
+def test_cli_fetch_then_run_the_fetched_model(mirror, tmp_path):
+    """`tinysim models fetch --base-url` end to end, then `tinysim run` on what it fetched."""
+    import subprocess
+    import sys
+
+    _, url = mirror
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "tinysim.cli.main"]
+    proc = subprocess.run([*cmd, "models", "fetch", "--dir", str(tmp_path / "m"), "--base-url", url],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("sha256 verified") == 4
+    proc = subprocess.run([*cmd, "run", str(root / "archs" / "stm32l4r5.yaml"),
+                           str(tmp_path / "m" / "ad_autoencoder_int8.tflite"), "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '"macs": 264192' in proc.stdout
+
+
+def test_cli_fetch_refuses_tampered_file(mirror, tmp_path):
+    import subprocess
+    import sys
+
+    root, url = mirror
+    target = root / REFERENCE_MODELS[0].upstream_path
+    data = bytearray(target.read_bytes())
+    data[100] ^= 0xFF
+    target.write_bytes(bytes(data))
+    proc = subprocess.run([sys.executable, "-m", "tinysim.cli.main", "models", "fetch", "--dir",
+                           str(tmp_path / "m"), "--base-url", url], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "sha256" in proc.stderr and REFERENCE_MODELS[0].name in proc.stderr
+    assert not (tmp_path / "m" / REFERENCE_MODELS[0].name).exists()
