@@ -137,3 +137,14 @@ def valid_taps(size: int, out: int, k: int, stride: int, dilation: int, pad: int
     """Sum over output positions of the window taps that fall inside the input (padding skipped)."""
     pos = np.arange(out)[:, None] * stride - pad + np.arange(k)[None, :] * dilation
     return int(((pos >= 0) & (pos < size)).sum())
+
+
+def tap_counts(size: int, out: int, k: int, stride: int, dilation: int, pad: int) -> np.ndarray:
+    """For each window tap, the number of output positions where it falls inside the input."""
+    pos = np.arange(out)[:, None] * stride - pad + np.arange(k)[None, :] * dilation
+    return ((pos >= 0) & (pos < size)).sum(axis=0).astype(np.int64)
+
+
+def pixel_tile(pixels: int, *widths: int, budget: int = 4096) -> int:
+    """Output pixels per block so that each per-pixel width times the block stays within `budget`."""
+    return max(1, min(pixels, budget // max(max(widths), 1)))

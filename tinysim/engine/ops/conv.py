@@ -1,9 +1,14 @@
 """CONV_2D, int8 activations with per-channel int8 weights (TFLite integer_ops::ConvPerChannel).
 
-Each output pixel gathers its receptive field into an int16 patch in (kh, kw, ic) order, the
-order of an OHWI weight row, so every output channel is one contiguous dot product that LLVM
-vectorises. Padded taps are filled with the input zero point and the bias is pre-folded with
--zp_in * sum(w): a padded tap then contributes exactly 0, as the reference's skipped tap does.
+Conv as GEMM over blocks of output pixels: a block's receptive fields are gathered into an
+int16 im2col matrix (rows in (kh, kw, ic) order, the order of an OHWI weight row), then
+multiplied by the weights with int32 accumulation and requantized as one long row. Padded
+taps are filled with the input zero point and the bias is pre-folded with -zp_in * sum(w),
+so a padded tap contributes exactly 0, as the reference's skipped tap does.
+
+Zero-operand MACs are counted on the im2col block without a per-MAC test: a tap with
+x == zp_in adds (oc - zero weights of that tap), every tap adds its zero weights; padded taps
+(always == zp_in, never MACs) are corrected by a constant computed at prepare time.
 """
 
 from __future__ import annotations
@@ -13,11 +18,15 @@ import numpy as np
 from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, window, zp
+from tinysim.engine.program import OpPlan, PrepareContext, pixel_tile, row, scale, tap_counts, window, zp
 from tinysim.workload.graph import DType, Op, Padding
 
 OPCODE = 1
-BY_CHANNEL_BELOW = 64  # patch length under which the kernel vectorises over output channels
+# Pixel-major GEMM (vectorised over a block of output pixels) when there are enough pixels and
+# the patch is short, or very many pixels; else one dot product per (pixel, output channel).
+PIXEL_MAJOR_FROM = 64
+PIXEL_MAJOR_BELOW_K = 64
+PIXEL_MAJOR_FROM_K = 1 << 62
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -40,18 +49,36 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         raise ctx.fail(op, "weights must be symmetric (zero point 0)")
     w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (oc,))
     mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
-    wk = w.data.reshape(oc, kh * kw * ic).astype(np.int32)
+    k = kh * kw * ic
+    wk = w.data.reshape(oc, k).astype(np.int32)
     bias = (b.data.astype(np.int64) if b is not None else np.zeros(oc, np.int64)) - zp(x) * wk.sum(axis=1)
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
-    taps = valid_taps(h, oh, kh, a.stride_h, a.dilation_h, ph) * valid_taps(wd, ow, kw, a.stride_w, a.dilation_w, pw)
-    macs = n * taps * ic * oc
-    k = kh * kw * ic
-    by_channel = k < BY_CHANNEL_BELOW
+    rows = tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph)
+    cols = tap_counts(wd, ow, kw, a.stride_w, a.dilation_w, pw)
+    valid = n * np.outer(rows, cols)  # (kh, kw): MAC-making uses of each tap
+    zero_w = (wk == 0).sum(axis=0).reshape(kh, kw, ic)
+    padded = n * oh * ow - valid
+    static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
+    macs = int(valid.sum()) * ic * oc
+    by_pixel = n * oh * ow >= PIXEL_MAJOR_FROM and (k < PIXEL_MAJOR_BELOW_K or n * oh * ow >= PIXEL_MAJOR_FROM_K)
+    if by_pixel:  # weights (oc, kp), k padded to a multiple of 4 with zeros; per-channel multipliers
+        kp = -(-k // 4) * 4
+        tile = pixel_tile(n * oh * ow, oc, kp, budget=4096)
+        wq = np.zeros((oc, kp), np.int32)
+        wq[:, :k] = wk
+        nz = np.zeros(kp, np.int64)
+        nz[:k] = oc - zero_w.ravel()
+        consts = (ctx.i16.add(wq), ctx.i32.add(bias), ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add(nz))
+        scratch16, scratch32 = tile * kp, tile * oc
+    else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
+        tile = pixel_tile(n * oh * ow, oc, k)
+        consts = (ctx.i16.add(wk), ctx.i32.add(bias), ctx.i32.add(np.tile(mult, tile)),
+                  ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(np.tile(oc - zero_w.ravel(), tile)))  # fmt: skip
+        scratch16, scratch32 = tile * k, tile * oc
     params = row(
-        ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk.T if by_channel else wk), ctx.i32.add(bias),
-        ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add((wk == 0).sum(axis=0)),
+        ctx.offset(op, 0), ctx.offset(op, 0, output=True), *consts,
         n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
-        zp(x), zp(y), lo, hi, ctx.rounding_mac, int(by_channel),
+        zp(x), zp(y), lo, hi, ctx.rounding_mac, int(by_pixel), tile, static_zero,
     )  # fmt: skip
     out_elems = n * oh * ow * oc
     bias_bytes = 4 * oc if b is not None else 0
@@ -60,67 +87,232 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + bias_bytes, act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events, scratch16=k, scratch32=oc)
+    return OpPlan(OPCODE, params, events, scratch16=scratch16, scratch32=scratch32)
 
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     n, h, wd, c, oh, ow, oc, kh, kw = p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]
     k = kh * kw * c
+    tile = p[28]
     x = arena[p[0] : p[0] + n * h * wd * c]
     out = arena[p[1] : p[1] + n * oh * ow * oc]
-    w = i16[p[2] : p[2] + oc * k]
-    return conv2d(
-        x, w, i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc], i32[p[6] : p[6] + k], out,
-        s16[:k], s32[:oc], n, h, wd, c, oh, ow, oc, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23],
-        p[24], p[25], p[26], p[27] == 1, count,
-    )  # fmt: skip
+    geometry = (n, h, wd, c, oh, ow, oc, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21])
+    if p[27] == 1:
+        kp = -(-k // 4) * 4
+        zero_macs, out_zeros = conv2d_by_pixel(
+            x, i16[p[2] : p[2] + oc * kp], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc],
+            i32[p[6] : p[6] + kp], out, s16[: tile * kp], s32[: tile * oc], geometry,
+            p[22], p[23], p[24], p[25], p[26], tile, count,
+        )  # fmt: skip
+    else:
+        zero_macs, out_zeros = conv2d_by_row(
+            x, i16[p[2] : p[2] + oc * k], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + tile * oc],
+            i32[p[5] : p[5] + tile * oc], i32[p[6] : p[6] + tile * k], out, s16[: tile * k], s32[: tile * oc],
+            geometry, p[22], p[23], p[24], p[25], p[26], tile, count,
+        )  # fmt: skip
+    return zero_macs + (p[29] if count else 0), out_zeros
 
 
 @kernel
-def conv2d(x, w, bias, mult, shift, zero_w, out, patch, acc, n, h, wd, c, oh, ow, oc, kh, kw,
-           sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode, by_channel, count):  # fmt: skip
-    """Returns (MACs with a zero operand, outputs equal to the output zero point).
-
-    `w` is (oc, k) flattened when `by_channel` is False (one long dot product per output
-    channel), else (k, oc): short patches then update all channels at once, which
-    vectorises over channels instead of over a too-short k.
-    """
+def gather(x, patch, p0, tn, geometry, zp_in):
+    """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)]."""
+    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
     k = kh * kw * c
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
+        src = p0 * c  # 1x1 stride-1 unpadded: the block is a contiguous slice of x
+        for q in range(tn * c):
+            patch[q] = x[src + q]
+        return
+    for t in range(tn):
+        pix = p0 + t
+        b = pix // (oh * ow)
+        oy = (pix // ow) % oh
+        ox = pix % ow
+        row0 = t * k
+        for i in range(kh):
+            iy = oy * sh - ph + i * dh
+            dst = row0 + i * kw * c
+            ix0 = ox * sw - pw
+            if iy < 0 or iy >= h:
+                for q in range(kw * c):
+                    patch[dst + q] = zp_in
+            elif dw == 1 and ix0 >= 0 and ix0 + kw <= wd:
+                src = ((b * h + iy) * wd + ix0) * c
+                for q in range(kw * c):
+                    patch[dst + q] = x[src + q]
+            else:
+                for j in range(kw):
+                    ix = ix0 + j * dw
+                    if 0 <= ix < wd:
+                        src = ((b * h + iy) * wd + ix) * c
+                        for ci in range(c):
+                            patch[dst + j * c + ci] = x[src + ci]
+                    else:
+                        for ci in range(c):
+                            patch[dst + j * c + ci] = zp_in
+
+
+@kernel
+def gather_t(x, patch, p0, tn, tile, kp, geometry, zp_in):
+    """Transposed im2col: patch[(i, j, ci), t] (row stride `tile`); rows k..kp-1 are zero."""
+    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
+    k = kh * kw * c
+    pt = patch.reshape(kp, tile)
+    for q in range(k, kp):
+        pt[q, :tn] = 0
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
+        src = x[p0 * c : (p0 + tn) * c].reshape(tn, c)
+        for ci in range(c):
+            for t in range(tn):
+                pt[ci, t] = src[t, ci]
+        return
+    for t in range(tn):
+        pix = p0 + t
+        b = pix // (oh * ow)
+        oy = (pix // ow) % oh
+        ox = pix % ow
+        for i in range(kh):
+            iy = oy * sh - ph + i * dh
+            for j in range(kw):
+                ix = ox * sw - pw + j * dw
+                q0 = (i * kw + j) * c
+                if 0 <= iy < h and 0 <= ix < wd:
+                    src = ((b * h + iy) * wd + ix) * c
+                    xs = x[src : src + c]
+                    for ci in range(c):
+                        pt[q0 + ci, t] = xs[ci]
+                else:
+                    for ci in range(c):
+                        pt[q0 + ci, t] = zp_in
+
+
+@kernel
+def requantize_scalar(acc, n, mult, shift, mode, zp_out, lo, hi):
+    """acc[:n] = clamp(requantize(acc[:n]) + zp_out) in place, one multiplier; returns the zero count."""
+    s = np.int64(shift)
+    left = max(s, 0)
+    right = max(-s, 0)
+    m = np.int64(mult)
+    mask = (np.int64(1) << right) - 1
+    zeros = 0
+    for i in range(n):
+        ab = (np.int64(acc[i]) << left) * m
+        num = ab + (np.int64(1 << 30) if ab >= 0 else np.int64(1 - (1 << 30)))
+        hi32 = (num + (np.int64((1 << 31) - 1) if num < 0 else np.int64(0))) >> 31
+        if mode == 1:
+            v = (hi32 + (mask + 1 >> 1)) >> right
+        else:
+            threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))
+            v = (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
+        v = min(max(v + zp_out, lo), hi)
+        acc[i] = v
+        zeros += v == zp_out
+    return zeros
+
+
+@kernel
+def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_in, zp_out, lo, hi, mode,
+                    tile, count):  # fmt: skip
+    """GEMM vectorised over a block of output pixels: acc[o, t] = bias[o] + sum_q w[o, q] * patch[q, t].
+
+    Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
+    """
+    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
+    kp = w.shape[0] // oc
+    pixels = n * oh * ow
     zero_macs = 0
     out_zeros = 0
-    for b in range(n):
-        for oy in range(oh):
-            for ox in range(ow):
-                # Gather the receptive field; a padded tap reads zp_in, i.e. real zero.
-                t = 0
-                for i in range(kh):
-                    iy = oy * sh - ph + i * dh
-                    for j in range(kw):
-                        ix = ox * sw - pw + j * dw
-                        if 0 <= iy < h and 0 <= ix < wd:
-                            base = ((b * h + iy) * wd + ix) * c
-                            for ci in range(c):
-                                patch[t + ci] = x[base + ci]
-                            if count:
-                                for ci in range(c):
-                                    zero_macs += oc if x[base + ci] == zp_in else zero_w[t + ci]
-                        else:
-                            for ci in range(c):
-                                patch[t + ci] = zp_in
-                        t += c
-                if by_channel:
-                    for o in range(oc):
-                        acc[o] = bias[o]
-                    for q in range(k):
-                        xv = np.int32(patch[q])
-                        for o in range(oc):
-                            acc[o] += xv * np.int32(w[q * oc + o])
-                else:
-                    for o in range(oc):
-                        a = np.int32(bias[o])
-                        for q in range(k):
-                            a += np.int32(patch[q]) * np.int32(w[o * k + q])
-                        acc[o] = a
-                out_zeros += requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, ((b * oh + oy) * ow + ox) * oc)
+    for p0 in range(0, pixels, tile):
+        tn = min(tile, pixels - p0)
+        gather_t(x, patch, p0, tn, tile, kp, geometry, zp_in)
+        if count:
+            for q in range(kp):
+                pr = patch[q * tile : q * tile + tn]
+                z = 0
+                for t in range(tn):
+                    z += pr[t] == zp_in
+                zero_macs += z * nz_w[q]
+        for o in range(oc):
+            arow = acc[o * tile : o * tile + tn]
+            arow[:] = bias[o]
+            for q in range(0, kp, 4):
+                w0 = np.int32(w[o * kp + q])
+                w1 = np.int32(w[o * kp + q + 1])
+                w2 = np.int32(w[o * kp + q + 2])
+                w3 = np.int32(w[o * kp + q + 3])
+                x0 = patch[q * tile : q * tile + tn]
+                x1 = patch[(q + 1) * tile : (q + 1) * tile + tn]
+                x2 = patch[(q + 2) * tile : (q + 2) * tile + tn]
+                x3 = patch[(q + 3) * tile : (q + 3) * tile + tn]
+                for t in range(tn):
+                    arow[t] += (
+                        w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]) + w2 * np.int32(x2[t]) + w3 * np.int32(x3[t])
+                    )
+            out_zeros += requantize_scalar(arow, tn, mult[o], shift[o], mode, zp_out, lo, hi)
+        dst = out[p0 * oc : (p0 + tn) * oc].reshape(tn, oc)
+        for o in range(oc):
+            ar = acc[o * tile : o * tile + tn]
+            for t in range(tn):
+                dst[t, o] = ar[t]
+    return zero_macs, out_zeros
+
+
+@kernel
+def dot_block(patch, w, bias, acc, tn, k, oc):
+    """acc[t, o] = bias[o] + sum_q patch[t, q] * w[o, q] for t < tn, four channels at a time."""
+    o4 = oc - oc % 4
+    for t in range(tn):
+        xr = patch[t * k : t * k + k]  # slices: indices provably >= 0, so loops vectorise
+        ar = acc[t * oc : t * oc + oc]
+        for o in range(0, o4, 4):
+            r0 = w[o * k : o * k + k]
+            r1 = w[(o + 1) * k : (o + 1) * k + k]
+            r2 = w[(o + 2) * k : (o + 2) * k + k]
+            r3 = w[(o + 3) * k : (o + 3) * k + k]
+            s0 = np.int32(0)
+            s1 = np.int32(0)
+            s2 = np.int32(0)
+            s3 = np.int32(0)
+            for q in range(k):
+                xv = np.int32(xr[q])
+                s0 += xv * np.int32(r0[q])
+                s1 += xv * np.int32(r1[q])
+                s2 += xv * np.int32(r2[q])
+                s3 += xv * np.int32(r3[q])
+            ar[o] = bias[o] + s0
+            ar[o + 1] = bias[o + 1] + s1
+            ar[o + 2] = bias[o + 2] + s2
+            ar[o + 3] = bias[o + 3] + s3
+        for o in range(o4, oc):
+            r = w[o * k : o * k + k]
+            s = np.int32(0)
+            for q in range(k):
+                s += np.int32(xr[q]) * np.int32(r[q])
+            ar[o] = bias[o] + s
+
+
+@kernel
+def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_in, zp_out, lo, hi, mode,
+                  tile, count):  # fmt: skip
+    """One dot product per (pixel, channel) over an im2col block; mult, shift, nz_w tiled `tile` times.
+
+    Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
+    """
+    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
+    k = kh * kw * c
+    pixels = n * oh * ow
+    zero_macs = 0
+    out_zeros = 0
+    for p0 in range(0, pixels, tile):
+        tn = min(tile, pixels - p0)
+        gather(x, patch, p0, tn, geometry, zp_in)
+        if count:
+            z = 0
+            pr = patch[: tn * k]
+            for q in range(tn * k):
+                z += nz_w[q] if pr[q] == zp_in else 0
+            zero_macs += z
+        dot_block(patch, w, bias, acc, tn, k, oc)
+        out_zeros += requantize_row(acc[: tn * oc], mult, shift, mode, zp_out, lo, hi, out, p0 * oc)
     return zero_macs, out_zeros
