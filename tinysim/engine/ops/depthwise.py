@@ -12,7 +12,7 @@ import numpy as np
 from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, window, zp
+from tinysim.engine.program import OpPlan, PrepareContext, row, scale, tap_counts, valid_taps, window, zp
 from tinysim.workload.graph import DType, Op, Padding
 
 OPCODE = 2
@@ -48,7 +48,8 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk), ctx.i32.add(bias),
         ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add((wk == 0).sum(axis=3)),
         n, h, wd, c, oh, ow, m, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
-        zp(x), zp(y), lo, hi, TFLITE,
+        zp(x), zp(y), lo, hi, TFLITE, *_row_consts(ctx, wk, bias, mult, shift, m, ow, n * np.outer(
+            tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph), tap_counts(wd, ow, kw, a.stride_w, a.dilation_w, pw))),
     )  # fmt: skip
     out_elems = n * oh * ow * oc
     events = Events(
@@ -56,7 +57,22 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + (4 * oc if b is not None else 0), act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events, scratch32=oc)
+    return OpPlan(OPCODE, params, events, scratch32=max(oc, ow * oc))
+
+
+def _row_consts(ctx, wk, bias, mult, shift, m, ow, valid) -> tuple[int, ...]:
+    """Depth multiplier 1: bias, multipliers, weights and (1 - zero weight) tiled over an output row,
+    so each tap updates a whole row in one contiguous loop; plus the static zero-MAC count."""
+    if m != 1:
+        return (0, 0, 0, 0, 0, 0, 0)
+    kh, kw, c, _ = wk.shape
+    w2 = wk.reshape(kh * kw, c)
+    zero = (w2 == 0).astype(np.int64)
+    static_zero = int((valid.reshape(-1, 1) * zero).sum())
+    return (
+        1, ctx.i32.add(np.tile(bias, ow)), ctx.i32.add(np.tile(mult, ow)), ctx.i32.add(np.tile(shift, ow)),
+        ctx.i16.add(np.tile(w2, (1, ow))), ctx.i32.add(np.tile(1 - zero, (1, ow))), static_zero,
+    )  # fmt: skip
 
 
 @kernel
@@ -65,6 +81,14 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     oc = c * m
     x = arena[p[0] : p[0] + n * h * wd * c]
     out = arena[p[1] : p[1] + n * oh * ow * oc]
+    if p[27] == 1:
+        r = ow * c
+        z, o = depthwise_rows(
+            x, i16[p[31] : p[31] + kh * kw * r].reshape(kh * kw, r), i32[p[28] : p[28] + r], i32[p[29] : p[29] + r],
+            i32[p[30] : p[30] + r], i32[p[32] : p[32] + kh * kw * r].reshape(kh * kw, r), out, s32[:r],
+            n, h, wd, c, oh, ow, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], count,
+        )  # fmt: skip
+        return z + (p[33] if count else 0), o
     w = i16[p[2] : p[2] + kh * kw * oc].reshape(kh, kw, oc)
     return depthwise_conv2d(
         x, w, i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc],
@@ -106,4 +130,64 @@ def depthwise_conv2d(x, w, bias, mult, shift, zero_w, out, acc, n, h, wd, c, oh,
                             for ci in range(c):
                                 zero_macs += m if x[base + ci] == zp_in else zero_w[i, j, ci]
                 out_zeros += requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, ((b * oh + oy) * ow + ox) * oc)
+    return zero_macs, out_zeros
+
+
+@kernel
+def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, n, h, wd, c, oh, ow, kh, kw,
+                   sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, count):  # fmt: skip
+    """Depth multiplier 1, one output row at a time: each tap is one contiguous loop over the row.
+
+    w, bias, mult, shift and nz_w (1 - zero weight) are tiled over the row (ow * c). Returns
+    (dynamic zero-operand MACs, outputs equal to the output zero point).
+    """
+    r = ow * c
+    zero_macs = 0
+    out_zeros = 0
+    for b in range(n):
+        for oy in range(oh):
+            acc[:] = bias
+            for i in range(kh):
+                iy = oy * sh - ph + i * dh
+                if iy < 0 or iy >= h:
+                    continue
+                xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
+                for j in range(kw):
+                    # output columns whose tap j falls inside the input row
+                    off = j * dw - pw
+                    ox0 = max(0, (-off + sw - 1) // sw)
+                    ox1 = min(ow, (wd - 1 - off) // sw + 1)
+                    if ox1 <= ox0:
+                        continue
+                    wt = w[i * kw + j]
+                    nz = nz_w[i * kw + j]
+                    if sw == 1:
+                        length = (ox1 - ox0) * c
+                        xs = xrow[(ox0 + off) * c : (ox0 + off) * c + length]
+                        ws = wt[ox0 * c : ox0 * c + length]
+                        a_s = acc[ox0 * c : ox0 * c + length]
+                        for q in range(length):
+                            a_s[q] += (np.int32(xs[q]) - zp_in) * np.int32(ws[q])
+                        if count:
+                            ns = nz[ox0 * c : ox0 * c + length]
+                            z = 0
+                            for q in range(length):
+                                z += ns[q] if xs[q] == zp_in else 0
+                            zero_macs += z
+                    else:
+                        ws = wt[:c]
+                        ns = nz[:c]
+                        for ox in range(ox0, ox1):
+                            ix = ox * sw + off
+                            xs = xrow[ix * c : ix * c + c]
+                            a_s = acc[ox * c : ox * c + c]
+                            for ci in range(c):
+                                a_s[ci] += (np.int32(xs[ci]) - zp_in) * np.int32(ws[ci])
+                            if count:
+                                z = 0
+                                for ci in range(c):
+                                    z += ns[ci] if xs[ci] == zp_in else 0
+                                zero_macs += z
+            base = (b * oh + oy) * r
+            out_zeros += requantize_row(acc, mult, shift, TFLITE, zp_out, lo, hi, out[base : base + r], 0)
     return zero_macs, out_zeros
