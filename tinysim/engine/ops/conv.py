@@ -117,7 +117,7 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
 @kernel
 def gather(x, patch, p0, tn, geometry, zp_in):
     """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)]."""
-    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
+    _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
     k = kh * kw * c
     if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
         src = p0 * c  # 1x1 stride-1 unpadded: the block is a contiguous slice of x
@@ -156,7 +156,7 @@ def gather(x, patch, p0, tn, geometry, zp_in):
 @kernel
 def gather_t(x, patch, p0, tn, tile, kp, geometry, zp_in):
     """Transposed im2col: patch[(i, j, ci), t] (row stride `tile`); rows k..kp-1 are zero."""
-    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
+    _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
     k = kh * kw * c
     pt = patch.reshape(kp, tile)
     for q in range(k, kp):
@@ -218,7 +218,7 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp
 
     Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
     """
-    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
+    n, _, _, _, oh, ow, oc, _, _, _, _, _, _, _, _ = geometry
     kp = w.shape[0] // oc
     pixels = n * oh * ow
     zero_macs = 0
@@ -246,9 +246,7 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp
                 x2 = patch[(q + 2) * tile : (q + 2) * tile + tn]
                 x3 = patch[(q + 3) * tile : (q + 3) * tile + tn]
                 for t in range(tn):
-                    arow[t] += (
-                        w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]) + w2 * np.int32(x2[t]) + w3 * np.int32(x3[t])
-                    )
+                    arow[t] += w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]) + w2 * np.int32(x2[t]) + w3 * np.int32(x3[t])
             out_zeros += requantize_scalar(arow, tn, mult[o], shift[o], mode, zp_out, lo, hi)
         dst = out[p0 * oc : (p0 + tn) * oc].reshape(tn, oc)
         for o in range(oc):
@@ -299,7 +297,7 @@ def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_i
 
     Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
     """
-    n, h, wd, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw = geometry
+    n, _, _, c, oh, ow, oc, kh, kw, _, _, _, _, _, _ = geometry
     k = kh * kw * c
     pixels = n * oh * ow
     zero_macs = 0
