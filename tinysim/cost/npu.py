@@ -1,0 +1,143 @@
+"""Cost model for kind `npu`: an Ethos-U-like MAC array scheduled in output micro-blocks.
+
+Learned from the structure of Arm Vela's performance estimate (ethos-u-vela, npu_performance.py),
+simplified: the whole output plane is one block, no sub-kernel splitting, no burst efficiency.
+
+Compute cycles (per op, `unit` fields from the YAML; ceil = round up):
+    n_xy = ceil(W_out / ublock_width) x ceil(H_out / ublock_height)    micro-blocks per output plane
+    n_z  = ceil(C_out / ublock_depth)                                    output-channel groups
+    step = ifm_depth_per_step x ublock elements / macs_per_cycle         cycles of one micro-block step
+    pass = max(weight_fetch_cycles, step x n_xy)                         one step over the whole plane
+  CONV_2D            n_z x pass x min(KH·KW x ceil(C_in / ifm_depth_per_step),                  depth first
+                                      ceil(KH·KW / k) x ceil(C_in / (ifm_depth_per_step / k)))  part kernel
+                     with k = kernel_elements_per_step (the array's better order is taken, as Vela does)
+  DEPTHWISE_CONV_2D  n_z x pass x ceil(KH·KW / k)
+  FULLY_CONNECTED    a 1x1 convolution over the batch rows
+  pooling            n_z x n_xy x max(k, KH·KW)        one tap per cycle per micro-block
+  other ops          no array work
+Output stage: output elements x cycles_per_output (by op kind). The array and the output stage work on
+successive output blocks of `ofm_block_outputs` elements, so an op with N blocks takes
+    npu = max(array, output) + min(array, output) / N.
+Memory: compressed weights (+ scale/bias bytes per output channel) from `weights_in`, input and
+output tensors once each in `activations_in` (the NPU reuses them on chip, unlike a CPU kernel); DMA overlaps compute, so
+    cycles = max(npu, bytes / bandwidth of each memory) + overhead_cycles.
+Energy = MACs x energy_per_mac + cycles x energy_per_cycle (both x (V / V_nominal)^2)
+       + bytes x energy per byte of each memory + static power x latency.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, static_power_w
+from tinysim.cost.result import LayerCost
+from tinysim.engine.events import Events
+from tinysim.spec.compute_npu import NpuUnit, WeightEncoding
+from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind
+
+KIND = "npu"
+
+_POOLS = frozenset({OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D})
+
+
+def price(graph: Graph, op: Op, events: Events, unit: NpuUnit, arch, op_point) -> LayerCost:
+    """Price one op's events on an `npu` unit at an operating point."""
+    outputs = sum(t.size for t in graph.op_outputs(op))
+    npu_cycles = pipelined_cycles(
+        mac_array_cycles(graph, op, unit), outputs * unit.cycles_per_output_for(op.kind), outputs, unit
+    )
+    weight_bytes = encoded_weight_bytes(graph, op, unit)
+    act_read, act_written = activation_bytes(graph, op)
+    reads = {unit.weights_in: weight_bytes}
+    reads[unit.activations_in] = reads.get(unit.activations_in, 0) + act_read
+    writes = {unit.activations_in: act_written}
+    traffic = {name: reads.get(name, 0) + writes.get(name, 0) for name in {*reads, *writes}}
+    busy, bound = bandwidth_bound(arch, traffic, npu_cycles, op_point.freq_hz)
+    cycles = busy + unit.overhead_cycles_for(op.kind)
+    latency_s = cycles / op_point.freq_hz
+    scale = dynamic_scale(op_point, unit.nominal_voltage_v)
+    return LayerCost(
+        name=op.name,
+        op_kind=op.kind.value,
+        unit=unit.name,
+        macs=events.macs,
+        cycles=cycles,
+        latency_s=latency_s,
+        compute_energy_j=(events.macs * unit.energy_per_mac_j + cycles * unit.energy_per_cycle_j) * scale,
+        memory_energy_j=access_energy(arch, reads, writes),
+        static_energy_j=static_power_w(arch, op_point) * latency_s,
+        weight_bytes=weight_bytes,
+        bytes_read=sum(reads.values()),
+        bytes_written=act_written,
+        bound=bound,
+    )
+
+
+def pipelined_cycles(array_cycles: float, output_cycles: float, outputs: int, unit: NpuUnit) -> float:
+    """Array and output stage overlap across output blocks: the slower stage for every block, plus the
+    faster stage's share of one block (N blocks of `ofm_block_outputs`: max + min / N)."""
+    blocks = max(1, _ceil(outputs, unit.ofm_block_outputs))
+    return max(array_cycles, output_cycles) + min(array_cycles, output_cycles) / blocks
+
+
+def mac_array_cycles(graph: Graph, op: Op, unit: NpuUnit) -> float:
+    """Cycles the MAC array is busy on `op` (see the module docstring); 0 for ops without array work."""
+    if op.kind not in MAC_OPS and op.kind not in _POOLS:
+        return 0.0
+    out_shape = graph.op_outputs(op)[0].shape
+    if op.kind == OpKind.FULLY_CONNECTED:
+        k_h = k_w = 1
+        rows, c_out = math.prod(out_shape[:-1]), out_shape[-1]
+        c_in = graph.tensor(op.inputs[1]).shape[-1]
+        n_xy = _ceil(rows, unit.ublock_width)
+    else:
+        _, h_out, w_out, c_out = out_shape
+        n_xy = _ceil(w_out, unit.ublock_width) * _ceil(h_out, unit.ublock_height)
+        if op.kind in _POOLS:
+            k_h, k_w = op.attrs.filter_h, op.attrs.filter_w
+        else:
+            _, k_h, k_w, c_in = graph.tensor(op.inputs[1]).shape
+    n_z = _ceil(c_out, unit.ublock_depth)
+    taps, k = k_h * k_w, unit.kernel_elements_per_step
+    if op.kind in _POOLS:
+        return n_z * n_xy * max(k, taps)
+    plane_pass = max(unit.weight_fetch_cycles, unit.step_cycles * n_xy)
+    if op.kind == OpKind.DEPTHWISE_CONV_2D:
+        return n_z * plane_pass * _ceil(taps, k)
+    depth_first = taps * _ceil(c_in, unit.ifm_depth_per_step)
+    part_kernel = _ceil(taps, k) * _ceil(c_in, max(1, unit.ifm_depth_per_step // k))
+    return n_z * plane_pass * min(depth_first, part_kernel)
+
+
+def activation_bytes(graph: Graph, op: Op) -> tuple[int, int]:
+    """(input, output) activation bytes the NPU moves: each tensor once (a RESHAPE is a view: none)."""
+    if op.kind == OpKind.RESHAPE:
+        return 0, 0
+    read = sum(t.nbytes for t in graph.op_inputs(op) if t is not None and not t.is_constant)
+    return read, sum(t.nbytes for t in graph.op_outputs(op))
+
+
+def encoded_weight_bytes(graph: Graph, op: Op, unit: NpuUnit) -> int:
+    """Bytes of `op`'s weights as stored for the NPU: (entropy-coded) values + scale/bias per channel."""
+    if op.kind not in MAC_OPS:
+        return 0
+    weights = graph.tensor(op.inputs[1])
+    channels = weights.shape[0] if op.kind != OpKind.DEPTHWISE_CONV_2D else weights.shape[-1]
+    if unit.weight_encoding is WeightEncoding.ENTROPY and weights.data is not None:
+        value_bytes = math.ceil(weights.size * _entropy_bits(weights.data) / 8)
+    else:
+        value_bytes = weights.nbytes
+    return value_bytes + channels * unit.scale_bias_bytes_per_channel
+
+
+def _entropy_bits(values: np.ndarray) -> float:
+    """Order-0 entropy of the values in bits per value (what an ideal per-tensor coder needs)."""
+    _, counts = np.unique(values, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)

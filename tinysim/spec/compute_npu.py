@@ -1,0 +1,156 @@
+"""`kind: npu` — an Ethos-U-like neural processing unit: a MAC array fed block by block, DMA beside it.
+
+The MAC array computes one output micro-block (`ublock_width` x `ublock_height` pixels x
+`ublock_depth` output channels) at a time, reducing over `ifm_depth_per_step` input channels (or,
+for depthwise convolution and pooling-like work, over `kernel_elements_per_step` filter taps) in
+one step of `ifm_depth_per_step x ublock elements / macs_per_cycle` cycles. A step for a new group
+of output channels cannot be shorter than `weight_fetch_cycles` (the weight decoder feeds one
+output-channel group at a time), so small feature maps and fully-connected layers leave the array
+mostly idle. An output stage (requantize, activation, write) runs at `cycles_per_output` cycles
+per output element, overlapping the array across output blocks of `ofm_block_outputs` elements.
+Weights stream from `weights_in` (compressed: `weight_encoding`), activations live in
+`activations_in`; DMA overlaps compute, so an op takes
+max(compute, memory transfers) + `overhead_cycles`. Energy: `energy_per_mac` per executed MAC,
+`energy_per_cycle` per active cycle (clocking, control), both at `nominal_voltage`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tinysim.spec.compute import ComputeContext, get_memory, get_op_table, get_runs
+from tinysim.spec.fields import Bound, Where, block, get_enum, get_int, get_quantity, get_str
+from tinysim.spec.model import OpTable
+from tinysim.units import Dimension
+from tinysim.workload.graph import OpKind
+
+KIND = "npu"
+
+
+class WeightEncoding(enum.Enum):
+    """How weights are stored in `weights_in`: raw int8, or entropy-coded (Ethos-U weight compression)."""
+
+    RAW = "raw"
+    ENTROPY = "entropy"  # order-0 entropy of the weight values: an ideal coder, what Vela's encoder approaches
+
+
+_KEYS = (
+    "kind",
+    "description",
+    "macs_per_cycle",
+    "ublock_width",
+    "ublock_height",
+    "ublock_depth",
+    "ifm_depth_per_step",
+    "kernel_elements_per_step",
+    "weight_fetch_cycles",
+    "ofm_block_outputs",
+    "cycles_per_output",
+    "overhead_cycles",
+    "weight_encoding",
+    "scale_bias_bytes_per_channel",
+    "energy_per_mac",
+    "energy_per_cycle",
+    "nominal_voltage",
+    "weights_in",
+    "activations_in",
+    "runs",
+)
+_REQUIRED = (
+    "macs_per_cycle",
+    "ublock_width",
+    "ublock_height",
+    "ublock_depth",
+    "ifm_depth_per_step",
+    "kernel_elements_per_step",
+    "weight_fetch_cycles",
+    "ofm_block_outputs",
+    "cycles_per_output",
+    "overhead_cycles",
+    "energy_per_mac",
+    "energy_per_cycle",
+    "nominal_voltage",
+    "weights_in",
+    "activations_in",
+)
+
+
+@dataclass(frozen=True)
+class NpuUnit:
+    """A block-scheduled MAC array with an output stage and DMA; see the module docstring."""
+
+    name: str
+    kind: str
+    macs_per_cycle: int
+    ublock_width: int
+    ublock_height: int
+    ublock_depth: int
+    ifm_depth_per_step: int
+    kernel_elements_per_step: int
+    weight_fetch_cycles: float
+    ofm_block_outputs: int
+    cycles_per_output: OpTable
+    overhead_cycles: OpTable
+    energy_per_mac_j: float
+    energy_per_cycle_j: float
+    nominal_voltage_v: float
+    weights_in: str
+    activations_in: str
+    description: str = ""
+    runs: frozenset[OpKind] = frozenset()
+    weight_encoding: WeightEncoding = WeightEncoding.RAW
+    scale_bias_bytes_per_channel: int = 0
+
+    @property
+    def ublock_elements(self) -> int:
+        return self.ublock_width * self.ublock_height * self.ublock_depth
+
+    @property
+    def step_cycles(self) -> float:
+        """Cycles for one micro-block step: ublock outputs x ifm_depth_per_step MACs at the peak rate."""
+        return self.ifm_depth_per_step * self.ublock_elements / self.macs_per_cycle
+
+    def cycles_per_output_for(self, kind: OpKind) -> float:
+        return self.cycles_per_output.for_op(kind)
+
+    def overhead_cycles_for(self, kind: OpKind) -> float:
+        return self.overhead_cycles.for_op(kind)
+
+
+def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> NpuUnit:
+    """Build an NpuUnit from its YAML block `compute.<name>`."""
+    m = block(mapping, where, allowed=_KEYS, required=_REQUIRED)
+
+    def positive_int(key: str) -> int:
+        return get_int(m, key, where, bound=Bound.POSITIVE)
+
+    return NpuUnit(
+        name=name,
+        kind=KIND,
+        macs_per_cycle=positive_int("macs_per_cycle"),
+        ublock_width=positive_int("ublock_width"),
+        ublock_height=positive_int("ublock_height"),
+        ublock_depth=positive_int("ublock_depth"),
+        ifm_depth_per_step=positive_int("ifm_depth_per_step"),
+        kernel_elements_per_step=positive_int("kernel_elements_per_step"),
+        weight_fetch_cycles=get_quantity(m, "weight_fetch_cycles", where, Dimension.CYCLES, bound=Bound.NONNEGATIVE),
+        ofm_block_outputs=positive_int("ofm_block_outputs"),
+        cycles_per_output=get_op_table(m, "cycles_per_output", where),
+        overhead_cycles=get_op_table(m, "overhead_cycles", where),
+        energy_per_mac_j=get_quantity(m, "energy_per_mac", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
+        energy_per_cycle_j=get_quantity(m, "energy_per_cycle", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
+        nominal_voltage_v=get_quantity(m, "nominal_voltage", where, Dimension.VOLTAGE, bound=Bound.POSITIVE),
+        weights_in=get_memory(m, "weights_in", where, ctx),
+        activations_in=get_memory(m, "activations_in", where, ctx),
+        description=get_str(m, "description", where, default=""),
+        runs=get_runs(m, "runs", where),
+        weight_encoding=get_enum(m, "weight_encoding", where, WeightEncoding)
+        if "weight_encoding" in m
+        else WeightEncoding.RAW,
+        scale_bias_bytes_per_channel=get_int(
+            m, "scale_bias_bytes_per_channel", where, Dimension.SIZE, bound=Bound.NONNEGATIVE, default=0
+        ),
+    )
