@@ -261,7 +261,7 @@ BAD = [
     ("    read_energy: 4 pJ\n", "", "memories.sram.read_energy", 'missing required key "read_energy"', "  sram:"),
     ("  flash:", "  fl ash:", "memories.fl ash", "expected a memory name", None),
     ("weights_in: flash", "weights_in: flsh", "compute.cpu.weights_in", 'got "flsh" (did you mean "flash"?)', None),
-    ("kind: mcu", "kind: gpu", "compute.cpu.kind", "expected a compute kind (mcu", None),
+    ("kind: mcu", "kind: gpu", "compute.cpu.kind", "expected a compute kind (", None),
     ("    kind: mcu\n", "", "compute.cpu.kind", 'missing required key "kind"', "  cpu:"),
     (
         "{FULLY_CONNECTED: 2, default: 3}",

@@ -7,18 +7,19 @@ import os
 import sys
 
 from tinysim import __version__
-from tinysim.cli import check_cmd, models_cmd, run_cmd, validate_cmd
+from tinysim.cli import check_cmd, compare_cmd, models_cmd, run_cmd, validate_cmd
 from tinysim.errors import TinysimError
 
 EPILOG = """examples:
   tinysim run archs/stm32l4r5.yaml workloads/kws.yaml --per-layer
   tinysim run archs/stm32l4r5.yaml ../shared/models/kws_ref_model_int8.tflite --rate 5 --format json
+  tinysim compare archs/*.yaml --workload workloads/kws.yaml --deadline "50 ms"
   tinysim check archs/*.yaml workloads/*.yaml
   tinysim validate
   tinysim models fetch --dir models/
 """
 
-COMMANDS = (run_cmd, check_cmd, validate_cmd, models_cmd)
+COMMANDS = (run_cmd, compare_cmd, check_cmd, validate_cmd, models_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,8 +9,10 @@ import numpy as np
 
 from tinysim.cli.output import emit
 from tinysim.cost import simulate
+from tinysim.cost.dvfs import select_for_deadline, simulate_points
 from tinysim.engine import plan_arena, random_input, run_graph
 from tinysim.errors import TinysimError, WorkloadError
+from tinysim.report.compare_report import operating_points_table
 from tinysim.report.run_report import to_csv, to_json, to_text
 from tinysim.spec import load_arch
 from tinysim.units import Dimension, parse_quantity
@@ -20,6 +22,7 @@ from tinysim.workload.stats import estimate_events
 EXAMPLES = """examples:
   tinysim run archs/stm32l4r5.yaml workloads/kws.yaml
   tinysim run archs/stm32l4r5.yaml workloads/kws.yaml --per-layer --rate 10
+  tinysim run archs/ecm3532.yaml workloads/kws.yaml --deadline "50 ms"
   tinysim run archs/stm32l4r5.yaml model.tflite --input x.npy --save-output y.npy
   tinysim run archs/stm32l4r5.yaml model.tflite --format json --output reports/kws.json
   tinysim run archs/stm32l4r5.yaml workloads/ad.yaml --format csv > ad_layers.csv
@@ -39,7 +42,11 @@ def register(sub) -> None:
     p.add_argument("arch", metavar="ARCH", help="architecture YAML (archs/*.yaml)")
     p.add_argument("workload", metavar="WORKLOAD", help="workload: .tflite model or layer-list .yaml")
     p.add_argument("--rate", default="1 Hz", help='inference rate for average power, e.g. 10 or "10 Hz" (default 1 Hz)')
-    p.add_argument("--operating-point", metavar="NAME", help="operating point of the architecture (default: its first)")
+    point = p.add_mutually_exclusive_group()
+    point.add_argument("--operating-point", metavar="NAME",
+                       help="operating point of the architecture (default: its first)")
+    point.add_argument("--deadline", metavar="T", help='latency deadline, e.g. "50 ms": price every operating point '
+                       "and run at the lowest-energy one that meets it")
     p.add_argument("--input", metavar="X.npy", help="int8 input tensor (default: seeded random input)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
     p.add_argument("--save-output", metavar="Y.npy", help="save the network's int8 output")
@@ -67,14 +74,28 @@ def run(args: argparse.Namespace) -> int:
         extra = _prediction(output, graph)
     else:
         events = [estimate_events(graph, op) for op in graph.ops]
-    result = simulate(arch, graph, events, operating_point=args.operating_point, arena_bytes=arena.peak_bytes,
-                      events_source=args.events)
+    choice = None
+    if args.deadline:
+        deadline_s = parse_quantity(args.deadline, Dimension.TIME, field="--deadline")
+        points = simulate_points(arch, graph, events, arena_bytes=arena.peak_bytes, events_source=args.events)
+        choice = select_for_deadline(points, deadline_s)
+        result = choice.chosen
+        extra["dvfs"] = {"deadline_s": deadline_s, "reason": choice.reason(), "points": [
+            {"operating_point": r.operating_point, "voltage_v": r.voltage_v, "freq_hz": r.freq_hz,
+             "latency_s": r.latency_s, "energy_j": r.energy_j, "meets_deadline": r.latency_s <= deadline_s}
+            for r in points]}
+    else:
+        result = simulate(arch, graph, events, operating_point=args.operating_point, arena_bytes=arena.peak_bytes,
+                          events_source=args.events)
     if args.format == "json":
         text = to_json(result, rate_hz, extra=extra)
     elif args.format == "csv":
         text = to_csv(result)
     else:
         text = to_text(result, rate_hz, per_layer=args.per_layer)
+        if choice is not None:
+            text += "\n\n" + operating_points_table(choice.candidates, choice.deadline_s, choice.chosen.operating_point)
+            text += "\n" + choice.reason()
         if "top_class" in extra:
             text += f"\n\ntop class: {extra['top_class']} (score {extra['top_score']:.3f})"
     emit(text, args.output)

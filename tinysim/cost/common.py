@@ -38,3 +38,12 @@ def bandwidth_bound(arch, traffic: dict[str, int], compute_cycles: float, freq_h
             if mem_cycles > cycles:
                 cycles, bound = mem_cycles, name
     return cycles, bound
+
+
+def memory_traffic(unit, events) -> tuple[dict[str, int], dict[str, int]]:
+    """Bytes read and written per memory level when `unit` runs an op: weights from `weights_in`,
+    activations from and to `activations_in` (the two may be the same level)."""
+    reads = {unit.weights_in: events.weight_bytes_read}
+    reads[unit.activations_in] = reads.get(unit.activations_in, 0) + events.act_bytes_read
+    writes = {unit.activations_in: events.act_bytes_written}
+    return reads, writes

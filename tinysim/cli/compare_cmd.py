@@ -1,0 +1,136 @@
+"""`tinysim compare ARCH... --workload W`: one table (and a bar chart) of several architectures on workloads.
+
+Each workload is run once through the engine (seeded random input) and its counted events are
+priced on every architecture. An architecture that cannot run a workload gets a row saying why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from pathlib import Path
+
+from tinysim.cli.output import emit
+from tinysim.cost import simulate
+from tinysim.cost.dvfs import select_for_deadline, simulate_points
+from tinysim.engine import plan_arena, random_input, run_graph
+from tinysim.errors import TinysimError
+from tinysim.report.compare_plot import compare_png
+from tinysim.report.compare_report import CompareRow, to_csv, to_json, to_text
+from tinysim.spec import load_arch
+from tinysim.units import Dimension, parse_quantity
+from tinysim.workload import load_workload
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = """examples:
+  tinysim compare archs/*.yaml --workload workloads/kws.yaml
+  tinysim compare archs/*.yaml --workload workloads/kws.yaml --workload workloads/vww.yaml --rate 5
+  tinysim compare archs/ecm3532.yaml archs/stm32l4r5.yaml --workload workloads/kws.yaml --deadline "50 ms"
+  tinysim compare archs/*.yaml --workload workloads/ad.yaml --format csv --no-plot > ad.csv
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="compare architectures on workloads: one table and a bar chart",
+        description="Run each workload once (bit-exact int8, seeded random input), price its counted events on "
+        "every architecture and print one row per (architecture, workload): operating point, latency, energy "
+        "per inference, average power at the rate, peak activation SRAM, whether it fits. An architecture "
+        "that cannot run a workload gets a row saying why. A grouped bar chart (PNG) goes to reports/.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("archs", metavar="ARCH", nargs="+", help="architecture YAML files (archs/*.yaml)")
+    p.add_argument(
+        "--workload",
+        "-w",
+        metavar="W",
+        action="append",
+        required=True,
+        help="workload (.tflite or layer-list .yaml); repeat for several",
+    )
+    p.add_argument("--rate", default="1 Hz", help="inference rate for average power (default 1 Hz)")
+    p.add_argument(
+        "--deadline",
+        metavar="T",
+        help='latency deadline, e.g. "50 ms": each architecture runs at its '
+        "lowest-energy operating point that meets it (default: its first operating point)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the table to FILE instead of stdout")
+    p.add_argument("--plot", metavar="PATH", help="where to write the PNG (default reports/compare_<workloads>.png)")
+    p.add_argument("--no-plot", action="store_true", help="do not draw the chart")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rate_hz = parse_quantity(args.rate, Dimension.FREQUENCY, field="--rate")
+    deadline_s = parse_quantity(args.deadline, Dimension.TIME, field="--deadline") if args.deadline else None
+    if deadline_s is not None and deadline_s <= 0:
+        raise TinysimError(f"expected a positive deadline, got {args.deadline}", field="--deadline")
+    archs = [_load(path) for path in args.archs]
+    rows: list[CompareRow] = []
+    names = []
+    for workload_path in args.workload:
+        graph = load_workload(workload_path)
+        names.append(graph.name)
+        events = list(run_graph(graph, random_input(graph, args.seed)).events)
+        peak = plan_arena(graph).peak_bytes
+        for path, arch in archs:
+            rows.append(_row(path, arch, graph, events, peak, deadline_s))
+    text = {"json": to_json, "csv": to_csv}.get(args.format, to_text)(rows, rate_hz)
+    if not args.no_plot:
+        plot = Path(args.plot) if args.plot else Path("reports") / f"compare_{_slug('_'.join(names))}.png"
+        _write_bytes(plot, compare_png(rows, rate_hz, title=f"{', '.join(names)} on {len(archs)} architectures"))
+        if args.format == "table":
+            text += f"\n\nchart: {plot}"
+    emit(text, args.output)
+    return 0
+
+
+def _load(path: str):
+    """(path, Arch) or (path, the error as text) — a broken file is a row, not the end of the command."""
+    try:
+        return path, load_arch(path)
+    except TinysimError as err:
+        return path, str(err)
+
+
+def _row(path: str, arch, graph, events, peak: int, deadline_s: float | None) -> CompareRow:
+    if isinstance(arch, str):
+        return CompareRow(Path(path).stem, graph.name, peak, reason=arch)
+    try:
+        if deadline_s is None:
+            result = simulate(arch, graph, events, arena_bytes=peak, events_source="engine")
+            return CompareRow(arch.name, graph.name, peak, result=result)
+        points = simulate_points(arch, graph, events, arena_bytes=peak, events_source="engine")
+        choice = select_for_deadline(points, deadline_s)
+        return CompareRow(arch.name, graph.name, peak, result=choice.chosen, choice=choice)
+    except TinysimError as err:
+        return CompareRow(arch.name, graph.name, peak, reason=_short(err))
+    except Exception as err:  # another kind's cost model failing must not hide the other rows
+        log.debug("pricing %s on %s failed", graph.name, path, exc_info=True)
+        return CompareRow(arch.name, graph.name, peak, reason=f"internal error: {type(err).__name__}: {err}")
+
+
+def _short(err: TinysimError) -> str:
+    """The error without its file prefix (the row already names the architecture)."""
+    return err.args[0] if err.args else str(err)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "workload"
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as err:
+        raise TinysimError(f"cannot write the chart: {err.strerror}", file=str(path), field="--plot") from err
