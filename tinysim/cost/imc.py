@@ -1,0 +1,162 @@
+"""Cost model for kind `imc`: weight-stationary in-memory / near-memory compute arrays.
+
+Mapping (one layer):
+  FULLY_CONNECTED  a GEMM with K = input features rows and N = output features columns; one
+                   "pixel" per input row.
+  CONV_2D          im2col: K = kh * kw * in_ch rows, N = out_ch columns, one pixel per output position.
+  DEPTHWISE        block-diagonal: each channel needs kh * kw rows and `depth_multiplier` columns, and
+                   only its own block is non-zero, so an array holds min(rows // taps, columns // M)
+                   channels and most of its cells idle (utilisation taps / rows at best).
+  A GEMM larger than one array is tiled: ceil(K / rows) x ceil(N / weights_per_row) tiles, one array
+  each (an array holds tiles of one layer only; partial sums of row tiles are added digitally).
+
+Weights are loaded once and stay: the arrays of every layer placed on the unit are allocated in graph
+order, and a layer that does not fit in the arrays left is a CostError naming it (we do not model
+reloading weights per inference). Hence no weight-memory energy per inference.
+
+Per output pixel and input bit-plane (inputs are bit-serial, `input_bits` planes), every tile is
+activated once (analog mode: once per group of rows the ADC resolves exactly). Activations of
+different arrays share a time slot up to `active_arrays` at a time, so
+  cycles = overhead + pixels x input_bits x slots x cycles_per_activation
+  energy = activations x E_activation + used cell columns x (E_accumulate [+ E_conversion, analog])
+           + activation-buffer bytes (im2col inputs read once per pixel, outputs written) x memory energy
+           + static power x latency;  dynamic terms scaled by (V / V_nominal)^2.
+Non-MAC ops placed on the unit (pooling, add, reshape) cost `cycles_per_element` and
+`energy_per_element` per element of work (events.elementwise).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, static_power_w
+from tinysim.cost.result import LayerCost
+from tinysim.engine.events import Events
+from tinysim.errors import CostError
+from tinysim.mapping import place
+from tinysim.spec.compute_imc import ImcMode, ImcUnit
+from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind
+
+KIND = "imc"
+
+
+@dataclass(frozen=True)
+class ArrayMapping:
+    """How one MAC layer sits on the arrays, and what one output pixel at one input bit-plane costs."""
+
+    pixels: int  # output positions (GEMM rows M)
+    tiles: int  # arrays the layer's weights occupy
+    weights: int  # weights stored (non-zero blocks only for depthwise)
+    activations: int  # array activations per pixel per bit-plane
+    slots: int  # activation time slots per pixel per bit-plane (active_arrays fire together)
+    cell_columns: int  # used cell columns read per pixel per bit-plane (accumulates / ADC conversions)
+    inputs: int  # input elements read from the activation buffer per pixel
+
+    def utilisation(self, unit: ImcUnit) -> float:
+        """Fraction of the allocated arrays' weight slots holding a weight of this layer."""
+        return self.weights / (self.tiles * unit.rows * unit.weights_per_row)
+
+
+def map_layer(graph: Graph, op: Op, unit: ImcUnit) -> ArrayMapping:
+    """The weight-stationary mapping of MAC op `op` on `unit` (see the module docstring)."""
+    w = graph.tensor(op.inputs[1]).shape
+    out = graph.tensor(op.outputs[0]).shape
+    if op.kind is OpKind.DEPTHWISE_CONV_2D:
+        mult = op.attrs.depth_multiplier
+        taps, channels = w[1] * w[2], w[3] // mult
+        return _blocks(unit, math.prod(out[:-1]), taps, mult, channels)
+    if op.kind is OpKind.CONV_2D:
+        k, n = w[1] * w[2] * w[3], w[0]
+        return _blocks(unit, math.prod(out[:-1]), k, n, 1)
+    k, n = w[-1], w[0]  # FULLY_CONNECTED (out, in)
+    return _blocks(unit, math.prod(out) // n, k, n, 1)
+
+
+def _blocks(unit: ImcUnit, pixels: int, k: int, n: int, groups: int) -> ArrayMapping:
+    """`groups` independent K x N weight blocks (1 for a GEMM, channels for depthwise) on the arrays."""
+    row_tiles, col_tiles = math.ceil(k / unit.rows), math.ceil(n / unit.weights_per_row)
+    per_tile = 1
+    if row_tiles == col_tiles == 1:  # small blocks share an array along its diagonal
+        per_tile = max(1, min(unit.rows // k, unit.weights_per_row // n))
+    tiles = math.ceil(groups / per_tile) * row_tiles * col_tiles
+    # Analog: a column sums at most rows_per_activation products exactly -> several activations per tile.
+    rows_last = k - (row_tiles - 1) * unit.rows
+    rpa = unit.rows_per_activation
+    acts_per_group = col_tiles * ((row_tiles - 1) * math.ceil(unit.rows / rpa) + math.ceil(rows_last / rpa))
+    activations = math.ceil(groups / per_tile) * acts_per_group
+    serial = math.ceil(min(k, unit.rows) / rpa)  # activations one array needs in turn
+    slots = max(math.ceil(activations / unit.active_arrays), serial)
+    cell_columns = groups * n * unit.weight_bits * (activations // math.ceil(groups / per_tile) // col_tiles)
+    return ArrayMapping(pixels, tiles, groups * k * n, activations, slots, cell_columns, groups * k)
+
+
+def allocation(graph: Graph, arch, unit: ImcUnit) -> dict[str, int]:
+    """Arrays taken by each MAC layer placed on `unit`, in graph order; CostError if the weights do not fit."""
+    taken: dict[str, int] = {}
+    used = 0
+    for op, placed in zip(graph.ops, place(graph, arch)):
+        if placed is not unit or op.kind not in MAC_OPS:
+            continue
+        m = map_layer(graph, op, unit)
+        if used + m.tiles > unit.arrays:
+            raise _unmappable(op, m, unit, used, arch)
+        taken[op.name] = m.tiles
+        used += m.tiles
+    return taken
+
+
+def _unmappable(op: Op, m: ArrayMapping, unit: ImcUnit, used: int, arch) -> CostError:
+    shape = f"{unit.arrays} arrays of {unit.rows} x {unit.columns} cells"
+    if m.tiles > unit.arrays:
+        why = f"needs {m.tiles} arrays on its own; {unit.name} has {shape}"
+    else:
+        why = f"needs {m.tiles} arrays but the layers before it took {used} of {shape}"
+    return CostError(
+        f"layer '{op.name}' ({op.kind.value}, {m.weights:,} weights of {unit.weight_bits} bits) cannot be "
+        f"mapped: it {why}; weights are stationary and not reloaded per inference, so use more or larger "
+        "arrays, fewer weight bits or a smaller network",
+        file=str(arch.path) if getattr(arch, "path", None) else None,
+        field=f"compute.{unit.name}.arrays",
+    )
+
+
+def price(graph: Graph, op: Op, events: Events, unit: ImcUnit, arch, op_point) -> LayerCost:
+    """Price one op on an `imc` unit at an operating point."""
+    kind = op.kind
+    act_mem = unit.activations_in
+    if kind in MAC_OPS:
+        allocation(graph, arch, unit)  # raises if the network's weights do not fit the arrays
+        m = map_layer(graph, op, unit)
+        planes = m.pixels * unit.input_bits
+        compute_cycles = unit.overhead_cycles.for_op(kind) + planes * m.slots * unit.cycles_per_activation
+        columns = planes * m.cell_columns
+        per_column = unit.energy_per_accumulate_j
+        if unit.mode is ImcMode.ANALOG:
+            per_column += unit.energy_per_conversion_j
+        dynamic_j = planes * m.activations * unit.energy_per_activation_j + columns * per_column
+        itemsize = graph.tensor(op.inputs[0]).dtype.itemsize
+        bytes_read = m.pixels * m.inputs * itemsize
+    else:
+        compute_cycles = unit.overhead_cycles.for_op(kind) + events.elementwise * unit.cycles_per_element.for_op(kind)
+        dynamic_j = events.elementwise * unit.energy_per_element_j
+        bytes_read = events.act_bytes_read
+    reads, writes = {act_mem: bytes_read}, {act_mem: events.act_bytes_written}
+    cycles, bound = bandwidth_bound(
+        arch, {act_mem: bytes_read + events.act_bytes_written}, compute_cycles, op_point.freq_hz
+    )
+    latency_s = cycles / op_point.freq_hz
+    return LayerCost(
+        name=op.name,
+        op_kind=kind.value,
+        unit=unit.name,
+        macs=events.macs,
+        cycles=cycles,
+        latency_s=latency_s,
+        compute_energy_j=dynamic_j * dynamic_scale(op_point, unit.nominal_voltage_v),
+        memory_energy_j=access_energy(arch, reads, writes),
+        static_energy_j=static_power_w(arch, op_point) * latency_s,
+        bytes_read=bytes_read,
+        bytes_written=events.act_bytes_written,
+        bound=bound,
+    )

@@ -1,0 +1,178 @@
+"""`kind: imc` — in-memory (or near-memory) compute arrays holding the weights stationary.
+
+An array is `rows` x `columns` one-bit weight cells; a weight of `weight_bits` bits takes that many
+adjacent columns (bit-sliced), so an array holds `rows` x `columns // weight_bits` weights. Inputs are
+applied bit-serially: one array activation drives up to `rows` input bits of one bit-plane, and an
+8-bit input takes 8 activations (`input_bits`). `arrays` is how many arrays the chip has (the weight
+capacity); `active_arrays` how many may fire in the same activation slot (shared periphery or power
+limits; default all).
+
+Modes:
+  digital  near-memory, exact: each used cell column is summed by an adder tree and shift-added into
+           its output accumulator (one digital accumulate per used column per activation); no ADC.
+  analog   the column sums are read by an ADC: one conversion per used column per activation; an
+           ADC of `adc_bits` resolves at most 2**adc_bits - 1 one-bit products exactly, so at most
+           that many rows are activated together (ADC-limited row parallelism).
+
+Energies (per array activation, per ADC conversion, per digital accumulate, per element of non-MAC
+work) are given at `nominal_voltage` and scaled by (V / V_nominal)^2 by the cost model
+(tinysim/cost/imc.py, which also documents the mapping).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tinysim.spec.compute import ComputeContext, get_memory, get_op_table, get_runs
+from tinysim.spec.fields import Bound, Where, block, get_enum, get_int, get_quantity, get_str
+from tinysim.spec.model import OpTable
+from tinysim.units import Dimension
+from tinysim.workload.graph import OpKind
+
+KIND = "imc"
+
+
+class ImcMode(enum.Enum):
+    DIGITAL = "digital"
+    ANALOG = "analog"
+
+
+_KEYS = (
+    "kind",
+    "description",
+    "mode",
+    "rows",
+    "columns",
+    "arrays",
+    "active_arrays",
+    "weight_bits",
+    "input_bits",
+    "adc_bits",
+    "cycles_per_activation",
+    "overhead_cycles",
+    "cycles_per_element",
+    "energy_per_activation",
+    "energy_per_conversion",
+    "energy_per_accumulate",
+    "energy_per_element",
+    "nominal_voltage",
+    "weights_in",
+    "activations_in",
+    "runs",
+)
+_REQUIRED = (
+    "mode",
+    "rows",
+    "columns",
+    "arrays",
+    "weight_bits",
+    "input_bits",
+    "cycles_per_activation",
+    "energy_per_activation",
+    "energy_per_accumulate",
+    "nominal_voltage",
+    "weights_in",
+    "activations_in",
+)
+
+
+@dataclass(frozen=True)
+class ImcUnit:
+    """Weight-stationary compute arrays; see the module docstring for what each number means."""
+
+    name: str
+    kind: str
+    mode: ImcMode
+    rows: int
+    columns: int
+    arrays: int
+    active_arrays: int
+    weight_bits: int
+    input_bits: int
+    adc_bits: int
+    cycles_per_activation: float
+    overhead_cycles: OpTable
+    cycles_per_element: OpTable
+    energy_per_activation_j: float
+    energy_per_conversion_j: float
+    energy_per_accumulate_j: float
+    energy_per_element_j: float
+    nominal_voltage_v: float
+    weights_in: str
+    activations_in: str
+    description: str = ""
+    runs: frozenset[OpKind] = frozenset()
+
+    @property
+    def weights_per_row(self) -> int:
+        """Weights side by side in one row of an array (each takes `weight_bits` cell columns)."""
+        return self.columns // self.weight_bits
+
+    @property
+    def rows_per_activation(self) -> int:
+        """Rows driven together: all of them, or what the ADC resolves exactly in analog mode."""
+        if self.mode is ImcMode.ANALOG:
+            return min(self.rows, 2**self.adc_bits - 1)
+        return self.rows
+
+    @property
+    def capacity_weights(self) -> int:
+        return self.arrays * self.rows * self.weights_per_row
+
+
+def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> ImcUnit:
+    """Build an ImcUnit from its YAML block `compute.<name>`."""
+    m = block(mapping, where, allowed=_KEYS, required=_REQUIRED)
+    mode = get_enum(m, "mode", where, ImcMode)
+    arrays = get_int(m, "arrays", where, bound=Bound.POSITIVE)
+    columns = get_int(m, "columns", where, bound=Bound.POSITIVE)
+    weight_bits = get_int(m, "weight_bits", where, bound=Bound.POSITIVE)
+    if not 1 <= weight_bits <= 8:
+        raise where.key(m, "weight_bits").fail(f"expected 1 to 8 bits per weight, got {weight_bits}")
+    if weight_bits > columns:
+        raise where.key(m, "weight_bits").fail(
+            f"a {weight_bits}-bit weight needs {weight_bits} cell columns; the array has only {columns}"
+        )
+    input_bits = get_int(m, "input_bits", where, bound=Bound.POSITIVE)
+    if not 1 <= input_bits <= 16:
+        raise where.key(m, "input_bits").fail(f"expected 1 to 16 input bits, got {input_bits}")
+    active = get_int(m, "active_arrays", where, bound=Bound.POSITIVE, default=arrays)
+    if active > arrays:
+        raise where.key(m, "active_arrays").fail(f"expected at most arrays ({arrays}), got {active}")
+    analog = mode is ImcMode.ANALOG
+    for key in ("adc_bits", "energy_per_conversion"):
+        if analog and key not in m:
+            raise where.key(m, key).fail(f'missing required key "{key}" (mode analog reads columns with an ADC)')
+    adc_bits = get_int(m, "adc_bits", where, bound=Bound.POSITIVE, default=0)
+    if analog and not 1 <= adc_bits <= 16:
+        raise where.key(m, "adc_bits").fail(f"expected 1 to 16 ADC bits, got {adc_bits}")
+    energy = Dimension.ENERGY
+    return ImcUnit(
+        name=name,
+        kind=KIND,
+        mode=mode,
+        rows=get_int(m, "rows", where, bound=Bound.POSITIVE),
+        columns=columns,
+        arrays=arrays,
+        active_arrays=active,
+        weight_bits=weight_bits,
+        input_bits=input_bits,
+        adc_bits=adc_bits,
+        cycles_per_activation=get_quantity(m, "cycles_per_activation", where, Dimension.CYCLES, bound=Bound.POSITIVE),
+        overhead_cycles=get_op_table(m, "overhead_cycles", where) if "overhead_cycles" in m else OpTable(0.0),
+        cycles_per_element=get_op_table(m, "cycles_per_element", where) if "cycles_per_element" in m else OpTable(0.0),
+        energy_per_activation_j=get_quantity(m, "energy_per_activation", where, energy, bound=Bound.NONNEGATIVE),
+        energy_per_conversion_j=get_quantity(
+            m, "energy_per_conversion", where, energy, bound=Bound.NONNEGATIVE, default=0.0
+        ),
+        energy_per_accumulate_j=get_quantity(m, "energy_per_accumulate", where, energy, bound=Bound.NONNEGATIVE),
+        energy_per_element_j=get_quantity(m, "energy_per_element", where, energy, bound=Bound.NONNEGATIVE, default=0.0),
+        nominal_voltage_v=get_quantity(m, "nominal_voltage", where, Dimension.VOLTAGE, bound=Bound.POSITIVE),
+        weights_in=get_memory(m, "weights_in", where, ctx),
+        activations_in=get_memory(m, "activations_in", where, ctx),
+        description=get_str(m, "description", where, default=""),
+        runs=get_runs(m, "runs", where),
+    )
