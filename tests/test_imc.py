@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tinysim.cost import simulate
-from tinysim.cost.imc import map_layer
+from tinysim.cost.imc import allocation, map_layer
 from tinysim.errors import CostError, SpecError
 from tinysim.spec import load_arch
 from tinysim.validation import compare, load_references
@@ -216,6 +216,16 @@ def test_ndp101_always_on_power_is_on_the_order_of_140_uw():
     assert result.latency_s < 10e-3  # keeps up with the hop
 
 
+def test_kws_fc_fills_the_ndp101_arrays():
+    # 1600 -> 256: 25 x 4 tiles; 256 -> 256: 4 x 4 twice; 256 -> 12: 4 x 1 -> 136 of the 144 arrays (288 KiB
+    # of 4-bit cells, sized for the ~570k-weight network the NDP101 runs).
+    arch = load_arch(ROOT / "archs" / "ndp101.yaml")
+    graph = load_workload(ROOT / "workloads" / "kws_fc.yaml")
+    taken = allocation(graph, arch, arch.compute[0])
+    assert taken == {"fc1": 100, "fc2": 16, "fc3": 16, "fc4": 4}
+    assert sum(taken.values()) <= arch.compute[0].arrays == 144
+
+
 @pytest.fixture(scope="module")
 def ndp120_comparisons():
     refs = [r for r in load_references() if r.arch == "archs/ndp120.yaml"]
@@ -230,6 +240,8 @@ def test_ndp120_is_calibrated_on_kws_only():
 
 @pytest.mark.parametrize("workload", ["kws", "vww", "ic"])
 def test_ndp120_latency_within_20_percent(ndp120_comparisons, workload):
+    """KWS is the calibration (cycles per activation fitted); VWW +19.4 %, IC -14.3 %. The array geometry is
+    assumed but was fixed after seeing a geometry sweep (see the caveat in archs/ndp120.yaml)."""
     c = ndp120_comparisons[workload]
     assert abs(c.latency_error) <= 0.20, c
 
