@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 
-from tinysim.report.compare_report import CompareRow, average_power
+from tinysim.report.compare_report import CompareRow, average_power, fit_note
 
 __all__ = ["compare_png"]
 
@@ -49,7 +49,7 @@ def compare_png(rows: list[CompareRow], rate_hz: float, *, title: str = "") -> b
     missing: dict[str, list[str]] = {}
     for ax, (what, label, scale) in zip(axes, _PANELS):
         for a, arch in enumerate(archs):
-            xs, heights = [], []
+            xs, heights, hatches = [], [], []
             for w, workload in enumerate(workloads):
                 row = by_key.get((arch, workload))
                 value = _value(row, what, rate_hz) if row is not None else None
@@ -58,8 +58,11 @@ def compare_png(rows: list[CompareRow], rate_hz: float, *, title: str = "") -> b
                     continue
                 xs.append(w - 0.4 + width * (a + 0.5))
                 heights.append(value * scale)
+                hatches.append("" if fit_note(row.result) == "" else "//")
             if xs:
                 bars = ax.bar(xs, heights, width, color=colors[arch])
+                for patch, hatch in zip(bars.patches, hatches):
+                    patch.set_hatch(hatch)
                 ax.bar_label(bars, fmt="%.3g", fontsize=6, padding=1)
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -74,11 +77,14 @@ def compare_png(rows: list[CompareRow], rate_hz: float, *, title: str = "") -> b
     fig.legend(handles=handles, loc="outside right upper", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
+    footnotes = ["hatched: does not fit in memory"] if any(r.ok and fit_note(r.result) for r in rows) else []
     if missing:
         notes = [
             name if len(whats) == len(_PANELS) else f"{name} ({', '.join(whats)})" for name, whats in missing.items()
         ]
-        fig.supxlabel("no figure for: " + ", ".join(notes), fontsize=7, wrap=True)
+        footnotes.append("no figure for: " + ", ".join(notes))
+    if footnotes:
+        fig.supxlabel("; ".join(footnotes), fontsize=7, wrap=True)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()

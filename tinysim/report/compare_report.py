@@ -200,7 +200,7 @@ def operating_points_table(
                 mark,
             ]
         )
-    headers = ["operating point", "frequency", "voltage", "latency", "energy/inf", "power while running", ""]
+    headers = ["operating point", "frequency", "voltage", "latency", "energy/inf", "power while running", "note"]
     return format_table(headers, rows, numeric=[False, True, True, True, True, True, False])
 
 
