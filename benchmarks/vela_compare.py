@@ -1,6 +1,7 @@
 """tinysim's `npu` model vs Arm Vela's performance estimate on the MLPerf Tiny int8 models.
 
     python benchmarks/vela_compare.py [--vela PATH] [--models DIR] [--configs 128 64 256] [--no-vela]
+    python benchmarks/vela_compare.py --per-layer vww_96_int8 [--configs 256]
 
 Runs `vela MODEL --accelerator-config ethos-u55-<N>` (Vela's default system config
 Ethos_U55_High_End_Embedded) on each model, reads `cycles_total` from Vela's summary CSV, prices
@@ -8,7 +9,8 @@ the same model with tinysim on archs/ethos-u55-128.yaml (for 64 and 256 MACs/cyc
 file with the MAC array, micro-block and output-stage numbers of that configuration, from Vela's
 architecture_features.py; nothing re-fitted), prints both and the error, and writes
 tests/data/vela_reference.yaml (the figures tests/test_npu.py checks against).
-With --no-vela it compares against the figures already in that file.
+With --no-vela it compares against the figures already in that file; --per-layer MODEL runs Vela
+with --verbose-performance and prints Vela's and tinysim's cycles for each weight/pool/add op.
 Benchmark-only: Vela lives in its own virtualenv (`pip install ethos-u-vela==5.2.0`).
 """
 
@@ -63,6 +65,32 @@ def run_vela(vela: str, model: Path, macs: int, out_dir: Path) -> dict[str, floa
     }
 
 
+_LAYER_OPS = {
+    "Conv2D": "CONV_2D",
+    "DepthwiseConv2D": "DEPTHWISE_CONV_2D",
+    "FullyConnected": "FULLY_CONNECTED",
+    "AvgPool": "AVERAGE_POOL_2D",
+    "Add": "ADD",
+}
+
+
+def per_layer(vela: str, model: Path, macs: int) -> None:
+    """Vela's per-op cycles next to tinysim's, for the ops that map one to one (softmax is split by Vela)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [vela, str(model), "--accelerator-config", f"ethos-u55-{macs}", "--output-dir", tmp]
+        subprocess.run([*cmd, "--verbose-performance"], check=True, capture_output=True, text=True)
+        with open(Path(tmp) / f"{model.stem}_per-layer.csv", newline="") as f:
+            rows = [r for r in csv.DictReader(f) if r["NNG Operator"] in _LAYER_OPS]
+    graph = load_workload(model)
+    result = simulate(arch_for(macs), graph, [estimate_events(graph, op) for op in graph.ops])
+    ours = [(op, layer) for op, layer in zip(graph.ops, result.layers) if op.kind.value in _LAYER_OPS.values()]
+    print(f"| {model.stem} ethos-u55-{macs} op | output | Vela cycles | tinysim cycles | tinysim bound |")
+    print("|---|---|---|---|---|")
+    for row, (op, layer) in zip(rows, ours):
+        shape = "x".join(map(str, graph.op_outputs(op)[0].shape[1:]))
+        print(f"| {op.kind.value} | {shape} | {int(row['Op Cycles']):,} | {layer.cycles:,.0f} | {layer.bound} |")
+
+
 def arch_for(macs: int):
     """archs/ethos-u55-128.yaml with the MAC array of ethos-u55-<macs>."""
     arch = load_arch(ARCH)
@@ -93,8 +121,12 @@ def main() -> None:
     ap.add_argument("--models", default=str(REPO.parent / "shared" / "models"))
     ap.add_argument("--configs", type=int, nargs="+", default=[128, 64, 256], choices=sorted(CONFIGS))
     ap.add_argument("--no-vela", action="store_true", help="compare with tests/data/vela_reference.yaml")
+    ap.add_argument("--per-layer", metavar="MODEL", help="per-op table for one model (first of --configs)")
     args = ap.parse_args()
     models = Path(args.models)
+    if args.per_layer:
+        per_layer(args.vela, models / f"{args.per_layer}.tflite", args.configs[0])
+        return
 
     if args.no_vela:
         reference = yaml.safe_load(REFERENCE.read_text())

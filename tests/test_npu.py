@@ -40,6 +40,7 @@ compute:
     ifm_depth_per_step: 8
     kernel_elements_per_step: 4
     weight_fetch_cycles: 16
+    pool_tap_cycles: 4
     ofm_block_outputs: 64
     cycles_per_output: {default: 0.5}
     overhead_cycles: {default: 10}
@@ -50,7 +51,7 @@ compute:
     nominal_voltage: 1.0 V
     weights_in: flash
     activations_in: sram
-    runs: [CONV_2D, FULLY_CONNECTED]
+    runs: [CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D]
   host:
     kind: mcu
     cycles_per_mac: {default: 2}
@@ -142,6 +143,16 @@ def test_entropy_coded_weights_lift_the_flash_bound(tmp_path):
     assert layer.bound == "compute" and layer.cycles == pytest.approx(1050)
 
 
+def test_pooling_walks_the_window_tap_by_tap(tmp_path):
+    tensors = (Tensor("x", (1, 8, 8, 16), DType.INT8, Q), Tensor("y", (1, 1, 1, 16), DType.INT8, Q))
+    attrs = OpAttrs(filter_h=8, filter_w=8, stride_h=8, stride_w=8)
+    graph = Graph("pool", tensors, (Op(OpKind.AVERAGE_POOL_2D, "pool", (0,), (1,), attrs),), (0,), (1,))
+    layer = _price(_toy(tmp_path), graph).layers[0]
+    # 1 micro-block x ceil(16/4) = 4 channel groups x 64 taps x 4 cycles = 1024; output 16 x 0.5 = 8 (one
+    # block); + 10 overhead. (SRAM: 1040 B / 8 = 130 cycles, hidden.)
+    assert layer.unit == "npu" and layer.cycles == pytest.approx(1042) and layer.weight_bytes == 0
+
+
 def test_unsupported_op_falls_back_to_the_host_mcu(tmp_path):
     weights = np.ones((32, 64), np.int8)
     fc, softmax = _price(_toy(tmp_path), _fc_softmax_graph(weights)).layers
@@ -151,7 +162,7 @@ def test_unsupported_op_falls_back_to_the_host_mcu(tmp_path):
 
 
 def test_bad_weight_encoding_is_one_line_with_file_and_line(tmp_path):
-    with pytest.raises(SpecError, match=r"toy\.yaml:18: compute\.npu\.weight_encoding: .*entropy"):
+    with pytest.raises(SpecError, match=r"toy\.yaml:19: compute\.npu\.weight_encoding: .*entropy"):
         _toy(tmp_path, "zip")
 
 

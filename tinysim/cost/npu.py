@@ -13,7 +13,7 @@ Compute cycles (per op, `unit` fields from the YAML; ceil = round up):
                      with k = kernel_elements_per_step (the array's better order is taken, as Vela does)
   DEPTHWISE_CONV_2D  n_z x pass x ceil(KH·KW / k)
   FULLY_CONNECTED    a 1x1 convolution over the batch rows
-  pooling            n_z x n_xy x max(k, KH·KW)        one tap per cycle per micro-block
+  pooling            n_z x n_xy x max(k, KH·KW) x pool_tap_cycles       one window tap at a time
   other ops          no array work
 Output stage: output elements x cycles_per_output (by op kind). The array and the output stage work on
 successive output blocks of `ofm_block_outputs` elements, so an op with N blocks takes
@@ -102,7 +102,7 @@ def mac_array_cycles(graph: Graph, op: Op, unit: NpuUnit) -> float:
     n_z = _ceil(c_out, unit.ublock_depth)
     taps, k = k_h * k_w, unit.kernel_elements_per_step
     if op.kind in _POOLS:
-        return n_z * n_xy * max(k, taps)
+        return n_z * n_xy * max(k, taps) * unit.pool_tap_cycles
     plane_pass = max(unit.weight_fetch_cycles, unit.step_cycles * n_xy)
     if op.kind == OpKind.DEPTHWISE_CONV_2D:
         return n_z * plane_pass * _ceil(taps, k)

@@ -2,16 +2,17 @@
 
 The MAC array computes one output micro-block (`ublock_width` x `ublock_height` pixels x
 `ublock_depth` output channels) at a time, reducing over `ifm_depth_per_step` input channels (or,
-for depthwise convolution and pooling-like work, over `kernel_elements_per_step` filter taps) in
-one step of `ifm_depth_per_step x ublock elements / macs_per_cycle` cycles. A step for a new group
-of output channels cannot be shorter than `weight_fetch_cycles` (the weight decoder feeds one
-output-channel group at a time), so small feature maps and fully-connected layers leave the array
-mostly idle. An output stage (requantize, activation, write) runs at `cycles_per_output` cycles
-per output element, overlapping the array across output blocks of `ofm_block_outputs` elements.
-Weights stream from `weights_in` (compressed: `weight_encoding`), activations live in
-`activations_in`; DMA overlaps compute, so an op takes
-max(compute, memory transfers) + `overhead_cycles`. Energy: `energy_per_mac` per executed MAC,
-`energy_per_cycle` per active cycle (clocking, control), both at `nominal_voltage`.
+for depthwise convolution, over `kernel_elements_per_step` filter taps) in one step of
+`ifm_depth_per_step x ublock elements / macs_per_cycle` cycles. A step for a new group of output
+channels cannot be shorter than `weight_fetch_cycles` (the weight decoder feeds one output-channel
+group at a time), so small feature maps and fully-connected layers leave the array mostly idle.
+Pooling walks the window one tap at a time, `pool_tap_cycles` per tap per micro-block. An output
+stage (requantize, activation, write) takes `cycles_per_output` cycles per output element and
+overlaps the array across output blocks of `ofm_block_outputs` elements. Weights stream from
+`weights_in` (stored as `weight_encoding` says, plus `scale_bias_bytes_per_channel`), activations
+live in `activations_in`; DMA overlaps compute, so an op takes max(compute, memory transfers) +
+`overhead_cycles`. Energy: `energy_per_mac` per executed MAC and `energy_per_cycle` per active
+cycle (clocking, control), both at `nominal_voltage`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ _KEYS = (
     "ifm_depth_per_step",
     "kernel_elements_per_step",
     "weight_fetch_cycles",
+    "pool_tap_cycles",
     "ofm_block_outputs",
     "cycles_per_output",
     "overhead_cycles",
@@ -67,6 +69,7 @@ _REQUIRED = (
     "ifm_depth_per_step",
     "kernel_elements_per_step",
     "weight_fetch_cycles",
+    "pool_tap_cycles",
     "ofm_block_outputs",
     "cycles_per_output",
     "overhead_cycles",
@@ -91,6 +94,7 @@ class NpuUnit:
     ifm_depth_per_step: int
     kernel_elements_per_step: int
     weight_fetch_cycles: float
+    pool_tap_cycles: float
     ofm_block_outputs: int
     cycles_per_output: OpTable
     overhead_cycles: OpTable
@@ -137,6 +141,7 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         ifm_depth_per_step=positive_int("ifm_depth_per_step"),
         kernel_elements_per_step=positive_int("kernel_elements_per_step"),
         weight_fetch_cycles=get_quantity(m, "weight_fetch_cycles", where, Dimension.CYCLES, bound=Bound.NONNEGATIVE),
+        pool_tap_cycles=get_quantity(m, "pool_tap_cycles", where, Dimension.CYCLES, bound=Bound.NONNEGATIVE),
         ofm_block_outputs=positive_int("ofm_block_outputs"),
         cycles_per_output=get_op_table(m, "cycles_per_output", where),
         overhead_cycles=get_op_table(m, "overhead_cycles", where),
