@@ -40,12 +40,13 @@ REFERENCE = REPO / "tests" / "data" / "vela_reference.yaml"
 MODELS = ["kws_ref_model_int8", "vww_96_int8", "ic_resnet8_int8", "ad_autoencoder_int8"]
 SYSTEM_CONFIG = "Ethos_U55_High_End_Embedded"
 
-# Ethos-U55 configurations as Vela models them (architecture_features.py): micro-block W x H x C and
-# output-stage cycles per element (conv/FC with ReLU, ADD, MAX_POOL_2D).
+# Ethos-U55 configurations as Vela models them (architecture_features.py): micro-block W x H x C,
+# output-stage cycles per element (conv/FC with ReLU, ADD, MAX_POOL_2D), and the OFM block size,
+# scaled from the 128-MAC file's 1,536 outputs by the SHRAM banks (16 / 24 / 48).
 CONFIGS = {
-    64: {"ublock": (1, 1, 8), "out": (1.0, 3.0, 0.5)},
-    128: {"ublock": (2, 1, 8), "out": (0.5, 1.5, 0.25)},
-    256: {"ublock": (2, 2, 8), "out": (0.25, 0.75, 0.125)},
+    64: {"ublock": (1, 1, 8), "out": (1.0, 3.0, 0.5), "block": 1024},
+    128: {"ublock": (2, 1, 8), "out": (0.5, 1.5, 0.25), "block": 1536},
+    256: {"ublock": (2, 2, 8), "out": (0.25, 0.75, 0.125), "block": 3072},
 }
 
 
@@ -100,7 +101,13 @@ def arch_for(macs: int):
     conv, add, maxpool = cfg["out"]
     table = OpTable(default=conv, per_op={OpKind.ADD: add, OpKind.MAX_POOL_2D: maxpool, OpKind.RESHAPE: 0.0})
     npu = dataclasses.replace(
-        npu, macs_per_cycle=macs, ublock_width=w, ublock_height=h, ublock_depth=d, cycles_per_output=table
+        npu,
+        macs_per_cycle=macs,
+        ublock_width=w,
+        ublock_height=h,
+        ublock_depth=d,
+        cycles_per_output=table,
+        ofm_block_outputs=cfg["block"],
     )
     compute = tuple(npu if u.name == "npu" else u for u in arch.compute)
     return dataclasses.replace(arch, name=f"ethos-u55-{macs}", compute=compute)
