@@ -27,6 +27,7 @@ version: 1
 name: toy_imc
 operating_points:
   - {name: nominal, voltage: 1.0 V, frequency: 100 MHz, static_power: 1 mW}
+  - {name: low, voltage: 0.5 V, frequency: 50 MHz, static_power: 1 mW}
 compute:
   arrays:
     kind: imc
@@ -98,6 +99,17 @@ def test_fc_on_one_array(tmp_path):
     assert layer.static_energy_j == pytest.approx(80e-12)
     assert layer.energy_j == pytest.approx(200e-12)
     assert layer.memory_energy_j.get("cells", 0.0) == 0.0  # weights never move per inference
+
+
+def test_array_energy_scales_with_voltage_squared(tmp_path):
+    # FC 8 -> 4 at 0.5 V, 50 MHz: 8 cycles = 160 ns; compute 104 pJ x (0.5 / 1.0)^2 = 26 pJ; the buffer's
+    # per-byte energies are not rescaled (16 pJ); static 1 mW x 160 ns = 160 pJ.
+    arch, graph = _arch(tmp_path), _fc_graph(tmp_path, 8, 4)
+    result = simulate(arch, graph, [estimate_events(graph, op) for op in graph.ops], operating_point="low")
+    layer = result.layers[0]
+    assert layer.latency_s == pytest.approx(160e-9)
+    assert layer.compute_energy_j == pytest.approx(26e-12)
+    assert layer.energy_j == pytest.approx(202e-12)
 
 
 def test_fc_tiled_over_four_arrays(tmp_path):
