@@ -106,3 +106,15 @@ def test_fit_check_reports_weights_and_arena(toy):
     assert result.weights_bytes == 4 * 8 + 4 * 4 + 2 * 4 + 2 * 4  # int8 weights + int32 biases
     assert result.weights_fit and result.arena_fits
     assert result.weights_memory == "flash" and result.arena_memory == "sram"
+
+
+def test_stored_weight_bytes_packs_low_bit_weights():
+    from types import SimpleNamespace
+
+    from tinysim.cost.simulate import stored_weight_bytes
+
+    graph = _fc_graph()
+    four_bit = SimpleNamespace(weight_bits=4)
+    # w1 32 and w2 8 int8 weights at 4 bits -> 16 + 4 bytes; int32 biases stay 16 + 8 bytes.
+    assert stored_weight_bytes(graph, [four_bit, four_bit]) == 16 + 4 + 16 + 8
+    assert stored_weight_bytes(graph, [SimpleNamespace(), SimpleNamespace()]) == 32 + 8 + 16 + 8

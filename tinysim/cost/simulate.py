@@ -13,7 +13,7 @@ from tinysim.cost.result import LayerCost, SimResult
 from tinysim.engine.events import Events
 from tinysim.errors import SpecError
 from tinysim.mapping import place
-from tinysim.workload.graph import Graph
+from tinysim.workload.graph import MAC_OPS, Graph
 
 PriceFn = Callable[..., LayerCost]  # (graph, op, events, unit, arch, operating point) -> LayerCost
 
@@ -67,7 +67,7 @@ def simulate(
         freq_hz=op_point.freq_hz,
         layers=tuple(layers),
         sleep_power_w=arch.sleep_power_w,
-        weights_bytes=sum(t.nbytes for t in graph.tensors if t.is_constant),
+        weights_bytes=stored_weight_bytes(graph, units),
         weights_memory=weights_mem.name,
         weights_capacity_bytes=weights_mem.size_bytes,
         arena_bytes=arena_bytes,
@@ -75,6 +75,24 @@ def simulate(
         arena_capacity_bytes=acts_mem.size_bytes,
         events_source=events_source,
     )
+
+
+def stored_weight_bytes(graph: Graph, units: Sequence) -> int:
+    """Bytes of constants as stored: a unit declaring `weight_bits` (e.g. 4-bit IMC cells) packs its
+    ops' weight tensors at that width; biases and everything else keep their dtype's size."""
+    total, seen = 0, set()
+    for op, unit in zip(graph.ops, units):
+        for position, index in enumerate(op.inputs):
+            if index < 0 or index in seen or not graph.tensor(index).is_constant:
+                continue
+            seen.add(index)
+            tensor = graph.tensor(index)
+            bits = getattr(unit, "weight_bits", None)
+            if position == 1 and bits and op.kind in MAC_OPS:
+                total += -(-tensor.size * bits // 8)
+            else:
+                total += tensor.nbytes
+    return total
 
 
 def _naive_arena_bytes(graph: Graph) -> int:
