@@ -1,0 +1,160 @@
+"""The always-on SimPy model: fast-forward agrees with event-by-event, energy adds up, overload is reported,
+DVFS policies pick what they say, host wake-ups merge, and the seed's check (NDP100 < 140 µW)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pytest
+
+from tinysim.report.always_on_report import comparison_table, to_json, to_text
+from tinysim.spec import load_arch
+from tinysim.system import load_scenario, parse_battery, prepare_workload, run_always_on
+from tinysim.system.scenario import Dvfs, DvfsPolicy, Events
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "workloads" / "scenarios" / "kws_always_on.yaml"
+
+
+def arch(name: str):
+    path = ROOT / "archs" / f"{name}.yaml"
+    if not path.is_file():
+        pytest.skip(f"{path.name} not in this checkout")
+    return load_arch(path)
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_scenario(SCENARIO)
+
+
+@pytest.fixture(scope="module")
+def prepared(scenario):
+    return prepare_workload(scenario)  # one engine run of the keyword network, shared by every test
+
+
+def busy(scenario, **changes):
+    """The shipped scenario with events dense enough that a minute holds dozens of detections."""
+    sc = dataclasses.replace(scenario, events=Events(probability_per_window=0.01, seed=7))
+    inference = {k: changes.pop(k) for k in ("every_frames", "deadline_s") if k in changes}
+    if inference:
+        sc = dataclasses.replace(sc, inference=dataclasses.replace(sc.inference, **inference))
+    return dataclasses.replace(sc, **changes)
+
+
+@pytest.mark.parametrize("name", ["stm32l4r5", "ndp100", "ecm3532"])
+def test_fast_forward_agrees_with_event_by_event_within_1_percent(scenario, prepared, name):
+    sc, a = busy(scenario), arch(name)
+    full = run_always_on(sc, a, duration_s=60.0, fast_forward=False, prepared=prepared)
+    fast = run_always_on(sc, a, duration_s=60.0, fast_forward=True, prepared=prepared)
+    assert full.fast_forwarded_s == 0 and fast.fast_forwarded_s > 30.0  # most of the minute was skipped
+    assert full.counts["detections"] >= 5
+    assert fast.average_power_w == pytest.approx(full.average_power_w, rel=0.01)
+    assert fast.chip_power_w == pytest.approx(full.chip_power_w, rel=0.01)
+    for component, energy in full.component_energy_j().items():
+        assert fast.component_energy_j()[component] == pytest.approx(energy, rel=0.01, abs=1e-12)
+    assert fast.counts == full.counts
+
+
+def test_energy_adds_up_to_the_analytical_period(scenario, prepared):
+    """No events, the DSP at its first point: every frame is wake-up + front end, every 4th an inference,
+    then sleep until the next frame; the ledger must equal that sum."""
+    sc = dataclasses.replace(scenario, events=Events(), dvfs=Dvfs())
+    a = arch("ecm3532")
+    r = run_always_on(sc, a, duration_s=10.0, fast_forward=False, prepared=prepared)
+    w, sleep = r.work, a.power_state("sleep")
+    n_frames, n_inf = r.counts["frames"], r.counts["inferences"]
+    assert n_frames == 999 and n_inf == (999 - 40) // 4 + 1
+    assert w.busy_s + sleep.wake_latency_s < sc.sensor.frame_hop_s  # so the chip sleeps after every frame
+    active_s = n_frames * w.front_end_s + n_inf * w.inference_s
+    assert r.time_s[("front_end", "active")] + r.time_s[("network", "active")] == pytest.approx(active_s)
+    assert r.time_s[("chip", "wake")] == pytest.approx(n_frames * sleep.wake_latency_s)
+    chip = n_frames * w.front_end_j + n_inf * w.inference_j + n_frames * sleep.wake_energy_j
+    chip += sleep.power_w * (10.0 - active_s - n_frames * sleep.wake_latency_s)
+    assert r.chip_power_w * 10.0 == pytest.approx(chip, rel=1e-9)
+    assert r.component_energy_j()["sensor"] == pytest.approx(sc.sensor.power_w * 10.0)
+    assert r.energy_per_inference_j == pytest.approx(r.total_energy_j / n_inf)
+
+
+def test_overload_reports_drops_and_missed_deadlines(scenario, prepared):
+    """The Cortex-M4 needs ~20 ms per inference: one every 10 ms cannot be kept up with."""
+    sc = busy(scenario, every_frames=1, deadline_s=0.01)
+    r = run_always_on(sc, arch("stm32l4r5"), duration_s=5.0, prepared=prepared)
+    assert r.overloaded
+    assert r.counts["frames_dropped"] > 100 and r.counts["deadline_misses"] > 100
+    assert r.counts["inferences"] + r.counts["inferences_dropped"] == pytest.approx(r.counts["frames"] - 39, abs=5)
+    assert to_text(r).startswith("OVERLOADED:")
+
+
+def test_dvfs_policies(scenario, prepared):
+    a = arch("ecm3532")
+    points = {p.name: p for p in a.operating_points}
+    fastest = max(points.values(), key=lambda p: p.freq_hz)
+    pick = {}
+    for policy in DvfsPolicy:
+        sc = dataclasses.replace(scenario, events=Events(), dvfs=Dvfs(policy=policy))
+        pick[policy] = run_always_on(sc, a, duration_s=2.0, prepared=prepared)
+    assert pick[DvfsPolicy.FIXED].work.operating_point == a.operating_point().name
+    assert pick[DvfsPolicy.RACE_TO_IDLE].work.operating_point == fastest.name
+    jit = pick[DvfsPolicy.JUST_IN_TIME]
+    assert jit.work.busy_s <= scenario.inference.deadline_s and jit.counts["deadline_misses"] == 0
+    assert jit.chip_power_w <= min(r.chip_power_w for r in pick.values()) * (1 + 1e-9)
+    tight = dataclasses.replace(
+        scenario,
+        events=Events(),
+        dvfs=Dvfs(policy=DvfsPolicy.JUST_IN_TIME),
+        inference=dataclasses.replace(scenario.inference, deadline_s=1e-6),
+    )
+    assert run_always_on(tight, a, duration_s=1.0, prepared=prepared).work.operating_point == fastest.name
+
+
+def test_trace_events_wake_the_host_once_per_burst(scenario, prepared):
+    """Keywords 0.3 s apart while the host is on (1 s) extend it: one wake-up, host on until 1 s after the last."""
+    sc = dataclasses.replace(scenario, events=Events(trace_times_s=(2.0, 2.3, 2.6, 7.0)))
+    r = run_always_on(sc, arch("stm32l4r5"), duration_s=10.0, prepared=prepared)
+    assert r.counts["events"] == 4 and r.counts["detections"] == 4 and r.counts["host_wakeups"] == 2
+    on = r.time_s[("host", "on")]
+    assert on == pytest.approx(2.6 - sc.host.wake_latency_s, abs=1e-9)  # (d1 + lat .. d3 + 1 s) + (d4 + lat .. + 1 s)
+    assert r.component_energy_j()["host"] == pytest.approx(
+        on * sc.host.power_w
+        + 2 * sc.host.wake_energy_j
+        + (10.0 - on - 2 * sc.host.wake_latency_s) * sc.host.sleep_power_w
+    )
+
+
+def test_day_long_run_is_fast_and_battery_life_consistent(scenario, prepared):
+    r = run_always_on(
+        scenario, arch("stm32l4r5"), duration_s=86400.0, battery=parse_battery("225mAh@3V"), prepared=prepared
+    )
+    assert r.fast_forwarded_s > 0.99 * 86400
+    assert r.counts["inferences"] == (8_639_999 - 40) // 4 + 1
+    assert r.battery_life_s == pytest.approx(2430.0 / r.average_power_w)
+    assert '"average_power_w"' in to_json(r)
+
+
+def test_seed_check_ndp100_under_140_uW_and_the_others_higher(scenario, prepared):
+    """The seed's claim: an NDP100-class chip listening all day draws < 140 µW; the DSP and the MCU more."""
+    results = [
+        run_always_on(scenario, arch(n), duration_s=600.0, prepared=prepared)
+        for n in ("ndp100", "ecm3532", "stm32l4r5")
+    ]
+    ndp, ecm, stm = results
+    assert ndp.chip_power_w < 140e-6
+    assert ndp.chip_power_w < ecm.chip_power_w < stm.chip_power_w
+    assert not any(r.overloaded for r in results)
+    table = comparison_table(results)
+    assert "ndp100" in table and "µW" in table and "mW" in table
+
+
+def test_timeline_png(scenario, prepared, tmp_path):
+    from tinysim.report.timeline_plot import plot_timeline
+
+    r = run_always_on(scenario, arch("stm32l4r5"), duration_s=5.0, timeline_s=(0.4, 0.6), prepared=prepared)
+    assert r.segments and all(s.end_s > 0.4 and s.start_s < 0.6 for s in r.segments)
+    assert {s.track for s in r.segments} == {"sensor", "chip", "host"}
+    out = tmp_path / "timeline.png"
+    plot_timeline(r, out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not math.isnan(r.average_power_w)

@@ -1,0 +1,74 @@
+"""`tinysim always-on SCENARIO.yaml`: simulate a device listening all day; average µW, breakdown, battery life."""
+
+from __future__ import annotations
+
+import argparse
+
+from tinysim.cli.output import emit
+from tinysim.report.always_on_report import to_json, to_text
+from tinysim.system.battery import parse_battery
+from tinysim.system.run import resolve_arch, run_always_on
+from tinysim.system.scenario import load_scenario
+from tinysim.units import Dimension, parse_quantity
+
+EXAMPLES = """examples:
+  tinysim always-on workloads/scenarios/kws_always_on.yaml
+  tinysim always-on workloads/scenarios/kws_always_on.yaml --arch archs/ecm3532.yaml --duration 24h
+  tinysim always-on workloads/scenarios/kws_always_on.yaml --arch stm32l4r5 --battery 225mAh@3V --format json
+  tinysim always-on workloads/scenarios/kws_always_on.yaml --timeline timeline.png --window "0.5 s" --window-start 2s
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "always-on",
+        help="simulate an always-on scenario: average power, breakdown, drops, battery life",
+        description="Simulate a sensor streaming frames, a feature front end, the network every N frames, "
+        "keyword events waking a host, and the chip's power states (SimPy, steady stretches fast-forwarded "
+        "analytically). Reports average power with a per-component and per-state breakdown, energy per "
+        "inference, duty cycle, detections and host wake-ups, dropped frames and missed deadlines, battery life.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario YAML (workloads/scenarios/*.yaml)")
+    p.add_argument("--arch", metavar="ARCH", help="architecture YAML, or a name under archs/ (default: the scenario's)")
+    p.add_argument("--duration", metavar="TIME", help="simulated time, e.g. 60s, 24h (default: the scenario's)")
+    p.add_argument(
+        "--battery",
+        metavar="CAP@V",
+        default="225mAh@3V",
+        help="battery for the battery life, capacity@voltage (default 225mAh@3V, a CR2032)",
+    )
+    p.add_argument("--no-fast-forward", action="store_true", help="simulate every period event by event")
+    p.add_argument("--timeline", metavar="FILE.png", help="write a power-vs-time PNG of a window of the run")
+    p.add_argument("--window", metavar="TIME", default="200 ms", help="timeline window length (default 200 ms)")
+    p.add_argument(
+        "--window-start", metavar="TIME", help="timeline window start (default: just after the first inference)"
+    )
+    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    duration = parse_quantity(args.duration, Dimension.TIME, field="--duration") if args.duration else None
+    battery = parse_battery(args.battery) if args.battery else None
+    arch = resolve_arch(scenario, args.arch)
+    window = None
+    if args.timeline:
+        length = parse_quantity(args.window, Dimension.TIME, field="--window")
+        if args.window_start:
+            start = parse_quantity(args.window_start, Dimension.TIME, field="--window-start")
+        else:
+            start = scenario.inference.window_frames * scenario.sensor.frame_hop_s
+        window = (start, start + length)
+    result = run_always_on(
+        scenario, arch, duration_s=duration, battery=battery, fast_forward=not args.no_fast_forward, timeline_s=window
+    )
+    if args.timeline:
+        from tinysim.report.timeline_plot import plot_timeline
+
+        plot_timeline(result, args.timeline)
+    emit(to_json(result) if args.format == "json" else to_text(result), args.output)
+    return 0

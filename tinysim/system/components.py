@@ -1,0 +1,212 @@
+"""The SimPy model of an always-on device: one process per component.
+
+- sensor: a frame every hop into a bounded buffer (a full buffer drops the frame); at each
+  inference-period boundary it offers fast-forward the chance to jump over steady periods;
+- keywords: events arriving at their times (drawn or traced), pending until an inference sees them;
+- chip: the power-state machine — wake from its low-power state (latency, energy), feature front
+  end per frame, the network every N frames (deadline checked), then the cheapest low-power
+  state for the gap to the next frame;
+- host: woken by a detection (latency, energy), on for `on_time` (a detection while on extends it).
+
+All energy goes through the `Ledger`, keyed by (component, state).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from tinysim.spec import Arch, PowerStateName
+from tinysim.system.fastforward import FastForward
+from tinysim.system.ledger import Key, Ledger
+from tinysim.system.scenario import BetweenWork, Scenario
+from tinysim.system.workcost import WorkCost
+
+__all__ = ["AlwaysOnModel"]
+
+SENSOR_ON: Key = ("sensor", "on")
+FRONT_END: Key = ("front_end", "active")
+NETWORK: Key = ("network", "active")
+HOST_ON: Key = ("host", "on")
+HOST_SLEEP: Key = ("host", "sleep")
+HOST_WAKE: Key = ("host", "wake")
+
+
+@dataclass(frozen=True)
+class Frame:
+    seq: int
+    ready_s: float
+
+
+class AlwaysOnModel:
+    """Wires the processes together on one SimPy environment; `run()` simulates until `end_s`."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        arch: Arch,
+        work: WorkCost,
+        arrivals: np.ndarray,
+        end_s: float,
+        *,
+        fast_forward: bool = True,
+        window: tuple[float, float] | None = None,
+    ):
+        self.sc, self.arch, self.work = scenario, arch, work
+        self.arrivals, self.end_s, self.window = arrivals, end_s, window
+        self.env = simpy.Environment()
+        self.ledger = Ledger(window=window)
+        self.ff = FastForward(self.ledger, scenario.period_s, enabled=fast_forward)
+        self.buffer = simpy.Store(self.env)
+        self.next_frame_s = scenario.sensor.frame_hop_s
+        self.next_arrival = 0  # index into arrivals
+        self.pending = 0  # keywords no inference has seen yet
+        self.chip_waiting = False
+        self.host_off_s = -math.inf
+        self.host_asleep = True
+        self.host_signal = self.env.event()
+        self.low_states = [s for s in (PowerStateName.IDLE, PowerStateName.SLEEP) if s in arch.power_states]
+        for name in (
+            "frames",
+            "frames_dropped",
+            "inferences",
+            "inferences_dropped",
+            "deadline_misses",
+            "events",
+            "detections",
+            "host_wakeups",
+        ):
+            self.ledger.counts[name] = 0
+
+    def run(self) -> None:
+        for process in (self.sensor(), self.keywords(), self.chip(), self.host()):
+            self.env.process(process)
+        self.env.run(until=self.end_s)
+        self.ledger.finish(self.end_s)
+
+    # --- sensor -------------------------------------------------------------------------------
+    def is_trigger(self, seq: int) -> bool:
+        done, inf = seq + 1, self.sc.inference
+        return done >= inf.window_frames and (done - inf.window_frames) % inf.every_frames == 0
+
+    def sensor(self):
+        hop, env = self.sc.sensor.frame_hop_s, self.env
+        self.ledger.enter("sensor", SENSOR_ON, self.sc.sensor.power_w, env.now)
+        seq = 0
+        while True:
+            self.next_frame_s = (seq + 1) * hop
+            yield env.timeout(max(0.0, self.next_frame_s - env.now))
+            if self.is_trigger(seq):
+                skip = self.ff.periods_to_skip(env.now, self.state(), self.horizon_s())
+                if skip:
+                    before = env.now
+                    seq += skip * self.sc.inference.every_frames
+                    self.next_frame_s = (seq + 1) * hop
+                    self.ff.skip(skip, before, self.next_frame_s - before)
+                    yield env.timeout(max(0.0, self.next_frame_s - before))
+            self.ledger.count("frames")
+            if len(self.buffer.items) >= self.sc.sensor.buffer_frames:
+                self.ledger.count("frames_dropped")
+                if self.is_trigger(seq):
+                    self.ledger.count("inferences_dropped")
+            else:
+                self.buffer.put(Frame(seq, env.now))
+            seq += 1
+
+    def state(self) -> tuple:
+        return (self.ledger.signature(), len(self.buffer.items), self.chip_waiting, self.pending, self.host_asleep)
+
+    def horizon_s(self) -> float:
+        """The next external change fast-forward must not jump over."""
+        horizon = self.end_s
+        if self.next_arrival < len(self.arrivals):
+            horizon = min(horizon, float(self.arrivals[self.next_arrival]))
+        if not self.host_asleep:
+            horizon = min(horizon, self.host_off_s)
+        if self.window is not None and self.env.now < self.window[1]:
+            horizon = min(horizon, max(self.window[0], self.env.now))
+        return horizon
+
+    # --- keyword arrivals -----------------------------------------------------------------------
+    def keywords(self):
+        env = self.env
+        while self.next_arrival < len(self.arrivals):
+            yield env.timeout(max(0.0, float(self.arrivals[self.next_arrival]) - env.now))
+            self.next_arrival += 1
+            self.pending += 1
+            self.ledger.count("events")
+
+    # --- chip -----------------------------------------------------------------------------------
+    def chip(self):
+        env, work, inf = self.env, self.work, self.sc.inference
+        low = self.enter_low_power()
+        while True:
+            self.chip_waiting = True
+            frame = yield self.buffer.get()
+            self.chip_waiting = False
+            if low is not None:
+                state = self.arch.power_state(low)
+                yield from self.interval("chip", ("chip", "wake"), state.wake_latency_s, state.wake_energy_j)
+                low = None
+            yield from self.interval("chip", FRONT_END, work.front_end_s, work.front_end_j)
+            if self.is_trigger(frame.seq):
+                yield from self.interval("chip", NETWORK, work.inference_s, work.inference_j)
+                self.ledger.count("inferences")
+                if env.now - frame.ready_s > inf.deadline_s * (1 + 1e-9):
+                    self.ledger.count("deadline_misses")
+                if self.pending:
+                    self.pending = 0
+                    self.ledger.count("detections")
+                    self.detect()
+            if not self.buffer.items:
+                low = self.enter_low_power()
+
+    def interval(self, track: str, key: Key, duration_s: float, energy_j: float):
+        if duration_s > 0:
+            self.ledger.enter(track, key, energy_j / duration_s, self.env.now)
+            yield self.env.timeout(duration_s)
+        else:
+            self.ledger.lump(key, energy_j)
+
+    def enter_low_power(self) -> PowerStateName | None:
+        """Enter the low-power state the policy picks for the gap until the next frame."""
+        if not self.low_states:
+            return None
+        gap = max(self.next_frame_s - self.env.now, 0.0)
+        choice = self.sc.between_work
+        if choice is not BetweenWork.AUTO and PowerStateName(choice.value) in self.low_states:
+            name = PowerStateName(choice.value)
+        else:
+
+            def cost(s: PowerStateName) -> float:
+                st = self.arch.power_state(s)
+                return (st.power_w or 0.0) * gap + st.wake_energy_j
+
+            name = min(self.low_states, key=cost)
+        self.ledger.enter("chip", ("chip", name.value), self.arch.power_state(name).power_w or 0.0, self.env.now)
+        return name
+
+    # --- host -----------------------------------------------------------------------------------
+    def detect(self) -> None:
+        host = self.sc.host
+        start = self.env.now + (host.wake_latency_s if self.host_asleep else 0.0)
+        self.host_off_s = max(self.host_off_s, start + host.on_time_s)
+        if self.host_asleep:
+            self.host_asleep = False
+            self.host_signal.succeed()
+
+    def host(self):
+        env, host = self.env, self.sc.host
+        while True:
+            self.ledger.enter("host", HOST_SLEEP, host.sleep_power_w, env.now)
+            yield self.host_signal
+            self.host_signal = env.event()
+            self.ledger.count("host_wakeups")
+            yield from self.interval("host", HOST_WAKE, host.wake_latency_s, host.wake_energy_j)
+            self.ledger.enter("host", HOST_ON, host.power_w, env.now)
+            while env.now < self.host_off_s:
+                yield env.timeout(self.host_off_s - env.now)
+            self.host_asleep = True

@@ -1,0 +1,107 @@
+"""Run an always-on scenario: load what it names, price the work once, simulate, return an AlwaysOnResult.
+
+scenario = load_scenario("workloads/scenarios/kws_always_on.yaml")
+result = run_always_on(scenario, duration_s=86400)           # arch and workload from the scenario
+result.average_power_w, result.chip_power_w, result.counts["deadline_misses"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinysim.engine.events import Events
+from tinysim.errors import SpecError
+from tinysim.spec import Arch, load_arch
+from tinysim.system.arrivals import event_times
+from tinysim.system.battery import Battery
+from tinysim.system.components import AlwaysOnModel
+from tinysim.system.result import AlwaysOnResult
+from tinysim.system.scenario import Scenario
+from tinysim.system.workcost import choose_work_cost, engine_events
+from tinysim.workload import load_workload
+from tinysim.workload.graph import Graph
+
+__all__ = ["Prepared", "prepare_workload", "resolve_arch", "run_always_on"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The scenario's network and the events of one engine run, shared by every arch it is run on."""
+
+    graph: Graph
+    events: Sequence[Events]
+
+
+def prepare_workload(scenario: Scenario) -> Prepared:
+    graph = load_workload(scenario.workload_path)
+    return Prepared(graph, engine_events(graph))
+
+
+def resolve_arch(scenario: Scenario, arch: str | Path | None) -> Arch:
+    """`arch` as a path, or a name looked up as archs/NAME.yaml (next to the scenario's repo, then here);
+    None = the scenario's own `arch:`."""
+    if arch is None:
+        if scenario.arch_path is None:
+            raise SpecError("no architecture: give --arch or an `arch:` line in the scenario", file=scenario.path)
+        return load_arch(scenario.arch_path)
+    path = Path(arch)
+    if not path.exists() and path.suffix == "" and "/" not in str(arch):
+        here = Path(scenario.path).resolve().parent if scenario.path else Path.cwd()
+        folders = [p / "archs" for p in (Path.cwd(), *here.parents) if (p / "archs").is_dir()]
+        found = [f / f"{arch}.yaml" for f in folders if (f / f"{arch}.yaml").is_file()]
+        if not found:
+            known = sorted({p.stem for f in folders for p in f.glob("*.yaml")})
+            raise SpecError(
+                f"no architecture file and no archs/{arch}.yaml; known names: {', '.join(known) or 'none'}",
+                field="--arch",
+            )
+        path = found[0]
+    return load_arch(path)
+
+
+def run_always_on(
+    scenario: Scenario,
+    arch: Arch | None = None,
+    *,
+    duration_s: float | None = None,
+    battery: Battery | None = None,
+    fast_forward: bool = True,
+    timeline_s: tuple[float, float] | None = None,
+    prepared: Prepared | None = None,
+) -> AlwaysOnResult:
+    """Simulate `scenario` on `arch` for `duration_s` (default the scenario's).
+
+    `timeline_s` = (start, end) records the power intervals in that window for a timeline plot
+    (fast-forward never jumps over it). `prepared` reuses a workload already run by the engine.
+    """
+    arch = arch or resolve_arch(scenario, None)
+    prepared = prepared or prepare_workload(scenario)
+    duration = duration_s if duration_s is not None else scenario.duration_s
+    if duration <= 0:
+        raise SpecError(f"expected a positive duration, got {duration:g} s", field="--duration")
+    work = choose_work_cost(arch, prepared.graph, prepared.events, scenario)
+    model = AlwaysOnModel(
+        scenario, arch, work, event_times(scenario, duration), duration, fast_forward=fast_forward, window=timeline_s
+    )
+    model.run()
+    ledger = model.ledger
+    return AlwaysOnResult(
+        scenario=scenario.name,
+        arch=arch.name,
+        workload=prepared.graph.name,
+        dvfs_policy=scenario.dvfs.policy.value,
+        between_work=scenario.between_work.value,
+        duration_s=duration,
+        period_s=scenario.period_s,
+        deadline_s=scenario.inference.deadline_s,
+        work=work,
+        energy_j=dict(ledger.energy_j),
+        time_s=dict(ledger.time_s),
+        counts=dict(ledger.counts),
+        fast_forwarded_s=model.ff.skipped_s,
+        battery=battery,
+        segments=tuple(ledger.segments),
+        window_s=timeline_s,
+    )

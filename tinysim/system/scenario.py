@@ -1,0 +1,363 @@
+"""Always-on scenario YAML (schema version 1) → `Scenario`, with `FILE:LINE: field.path: message` errors.
+
+A scenario says what the device does all day, not what the chip is made of (that is the arch):
+
+    version: 1
+    name: kws_always_on
+    arch: ../../archs/ndp100.yaml        # default architecture (paths relative to this file); --arch overrides
+    workload: ../fc4_audio.yaml          # the network run at every inference
+    duration: 60 s                       # default simulated time; --duration overrides
+    sensor: {name: PDM microphone, sample_rate: 16 kHz, bytes_per_sample: 2, power: 1.55 mW,
+             frame_hop: 10 ms, buffer_frames: 4}
+    front_end:                           # feature extraction, once per frame; cost by arch name, or default
+      name: log-mel filterbank
+      default: {cycles: 40000}           # on the chip at the chosen operating point, at its running power
+      ndp100: {time: 200 us, power: 30 uW}
+    inference: {every_frames: 2, window_frames: 16, deadline: 20 ms}
+    events: {probability_per_window: 1e-4, seed: 1}   # or {trace: keywords.csv} (event times, s)
+    host: {name: app MCU, power: 10 mW, on_time: 1 s, sleep_power: 2 uW, wake_latency: 1 ms, wake_energy: 5 uJ}
+    power: {between_work: auto}          # auto | idle | sleep
+    dvfs: {policy: fixed, operating_point: run120}   # fixed | race_to_idle | just_in_time
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from tinysim.errors import SpecError, TinysimError
+from tinysim.spec.fields import (
+    Bound,
+    Where,
+    block,
+    expect_mapping,
+    get_enum,
+    get_int,
+    get_quantity,
+    get_str,
+)
+from tinysim.spec.yamlio import line_of, load_yaml
+from tinysim.units import Dimension
+from tinysim.units.quantity import describe_value
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "BetweenWork",
+    "Dvfs",
+    "DvfsPolicy",
+    "Events",
+    "FrontEnd",
+    "FrontEndCost",
+    "Host",
+    "Inference",
+    "Scenario",
+    "Sensor",
+    "load_scenario",
+    "parse_scenario",
+]
+
+SCHEMA_VERSION = 1
+_TOP = (
+    "version",
+    "name",
+    "description",
+    "arch",
+    "workload",
+    "duration",
+    "sensor",
+    "front_end",
+    "inference",
+    "events",
+    "host",
+    "power",
+    "dvfs",
+)
+_TOP_REQUIRED = ("name", "workload", "sensor", "inference")
+
+
+class BetweenWork(enum.Enum):
+    """Which low-power state the chip enters when it has nothing to do until the next frame."""
+
+    AUTO = "auto"  # the state that costs least over the coming gap, wake-up energy included
+    IDLE = "idle"
+    SLEEP = "sleep"
+
+
+class DvfsPolicy(enum.Enum):
+    FIXED = "fixed"  # the named operating point (default: the arch's first)
+    RACE_TO_IDLE = "race_to_idle"  # the fastest point, then sleep
+    JUST_IN_TIME = "just_in_time"  # the slowest point that still meets the inference deadline
+
+
+@dataclass(frozen=True)
+class Sensor:
+    name: str
+    sample_rate_hz: float
+    bytes_per_sample: int
+    power_w: float  # sensor + ADC, drawn all the time
+    frame_hop_s: float
+    buffer_frames: int  # frames the sensor buffer holds; a frame arriving to a full buffer is dropped
+
+    @property
+    def frame_bytes(self) -> int:
+        return round(self.sample_rate_hz * self.frame_hop_s) * self.bytes_per_sample
+
+
+@dataclass(frozen=True)
+class FrontEndCost:
+    """Cost of one frame of feature extraction: a time (or cycles at the operating point's clock), and an
+    energy (or a power over that time); neither energy nor power = the chip's running power."""
+
+    time_s: float | None = None
+    cycles: float | None = None
+    energy_j: float | None = None
+    power_w: float | None = None
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    name: str
+    costs: Mapping[str, FrontEndCost]  # by arch name; "default" for the others
+
+    def cost_for(self, arch_name: str) -> FrontEndCost:
+        return self.costs.get(arch_name) or self.costs.get("default") or FrontEndCost(time_s=0.0, energy_j=0.0)
+
+
+@dataclass(frozen=True)
+class Inference:
+    every_frames: int
+    window_frames: int
+    deadline_s: float
+
+
+@dataclass(frozen=True)
+class Events:
+    """Keyword/anomaly arrivals: a probability per inference window with a seed, or fixed times from a CSV."""
+
+    probability_per_window: float = 0.0
+    seed: int = 0
+    trace_times_s: tuple[float, ...] | None = None
+    trace_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Host:
+    """What a detection does: wake the host for `on_time_s` at `power_w` (a detection while on extends it)."""
+
+    name: str = "host"
+    power_w: float = 0.0
+    on_time_s: float = 0.0
+    sleep_power_w: float = 0.0
+    wake_latency_s: float = 0.0
+    wake_energy_j: float = 0.0
+
+
+@dataclass(frozen=True)
+class Dvfs:
+    policy: DvfsPolicy = DvfsPolicy.FIXED
+    operating_point: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    arch_path: str | None
+    workload_path: str
+    duration_s: float
+    sensor: Sensor
+    front_end: FrontEnd
+    inference: Inference
+    events: Events
+    host: Host
+    between_work: BetweenWork
+    dvfs: Dvfs
+    path: str | None = None
+
+    @property
+    def period_s(self) -> float:
+        """Time between inferences."""
+        return self.inference.every_frames * self.sensor.frame_hop_s
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate the scenario YAML at `path`; relative paths inside resolve against its folder."""
+    return parse_scenario(load_yaml(path), file=str(path))
+
+
+def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
+    where = Where(file=file, line=line_of(data), notes={})
+    if data is None:
+        raise where.fail("empty file: expected a scenario starting with `version: 1`")
+    top = expect_mapping(data, where, "a mapping of scenario fields (version: 1, name: ..., ...)")
+    if "version" not in top:
+        raise where.fail(f'missing required key "version" (write `version: {SCHEMA_VERSION}` at the top)')
+    if isinstance(top["version"], bool) or top["version"] != SCHEMA_VERSION:
+        raise where.key(top, "version").fail(f"expected version {SCHEMA_VERSION}, got {describe_value(top['version'])}")
+    top = block(top, where, allowed=_TOP, required=_TOP_REQUIRED)
+    base = Path(file).parent if file else Path(".")
+    sensor = _sensor(top, where)
+    inference = _inference(top, where, sensor)
+    return Scenario(
+        name=get_str(top, "name", where),
+        description=get_str(top, "description", where, default=""),
+        arch_path=_path(top, "arch", where, base) if "arch" in top else None,
+        workload_path=_path(top, "workload", where, base),
+        duration_s=get_quantity(top, "duration", where, Dimension.TIME, bound=Bound.POSITIVE, default=60.0),
+        sensor=sensor,
+        front_end=_front_end(top, where),
+        inference=inference,
+        events=_events(top, where, base),
+        host=_host(top, where),
+        between_work=_between_work(top, where),
+        dvfs=_dvfs(top, where),
+        path=file,
+    )
+
+
+def _path(top: Mapping[str, Any], key: str, where: Where, base: Path) -> str:
+    text = get_str(top, key, where)
+    path = Path(text)
+    return str(path if path.is_absolute() else base / path)
+
+
+def _sensor(top: Mapping[str, Any], where: Where) -> Sensor:
+    at = where.key(top, "sensor")
+    m = block(
+        top["sensor"],
+        at,
+        allowed=("name", "sample_rate", "bytes_per_sample", "power", "frame_hop", "buffer_frames"),
+        required=("sample_rate", "power", "frame_hop"),
+    )
+    return Sensor(
+        name=get_str(m, "name", at, default="sensor"),
+        sample_rate_hz=get_quantity(m, "sample_rate", at, Dimension.FREQUENCY, bound=Bound.POSITIVE),
+        bytes_per_sample=get_int(m, "bytes_per_sample", at, Dimension.SIZE, bound=Bound.POSITIVE, default=2),
+        power_w=get_quantity(m, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
+        frame_hop_s=get_quantity(m, "frame_hop", at, Dimension.TIME, bound=Bound.POSITIVE),
+        buffer_frames=get_int(m, "buffer_frames", at, bound=Bound.POSITIVE, default=4),
+    )
+
+
+def _front_end(top: Mapping[str, Any], where: Where) -> FrontEnd:
+    if "front_end" not in top:
+        return FrontEnd(name="none", costs=MappingProxyType({}))
+    at = where.key(top, "front_end")
+    m = expect_mapping(top["front_end"], at, "a mapping: name, then a cost per arch name or `default`")
+    costs: dict[str, FrontEndCost] = {}
+    for key, value in m.items():
+        if key in ("name", "source", "assumed"):
+            continue
+        here = at.key(m, key)
+        if not isinstance(key, str):
+            raise here.fail(f"expected an arch name or `default`, got {describe_value(key)}")
+        c = block(value, here, allowed=("time", "cycles", "energy", "power"))
+        if ("time" in c) == ("cycles" in c):
+            raise here.fail("give exactly one of `time` or `cycles` per frame")
+        if "energy" in c and "power" in c:
+            raise here.key(c, "power").fail("give `energy` per frame or `power`, not both")
+        costs[key] = FrontEndCost(
+            time_s=get_quantity(c, "time", here, Dimension.TIME, bound=Bound.NONNEGATIVE, default=None),
+            cycles=get_quantity(c, "cycles", here, Dimension.CYCLES, bound=Bound.NONNEGATIVE, default=None),
+            energy_j=get_quantity(c, "energy", here, Dimension.ENERGY, bound=Bound.NONNEGATIVE, default=None),
+            power_w=get_quantity(c, "power", here, Dimension.POWER, bound=Bound.NONNEGATIVE, default=None),
+        )
+    return FrontEnd(name=get_str(m, "name", at, default="front end"), costs=MappingProxyType(costs))
+
+
+def _inference(top: Mapping[str, Any], where: Where, sensor: Sensor) -> Inference:
+    at = where.key(top, "inference")
+    m = block(top["inference"], at, allowed=("every_frames", "window_frames", "deadline"))
+    every = get_int(m, "every_frames", at, bound=Bound.POSITIVE, default=1)
+    window = get_int(m, "window_frames", at, bound=Bound.POSITIVE, default=1)
+    deadline = get_quantity(m, "deadline", at, Dimension.TIME, bound=Bound.POSITIVE, default=every * sensor.frame_hop_s)
+    return Inference(every_frames=every, window_frames=window, deadline_s=deadline)
+
+
+def _events(top: Mapping[str, Any], where: Where, base: Path) -> Events:
+    if "events" not in top:
+        return Events()
+    at = where.key(top, "events")
+    m = block(top["events"], at, allowed=("probability_per_window", "seed", "trace"))
+    if "trace" in m:
+        if "probability_per_window" in m:
+            raise at.key(m, "trace").fail("give `probability_per_window` or `trace`, not both")
+        path = _path(m, "trace", at, base)
+        return Events(trace_times_s=read_trace(path, at.key(m, "trace")), trace_path=path)
+    p = get_quantity(m, "probability_per_window", at, Dimension.DIMENSIONLESS, bound=Bound.NONNEGATIVE, default=0.0)
+    if p > 1:
+        raise at.key(m, "probability_per_window").fail(f"expected a probability between 0 and 1, got {p:g}")
+    return Events(probability_per_window=p, seed=get_int(m, "seed", at, bound=Bound.NONNEGATIVE, default=0))
+
+
+def read_trace(path: str, where: Where) -> tuple[float, ...]:
+    """Event times from a CSV: the first column, in seconds (a bare number) or with a unit ("1.5 s");
+    an optional header line; blank lines and lines starting with # are skipped."""
+    from tinysim.units import parse_quantity
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as err:
+        raise where.fail(f"cannot read the event trace {path}: {err.strerror}") from err
+    times = []
+    for number, row in enumerate(rows, start=1):
+        if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
+            continue
+        try:
+            value = parse_quantity(row[0].strip(), Dimension.TIME, field="time", file=path, line=number)
+        except TinysimError as err:
+            if number == 1 and not times:
+                continue  # a header line
+            raise SpecError(f"expected an event time, got {row[0]!r}", file=path, line=number, field="time") from err
+        if value < 0:
+            raise SpecError(f"expected a non-negative event time, got {row[0]!r}", file=path, line=number, field="time")
+        times.append(value)
+    return tuple(sorted(times))
+
+
+def _host(top: Mapping[str, Any], where: Where) -> Host:
+    if "host" not in top:
+        return Host()
+    at = where.key(top, "host")
+    m = block(
+        top["host"],
+        at,
+        allowed=("name", "power", "on_time", "sleep_power", "wake_latency", "wake_energy"),
+        required=("power", "on_time"),
+    )
+    return Host(
+        name=get_str(m, "name", at, default="host"),
+        power_w=get_quantity(m, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
+        on_time_s=get_quantity(m, "on_time", at, Dimension.TIME, bound=Bound.NONNEGATIVE),
+        sleep_power_w=get_quantity(m, "sleep_power", at, Dimension.POWER, bound=Bound.NONNEGATIVE, default=0.0),
+        wake_latency_s=get_quantity(m, "wake_latency", at, Dimension.TIME, bound=Bound.NONNEGATIVE, default=0.0),
+        wake_energy_j=get_quantity(m, "wake_energy", at, Dimension.ENERGY, bound=Bound.NONNEGATIVE, default=0.0),
+    )
+
+
+def _between_work(top: Mapping[str, Any], where: Where) -> BetweenWork:
+    if "power" not in top:
+        return BetweenWork.AUTO
+    at = where.key(top, "power")
+    m = block(top["power"], at, allowed=("between_work",))
+    return get_enum(m, "between_work", at, BetweenWork) if "between_work" in m else BetweenWork.AUTO
+
+
+def _dvfs(top: Mapping[str, Any], where: Where) -> Dvfs:
+    if "dvfs" not in top:
+        return Dvfs()
+    at = where.key(top, "dvfs")
+    m = block(top["dvfs"], at, allowed=("policy", "operating_point"))
+    policy = get_enum(m, "policy", at, DvfsPolicy) if "policy" in m else DvfsPolicy.FIXED
+    point = get_str(m, "operating_point", at, default=None)
+    if point is not None and policy is not DvfsPolicy.FIXED:
+        raise at.key(m, "operating_point").fail(
+            f"an operating point is chosen by the {policy.value} policy; give one only with `policy: fixed`"
+        )
+    return Dvfs(policy=policy, operating_point=point)

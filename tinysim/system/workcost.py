@@ -1,0 +1,92 @@
+"""What one frame and one inference cost on the chip, and which operating point the DVFS policy picks.
+
+The network is run by the engine ONCE per (arch, workload) and priced once per operating point
+(`tinysim.cost.simulate`); the SimPy model only replays these figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tinysim.cost import simulate
+from tinysim.cost.result import SimResult
+from tinysim.engine.events import Events
+from tinysim.spec import Arch, PowerStateName
+from tinysim.system.scenario import DvfsPolicy, FrontEndCost, Scenario
+from tinysim.workload.graph import Graph
+
+__all__ = ["WorkCost", "choose_work_cost", "engine_events", "work_cost"]
+
+
+@dataclass(frozen=True)
+class WorkCost:
+    """The chip's figures at one operating point."""
+
+    operating_point: str
+    voltage_v: float
+    freq_hz: float
+    inference_s: float
+    inference_j: float
+    front_end_s: float
+    front_end_j: float
+    inference: SimResult
+
+    @property
+    def active_power_w(self) -> float:
+        return self.inference_j / self.inference_s if self.inference_s > 0 else 0.0
+
+    @property
+    def busy_s(self) -> float:
+        """Front end of the window's last frame plus the inference: what the inference deadline covers."""
+        return self.front_end_s + self.inference_s
+
+
+def engine_events(graph: Graph, seed: int = 0) -> list[Events]:
+    """Events of one real engine run on a seeded random input (computed once per workload)."""
+    from tinysim.engine import random_input, run_graph
+
+    return list(run_graph(graph, random_input(graph, seed)).events)
+
+
+def work_cost(arch: Arch, graph: Graph, events: Sequence[Events], front: FrontEndCost, point: str) -> WorkCost:
+    result = simulate(arch, graph, events, operating_point=point, events_source="engine")
+    op = arch.operating_point(point)
+    running_w = result.energy_j / result.latency_s if result.latency_s > 0 else 0.0
+    fe_s = front.time_s if front.time_s is not None else (front.cycles or 0.0) / op.freq_hz
+    if front.energy_j is not None:
+        fe_j = front.energy_j
+    elif front.power_w is not None:
+        fe_j = front.power_w * fe_s
+    else:
+        fe_j = running_w * fe_s
+    return WorkCost(op.name, op.voltage_v, op.freq_hz, result.latency_s, result.energy_j, fe_s, fe_j, result)
+
+
+def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenario: Scenario) -> WorkCost:
+    """The operating point the scenario's DVFS policy picks, with its figures.
+
+    fixed: the named point (default the arch's first). race_to_idle: the fastest point.
+    just_in_time: of the points whose front end + inference (+ wake-up) meets the deadline, the one
+    with the least energy per period (sleep in the slack included); if none meets it, the fastest.
+    """
+    front = scenario.front_end.cost_for(arch.name)
+    policy = scenario.dvfs.policy
+    if policy is DvfsPolicy.FIXED:
+        return work_cost(arch, graph, events, front, scenario.dvfs.operating_point or arch.operating_point().name)
+    costs = [work_cost(arch, graph, events, front, p.name) for p in arch.operating_points]
+    fastest = min(costs, key=lambda c: (c.busy_s, c.inference_j))
+    if policy is DvfsPolicy.RACE_TO_IDLE:
+        return fastest
+    wake_s = arch.power_state(PowerStateName.SLEEP).wake_latency_s
+    period = scenario.period_s
+    frames = scenario.inference.every_frames
+    meeting = [c for c in costs if c.busy_s + wake_s <= scenario.inference.deadline_s]
+    if not meeting:
+        return fastest
+
+    def energy_per_period(c: WorkCost) -> float:
+        busy = c.inference_s + frames * c.front_end_s
+        return c.inference_j + frames * c.front_end_j + arch.sleep_power_w * max(period - busy, 0.0)
+
+    return min(meeting, key=energy_per_period)
