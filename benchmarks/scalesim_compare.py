@@ -2,7 +2,7 @@
 
     python benchmarks/scalesim_compare.py [--scalesim-python /work/venvs/scalesim/bin/python]
         [--arrays 16x16 32x32] [--dataflows os ws is] [--workloads ad ic kws vww] [--no-depthwise]
-        [--jobs 2] [--write tests/data/scalesim_reference.yaml]
+        [--jobs 2] [--write tinysim/validation/scalesim_reference.yaml]
 
 SCALE-Sim is a benchmark-only dependency living in its own virtualenv (it needs numpy < 2.4):
     python3 -m venv /work/venvs/scalesim && /work/venvs/scalesim/bin/pip install scalesim 'numpy<2.4'

@@ -8,7 +8,7 @@ Ethos_U55_High_End_Embedded) on each model, reads `cycles_total` from Vela's sum
 the same model with tinysim on archs/ethos-u55-128.yaml (for 64 and 256 MACs/cycle: the same
 file with the MAC array, micro-block and output-stage numbers of that configuration, from Vela's
 architecture_features.py; nothing re-fitted), prints both and the error, and writes
-tests/data/vela_reference.yaml (the figures tests/test_npu.py checks against).
+tinysim/validation/vela_reference.yaml (the figures tests/test_npu.py checks against).
 With --no-vela it compares against the figures already in that file; --per-layer MODEL runs Vela
 with --verbose-performance and prints Vela's and tinysim's cycles for each weight/pool/add op.
 Benchmark-only: Vela lives in its own virtualenv (`pip install ethos-u-vela==5.2.0`).
@@ -36,7 +36,7 @@ from tinysim.workload.stats import estimate_events
 
 REPO = Path(__file__).resolve().parents[1]
 ARCH = REPO / "archs" / "ethos-u55-128.yaml"
-REFERENCE = REPO / "tests" / "data" / "vela_reference.yaml"
+REFERENCE = REPO / "tinysim" / "validation" / "vela_reference.yaml"
 MODELS = ["kws_ref_model_int8", "vww_96_int8", "ic_resnet8_int8", "ad_autoencoder_int8"]
 SYSTEM_CONFIG = "Ethos_U55_High_End_Embedded"
 
@@ -127,7 +127,7 @@ def main() -> None:
     ap.add_argument("--vela", default=shutil.which("vela") or "/work/venvs/vela/bin/vela")
     ap.add_argument("--models", default=str(REPO.parent / "shared" / "models"))
     ap.add_argument("--configs", type=int, nargs="+", default=[128, 64, 256], choices=sorted(CONFIGS))
-    ap.add_argument("--no-vela", action="store_true", help="compare with tests/data/vela_reference.yaml")
+    ap.add_argument("--no-vela", action="store_true", help="compare with tinysim/validation/vela_reference.yaml")
     ap.add_argument("--per-layer", metavar="MODEL", help="per-op table for one model (first of --configs)")
     args = ap.parse_args()
     models = Path(args.models)

@@ -1,6 +1,6 @@
 """The `npu` compute kind: hand-computed conv and FC layers, CPU fallback, and Arm Vela's estimates.
 
-The Vela figures live in tests/data/vela_reference.yaml, written by benchmarks/vela_compare.py
+The Vela figures live in tinysim/validation/vela_reference.yaml, written by benchmarks/vela_compare.py
 (Vela 5.2.0, ethos-u55-128, system config Ethos_U55_High_End_Embedded).
 """
 
@@ -20,7 +20,7 @@ from tinysim.workload.graph import DType, Graph, Op, OpAttrs, OpKind, Quantizati
 from tinysim.workload.stats import estimate_events
 
 ROOT = Path(__file__).resolve().parent.parent
-VELA = yaml.safe_load((ROOT / "tests" / "data" / "vela_reference.yaml").read_text())
+VELA = yaml.safe_load((ROOT / "tinysim" / "validation" / "vela_reference.yaml").read_text())
 MODELS = ["kws_ref_model_int8", "vww_96_int8", "ic_resnet8_int8", "ad_autoencoder_int8"]
 
 # Round numbers: 16 MACs/cycle; micro-block 2 x 1 pixels x 4 channels (8 outputs), so a step over

@@ -19,7 +19,7 @@ from tinysim.workload.stats import estimate_events
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "archs" / "systolic-16x16.yaml"
-REFERENCE = yaml.safe_load((ROOT / "tests" / "data" / "scalesim_reference.yaml").read_text())
+REFERENCE = yaml.safe_load((ROOT / "tinysim" / "validation" / "scalesim_reference.yaml").read_text())
 OS, WS, IS = Dataflow.OUTPUT_STATIONARY, Dataflow.WEIGHT_STATIONARY, Dataflow.INPUT_STATIONARY
 
 

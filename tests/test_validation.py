@@ -42,3 +42,16 @@ def test_committed_validation_report_is_current(comparisons):
     """reports/validation.md must be what `tinysim validate --format markdown` prints today."""
     committed = (ROOT / "reports" / "validation.md").read_text()
     assert validation_markdown(comparisons) in committed
+
+
+def test_peer_tool_tables_are_within_bounds_and_committed(require_model):
+    from tinysim.report.validation_report import peer_markdown
+    from tinysim.validation.peers import compare_scalesim, compare_vela
+
+    systolic = compare_scalesim(ROOT)
+    assert len(systolic) >= 12 and all(abs(r.error) <= 0.10 for r in systolic)
+    models = require_model("kws_ref_model_int8.tflite").parent
+    vela, missing = compare_vela(ROOT, models)
+    assert not missing and len(vela) == 4 and all(abs(r.error) <= 0.20 for r in vela)
+    committed = (ROOT / "reports" / "validation.md").read_text()
+    assert peer_markdown(systolic) in committed and peer_markdown(vela) in committed

@@ -1,4 +1,4 @@
-"""`tinysim validate`: predicted vs published figures for every reference row, with the error of each."""
+"""`tinysim validate`: predictions vs published measurements and vs peer tools, with the error of each row."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import argparse
 from pathlib import Path
 
 from tinysim.cli.output import emit
-from tinysim.report.validation_report import validation_markdown, validation_text
+from tinysim.report.validation_report import peer_markdown, peer_text, validation_markdown, validation_text
 from tinysim.validation import compare
+from tinysim.validation.peers import compare_scalesim, compare_vela
 
 EXAMPLES = """examples:
   tinysim validate
+  tinysim validate --models ../shared/models
   tinysim validate --format markdown --output reports/validation.md
 """
 
@@ -18,21 +20,45 @@ EXAMPLES = """examples:
 def register(sub) -> None:
     p = sub.add_parser(
         "validate",
-        help="compare predictions with published measurements (MLPerf Tiny results)",
-        description="Simulate every (architecture, workload) pair that has a published measurement "
-        "and print predicted vs published latency and energy with the error of each. Rows marked "
-        "'calibration' set constants in the arch YAML; the others are predictions.",
+        help="compare predictions with published measurements and peer tools",
+        description="Simulate every (architecture, workload) pair that has a published measurement (MLPerf "
+        "Tiny results) and print predicted vs published latency and energy with the error of each; rows "
+        "marked 'calibration' set constants in the arch YAML, the others are predictions. Then compare "
+        "cycle counts with SCALE-Sim (systolic arrays) and Arm Vela (Ethos-U55-128) as recorded from "
+        "benchmarks/scalesim_compare.py and benchmarks/vela_compare.py.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--root", default=".", help="project root holding archs/ and workloads/ (default .)")
+    p.add_argument("--models", default=None,
+                   help="folder with the MLPerf Tiny .tflite files for the Vela rows (default: models/, "
+                   "else ../shared/models)")
     p.add_argument("--format", choices=("table", "markdown"), default="table")
     p.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    comparisons = compare(Path(args.root))
-    text = validation_markdown(comparisons) if args.format == "markdown" else validation_text(comparisons)
+    root = Path(args.root)
+    models = Path(args.models) if args.models else _default_models(root)
+    published = compare(root)
+    systolic = compare_scalesim(root)
+    vela, missing = compare_vela(root, models)
+    skipped = f"\n(Vela rows skipped, model files not in {models}: {', '.join(missing)})" if missing else ""
+    if args.format == "markdown":
+        text = "\n\n".join([
+            validation_markdown(published),
+            "### Systolic array vs SCALE-Sim (compute cycles, summed over the layers SCALE-Sim ran)",
+            peer_markdown(systolic),
+            "### Ethos-U55-128 vs Arm Vela (total cycles, real .tflite models)",
+            peer_markdown(vela) + skipped,
+        ])
+    else:
+        text = "\n\n".join([validation_text(published), peer_text(systolic), peer_text(vela) + skipped])
     emit(text, args.output)
     return 0
+
+
+def _default_models(root: Path) -> Path:
+    local = root / "models"
+    return local if local.is_dir() else root.resolve().parent / "shared" / "models"
