@@ -27,6 +27,7 @@ OPCODE = 1
 PIXEL_MAJOR_FROM = 64
 PIXEL_MAJOR_BELOW_K = 64
 PIXEL_MAJOR_FROM_K = 1 << 62
+ROW_BUDGET = 8192  # int16 im2col elements per block of the dot-product path (16 KiB, within L1)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -71,7 +72,8 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         consts = (ctx.i16.add(wq), ctx.i32.add(bias), ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add(nz))
         scratch16, scratch32 = tile * kp, tile * oc
     else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
-        tile = pixel_tile(n * oh * ow, oc, k)
+        tile = pixel_tile(n * oh * ow, oc, k, budget=ROW_BUDGET)
+        tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block
         consts = (ctx.i16.add(wk), ctx.i32.add(bias), ctx.i32.add(np.tile(mult, tile)),
                   ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(np.tile(oc - zero_w.ravel(), tile)))  # fmt: skip
         scratch16, scratch32 = tile * k, tile * oc
@@ -116,41 +118,47 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
 
 @kernel
 def gather(x, patch, p0, tn, geometry, zp_in):
-    """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)]."""
+    """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)].
+
+    Every copy goes through slices (indices provably >= 0), so the copies vectorise.
+    """
     _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
     k = kh * kw * c
     if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
-        src = p0 * c  # 1x1 stride-1 unpadded: the block is a contiguous slice of x
+        src = x[p0 * c : (p0 + tn) * c]  # 1x1 stride-1 unpadded: the block is a contiguous slice of x
+        dst = patch[: tn * c]
         for q in range(tn * c):
-            patch[q] = x[src + q]
+            dst[q] = src[q]
         return
+    span = kw * c
     for t in range(tn):
         pix = p0 + t
         b = pix // (oh * ow)
         oy = (pix // ow) % oh
         ox = pix % ow
-        row0 = t * k
+        ix0 = ox * sw - pw
+        inside = dw == 1 and ix0 >= 0 and ix0 + kw <= wd
         for i in range(kh):
             iy = oy * sh - ph + i * dh
-            dst = row0 + i * kw * c
-            ix0 = ox * sw - pw
+            dst = patch[t * k + i * span : t * k + (i + 1) * span]
             if iy < 0 or iy >= h:
-                for q in range(kw * c):
-                    patch[dst + q] = zp_in
-            elif dw == 1 and ix0 >= 0 and ix0 + kw <= wd:
-                src = ((b * h + iy) * wd + ix0) * c
-                for q in range(kw * c):
-                    patch[dst + q] = x[src + q]
-            else:
-                for j in range(kw):
-                    ix = ix0 + j * dw
-                    if 0 <= ix < wd:
-                        src = ((b * h + iy) * wd + ix) * c
-                        for ci in range(c):
-                            patch[dst + j * c + ci] = x[src + ci]
-                    else:
-                        for ci in range(c):
-                            patch[dst + j * c + ci] = zp_in
+                dst[:] = zp_in
+                continue
+            xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
+            if inside:
+                src = xrow[ix0 * c : ix0 * c + span]
+                for q in range(span):
+                    dst[q] = src[q]
+                continue
+            for j in range(kw):
+                ix = ix0 + j * dw
+                d = dst[j * c : j * c + c]
+                if 0 <= ix < wd:
+                    src = xrow[ix * c : ix * c + c]
+                    for ci in range(c):
+                        d[ci] = src[ci]
+                else:
+                    d[:] = zp_in
 
 
 @kernel
@@ -258,36 +266,60 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp
 
 @kernel
 def dot_block(patch, w, bias, acc, tn, k, oc):
-    """acc[t, o] = bias[o] + sum_q patch[t, q] * w[o, q] for t < tn, four channels at a time."""
-    o4 = oc - oc % 4
-    for t in range(tn):
-        xr = patch[t * k : t * k + k]  # slices: indices provably >= 0, so loops vectorise
-        ar = acc[t * oc : t * oc + oc]
-        for o in range(0, o4, 4):
+    """acc[t, o] = bias[o] + sum_q patch[t, q] * w[o, q] for t < tn: 4 pixels x 2 channels per pass.
+
+    Sums are wrapped to int32 at every step (np.int32(s + p)) so LLVM keeps them 32-bit and
+    vectorises over q with multiply-adds; the true sums fit in int32, so wrapping changes nothing.
+    """
+    t4 = tn - tn % 4
+    o2 = oc - oc % 2
+    for t in range(0, t4, 4):
+        x0 = patch[t * k : t * k + k]  # slices: indices provably >= 0, so loops vectorise
+        x1 = patch[(t + 1) * k : (t + 1) * k + k]
+        x2 = patch[(t + 2) * k : (t + 2) * k + k]
+        x3 = patch[(t + 3) * k : (t + 3) * k + k]
+        a = acc[t * oc : (t + 4) * oc]
+        for o in range(0, o2, 2):
             r0 = w[o * k : o * k + k]
-            r1 = w[(o + 1) * k : (o + 1) * k + k]
-            r2 = w[(o + 2) * k : (o + 2) * k + k]
-            r3 = w[(o + 3) * k : (o + 3) * k + k]
+            r1 = w[(o + 1) * k : (o + 2) * k]
+            s0 = s1 = s2 = s3 = u0 = u1 = u2 = u3 = np.int32(0)
+            for q in range(k):
+                wa = np.int32(r0[q])
+                wb = np.int32(r1[q])
+                xa = np.int32(x0[q])
+                xb = np.int32(x1[q])
+                xc = np.int32(x2[q])
+                xd = np.int32(x3[q])
+                s0 = np.int32(s0 + xa * wa)
+                s1 = np.int32(s1 + xb * wa)
+                s2 = np.int32(s2 + xc * wa)
+                s3 = np.int32(s3 + xd * wa)
+                u0 = np.int32(u0 + xa * wb)
+                u1 = np.int32(u1 + xb * wb)
+                u2 = np.int32(u2 + xc * wb)
+                u3 = np.int32(u3 + xd * wb)
+            a[o], a[oc + o], a[2 * oc + o], a[3 * oc + o] = bias[o] + s0, bias[o] + s1, bias[o] + s2, bias[o] + s3
+            b1 = bias[o + 1]
+            a[o + 1], a[oc + o + 1], a[2 * oc + o + 1], a[3 * oc + o + 1] = b1 + u0, b1 + u1, b1 + u2, b1 + u3
+        for o in range(o2, oc):
+            r0 = w[o * k : o * k + k]
+            s0 = s1 = s2 = s3 = np.int32(0)
+            for q in range(k):
+                wa = np.int32(r0[q])
+                s0 = np.int32(s0 + np.int32(x0[q]) * wa)
+                s1 = np.int32(s1 + np.int32(x1[q]) * wa)
+                s2 = np.int32(s2 + np.int32(x2[q]) * wa)
+                s3 = np.int32(s3 + np.int32(x3[q]) * wa)
+            a[o], a[oc + o], a[2 * oc + o], a[3 * oc + o] = bias[o] + s0, bias[o] + s1, bias[o] + s2, bias[o] + s3
+    for t in range(t4, tn):
+        xr = patch[t * k : t * k + k]
+        ar = acc[t * oc : t * oc + oc]
+        for o in range(oc):
+            r0 = w[o * k : o * k + k]
             s0 = np.int32(0)
-            s1 = np.int32(0)
-            s2 = np.int32(0)
-            s3 = np.int32(0)
             for q in range(k):
-                xv = np.int32(xr[q])
-                s0 += xv * np.int32(r0[q])
-                s1 += xv * np.int32(r1[q])
-                s2 += xv * np.int32(r2[q])
-                s3 += xv * np.int32(r3[q])
+                s0 = np.int32(s0 + np.int32(xr[q]) * np.int32(r0[q]))
             ar[o] = bias[o] + s0
-            ar[o + 1] = bias[o + 1] + s1
-            ar[o + 2] = bias[o + 2] + s2
-            ar[o + 3] = bias[o + 3] + s3
-        for o in range(o4, oc):
-            r = w[o * k : o * k + k]
-            s = np.int32(0)
-            for q in range(k):
-                s += np.int32(xr[q]) * np.int32(r[q])
-            ar[o] = bias[o] + s
 
 
 @kernel
