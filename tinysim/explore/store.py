@@ -1,0 +1,240 @@
+"""The results store of a sweep: one SQLite file, one row per (design point, workload).
+
+The schema is the contract between the sweep engine (writer) and `tinysim report`
+(reader); see `DDL`. Rows are inserted as results arrive (INSERT OR IGNORE, one
+transaction per batch), so a sweep killed at any moment resumes by skipping the
+(point_id, workload) pairs already present.
+
+    with ResultStore.create("out.sqlite", meta) as store:      # or ResultStore.open(...)
+        store.add_points([PointRow(...)]); store.add_results([ResultRow(...)])
+    sweep = read_sweep("out.sqlite")                            # meta, points, results
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from tinysim.errors import TinysimError
+
+__all__ = [
+    "DDL",
+    "META_KEYS",
+    "SCHEMA_VERSION",
+    "PointRow",
+    "ResultRow",
+    "ResultStore",
+    "StoreError",
+    "SweepResults",
+    "canonical_json",
+    "point_id",
+    "read_sweep",
+]
+
+SCHEMA_VERSION = "1"
+META_KEYS = (
+    "schema_version",
+    "sweep_name",
+    "sweep_yaml",
+    "sweep_path",
+    "base_arch",
+    "created_utc",
+    "tinysim_version",
+    "objectives",
+    "rate_hz",
+    "deadline_s",
+)
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS points(
+    point_id TEXT PRIMARY KEY,
+    point_index INTEGER NOT NULL,
+    params_json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS results(
+    point_id TEXT NOT NULL,
+    workload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    operating_point TEXT,
+    latency_s REAL, energy_j REAL, average_power_w REAL,
+    cycles REAL, peak_sram_bytes INTEGER, weights_bytes INTEGER,
+    fits INTEGER,
+    meets_deadline INTEGER,
+    area_mm2 REAL,
+    energy_breakdown_json TEXT,
+    PRIMARY KEY (point_id, workload));
+"""
+
+
+class StoreError(TinysimError):
+    """A results file cannot be read, or belongs to another sweep."""
+
+
+def canonical_json(params: Mapping[str, Any]) -> str:
+    """Key-sorted, compact JSON: the same parameters always give the same text."""
+    return json.dumps(dict(params), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def point_id(params: Mapping[str, Any]) -> str:
+    """Stable id of a design point: the first 16 hex digits of SHA-1 of its canonical JSON."""
+    return hashlib.sha1(canonical_json(params).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PointRow:
+    point_id: str
+    point_index: int
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One (design point, workload) outcome; SI units; None where not applicable."""
+
+    point_id: str
+    workload: str
+    status: str  # 'ok' or 'invalid'
+    reason: str | None = None
+    operating_point: str | None = None
+    latency_s: float | None = None
+    energy_j: float | None = None
+    average_power_w: float | None = None
+    cycles: float | None = None
+    peak_sram_bytes: int | None = None
+    weights_bytes: int | None = None
+    fits: int | None = None
+    meets_deadline: int | None = None
+    area_mm2: float | None = None
+    energy_breakdown: Mapping[str, float] | None = None
+
+    def to_sql(self) -> tuple[Any, ...]:
+        values = list(astuple(self)[:-1])
+        values.append(None if self.energy_breakdown is None else json.dumps(dict(self.energy_breakdown)))
+        return tuple(None if isinstance(v, float) and not math.isfinite(v) else v for v in values)
+
+    @classmethod
+    def from_sql(cls, row: tuple[Any, ...]) -> ResultRow:
+        *head, breakdown = row
+        return cls(*head, energy_breakdown=None if breakdown is None else json.loads(breakdown))
+
+
+_RESULT_COLUMNS = tuple(f.name for f in fields(ResultRow))[:-1] + ("energy_breakdown_json",)
+_INSERT_RESULT = (
+    f"INSERT OR IGNORE INTO results({', '.join(_RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(_RESULT_COLUMNS))})"
+)
+
+
+@dataclass(frozen=True)
+class SweepResults:
+    """Everything in a results file (what `tinysim report` reads)."""
+
+    meta: Mapping[str, str]
+    points: tuple[PointRow, ...]
+    results: tuple[ResultRow, ...]
+
+    def params(self, pid: str) -> Mapping[str, Any]:
+        return {p.point_id: p.params for p in self.points}[pid]
+
+
+def _connect(path: str | Path) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), timeout=60.0)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    return con
+
+
+class ResultStore:
+    """A results file open for writing. Use `create` (new file) or `open` (resume)."""
+
+    def __init__(self, con: sqlite3.Connection, path: str | Path) -> None:
+        self._con = con
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, path: str | Path, meta: Mapping[str, str]) -> ResultStore:
+        """A new store at `path` (which must not hold a sweep) with `meta` written."""
+        con = _connect(path)
+        with con:
+            con.executescript(DDL)
+            rows = {"schema_version": SCHEMA_VERSION, **{k: str(v) for k, v in meta.items()}}
+            con.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", rows.items())
+        return cls(con, path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> ResultStore:
+        """An existing store, to resume writing into."""
+        if not Path(path).is_file():
+            raise StoreError("no such results file", file=str(path))
+        con = _connect(path)
+        _check_schema(con, path)
+        return cls(con, path)
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._con.execute("SELECT key, value FROM meta"))
+
+    def add_points(self, rows: Iterable[PointRow]) -> None:
+        with self._con:
+            self._con.executemany(
+                "INSERT OR IGNORE INTO points(point_id, point_index, params_json) VALUES (?, ?, ?)",
+                ((r.point_id, r.point_index, canonical_json(r.params)) for r in rows),
+            )
+
+    def add_results(self, rows: Iterable[ResultRow]) -> None:
+        """Insert a batch in one transaction; pairs already present are kept as they are."""
+        with self._con:
+            self._con.executemany(_INSERT_RESULT, (r.to_sql() for r in rows))
+
+    def done(self) -> set[tuple[str, str]]:
+        """The (point_id, workload) pairs already stored."""
+        return set(self._con.execute("SELECT point_id, workload FROM results"))
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> ResultStore:  # noqa: PYI034 (Python 3.10 has no typing.Self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_schema(con: sqlite3.Connection, path: str | Path) -> None:
+    try:
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"not a tinysim sweep results file ({exc})", file=str(path)) from None
+    if version is None or version[0] != SCHEMA_VERSION:
+        raise StoreError(
+            f"results schema version {version[0] if version else 'missing'}, expected {SCHEMA_VERSION}", file=str(path)
+        )
+
+
+def read_sweep(path: str | Path) -> SweepResults:
+    """Read a whole results file (points ordered by index, results by point index then workload)."""
+    if not Path(path).is_file():
+        raise StoreError("no such results file", file=str(path))
+    con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=60.0)
+    try:
+        _check_schema(con, path)
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+        points = tuple(
+            PointRow(pid, index, json.loads(params))
+            for pid, index, params in con.execute(
+                "SELECT point_id, point_index, params_json FROM points ORDER BY point_index"
+            )
+        )
+        query = (
+            f"SELECT {', '.join('r.' + c for c in _RESULT_COLUMNS)} FROM results r "
+            "LEFT JOIN points p ON p.point_id = r.point_id ORDER BY p.point_index, r.workload"
+        )
+        results = tuple(ResultRow.from_sql(row) for row in con.execute(query))
+    finally:
+        con.close()
+    return SweepResults(meta=meta, points=points, results=results)
