@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tinysim.errors import TinysimError
 from tinysim.report.always_on_report import comparison_table, to_json, to_text
 from tinysim.spec import load_arch
 from tinysim.system import load_scenario, parse_battery, prepare_workload, run_always_on
@@ -74,7 +75,8 @@ def test_energy_adds_up_to_the_analytical_period(scenario, prepared):
     chip = n_frames * w.front_end_j + n_inf * w.inference_j + n_frames * sleep.wake_energy_j
     chip += sleep.power_w * (10.0 - active_s - n_frames * sleep.wake_latency_s)
     assert r.chip_power_w * 10.0 == pytest.approx(chip, rel=1e-9)
-    assert r.component_energy_j()["sensor"] == pytest.approx(sc.sensor.power_w * 10.0)
+    assert w.frame_write_j == pytest.approx(320 * a.memory(a.compute[0].activations_in).write_energy_per_byte_j)
+    assert r.component_energy_j()["sensor"] == pytest.approx(sc.sensor.power_w * 10.0 + n_frames * w.frame_write_j)
     assert r.energy_per_inference_j == pytest.approx(r.total_energy_j / n_inf)
 
 
@@ -158,3 +160,31 @@ def test_timeline_png(scenario, prepared, tmp_path):
     plot_timeline(r, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not math.isnan(r.average_power_w)
+
+
+def test_window_must_match_the_network_input(scenario, prepared):
+    sc = dataclasses.replace(scenario, inference=dataclasses.replace(scenario.inference, window_frames=20))
+    with pytest.raises(TinysimError) as info:
+        run_always_on(sc, arch("stm32l4r5"), duration_s=1.0, prepared=prepared)
+    text = str(info.value)
+    assert "kws_always_on.yaml:" in text and "front_end.features_per_frame: 20 frames x 40 features = 800" in text
+    assert "kws_fc reads 1600 inputs" in text
+
+
+def test_front_end_cost_scales_from_the_first_operating_point():
+    from tinysim.spec import OperatingPoint
+    from tinysim.system.scenario import FrontEndCost
+    from tinysim.system.workcost import front_end_cost
+
+    nominal = OperatingPoint("a", 0.9, 30e6, 0.0)
+    fast = OperatingPoint("b", 1.1, 90e6, 0.0)
+    by_power = FrontEndCost(cycles=30000, power_w=1.5e-3)
+    assert front_end_cost(by_power, nominal, nominal, 9.9) == pytest.approx((1e-3, 1.5e-6))
+    t, e = front_end_cost(by_power, fast, nominal, 9.9)
+    assert t == pytest.approx(30000 / 90e6) and e == pytest.approx(1.5e-6 * (1.1 / 0.9) ** 2)  # E ∝ V²
+    by_energy = FrontEndCost(cycles=30000, energy_j=2e-6)
+    assert front_end_cost(by_energy, fast, nominal, 9.9)[1] == pytest.approx(2e-6 * (1.1 / 0.9) ** 2)
+    fixed = FrontEndCost(time_s=1e-4, power_w=1e-3)
+    assert front_end_cost(fixed, fast, nominal, 9.9) == pytest.approx((1e-4, 1e-7))
+    running = FrontEndCost(cycles=9e4)
+    assert front_end_cost(running, fast, nominal, 2e-3) == pytest.approx((1e-3, 2e-6))

@@ -28,6 +28,7 @@ from tinysim.system.workcost import WorkCost
 __all__ = ["AlwaysOnModel"]
 
 SENSOR_ON: Key = ("sensor", "on")
+SENSOR_DMA: Key = ("sensor", "dma")  # writing each frame into the chip's memory
 FRONT_END: Key = ("front_end", "active")
 NETWORK: Key = ("network", "active")
 HOST_ON: Key = ("host", "on")
@@ -113,6 +114,7 @@ class AlwaysOnModel:
                 if self.is_trigger(seq):
                     self.ledger.count("inferences_dropped")
             else:
+                self.ledger.lump(SENSOR_DMA, self.work.frame_write_j)
                 self.buffer.put(Frame(seq, env.now))
             seq += 1
 

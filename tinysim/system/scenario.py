@@ -11,6 +11,7 @@ A scenario says what the device does all day, not what the chip is made of (that
              frame_hop: 10 ms, buffer_frames: 4}
     front_end:                           # feature extraction, once per frame; cost by arch name, or default
       name: log-mel filterbank
+      features_per_frame: 40             # checked: window_frames x 40 = the network's input size
       default: {cycles: 40000}           # on the chip at the chosen operating point, at its running power
       ndp100: {time: 200 us, power: 30 uW}
     inference: {every_frames: 2, window_frames: 16, deadline: 20 ms}
@@ -111,7 +112,8 @@ class Sensor:
 @dataclass(frozen=True)
 class FrontEndCost:
     """Cost of one frame of feature extraction: a time (or cycles at the operating point's clock), and an
-    energy (or a power over that time); neither energy nor power = the chip's running power."""
+    energy (or a power over that time); neither energy nor power = the chip's running power. With cycles,
+    energy and power are those at the arch's first operating point, scaled to the others (V², f·V²)."""
 
     time_s: float | None = None
     cycles: float | None = None
@@ -123,6 +125,8 @@ class FrontEndCost:
 class FrontEnd:
     name: str
     costs: Mapping[str, FrontEndCost]  # by arch name; "default" for the others
+    features_per_frame: int | None = None  # if given, window_frames x this must be the network's input size
+    line: int | None = None  # of `features_per_frame`, for the mismatch error
 
     def cost_for(self, arch_name: str) -> FrontEndCost:
         return self.costs.get(arch_name) or self.costs.get("default") or FrontEndCost(time_s=0.0, energy_j=0.0)
@@ -251,7 +255,7 @@ def _front_end(top: Mapping[str, Any], where: Where) -> FrontEnd:
     m = expect_mapping(top["front_end"], at, "a mapping: name, then a cost per arch name or `default`")
     costs: dict[str, FrontEndCost] = {}
     for key, value in m.items():
-        if key in ("name", "source", "assumed"):
+        if key in ("name", "features_per_frame", "source", "assumed"):
             continue
         here = at.key(m, key)
         if not isinstance(key, str):
@@ -267,7 +271,12 @@ def _front_end(top: Mapping[str, Any], where: Where) -> FrontEnd:
             energy_j=get_quantity(c, "energy", here, Dimension.ENERGY, bound=Bound.NONNEGATIVE, default=None),
             power_w=get_quantity(c, "power", here, Dimension.POWER, bound=Bound.NONNEGATIVE, default=None),
         )
-    return FrontEnd(name=get_str(m, "name", at, default="front end"), costs=MappingProxyType(costs))
+    return FrontEnd(
+        name=get_str(m, "name", at, default="front end"),
+        costs=MappingProxyType(costs),
+        features_per_frame=get_int(m, "features_per_frame", at, bound=Bound.POSITIVE, default=None),
+        line=line_of(m, "features_per_frame"),
+    )
 
 
 def _inference(top: Mapping[str, Any], where: Where, sensor: Sensor) -> Inference:

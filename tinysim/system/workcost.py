@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from tinysim.cost import simulate
 from tinysim.cost.result import SimResult
 from tinysim.engine.events import Events
-from tinysim.spec import Arch, PowerStateName
+from tinysim.errors import SpecError
+from tinysim.spec import Arch, OperatingPoint, PowerStateName
 from tinysim.system.scenario import DvfsPolicy, FrontEndCost, Scenario
 from tinysim.workload.graph import Graph
 
@@ -31,6 +32,7 @@ class WorkCost:
     front_end_s: float
     front_end_j: float
     inference: SimResult
+    frame_write_j: float = 0.0  # the sensor's DMA writing one frame into the chip's activation memory
 
     @property
     def active_power_w(self) -> float:
@@ -49,18 +51,39 @@ def engine_events(graph: Graph, seed: int = 0) -> list[Events]:
     return list(run_graph(graph, random_input(graph, seed)).events)
 
 
-def work_cost(arch: Arch, graph: Graph, events: Sequence[Events], front: FrontEndCost, point: str) -> WorkCost:
+def front_end_cost(front: FrontEndCost, op: OperatingPoint, nominal: OperatingPoint, running_w: float):
+    """(seconds, joules) per frame at `op`.
+
+    Given as `time`: that time, and `energy` or `power` x time, at any operating point. Given as
+    `cycles`: cycles / f, and the `energy` or `power` stated for the arch's FIRST operating point,
+    scaled as CMOS scales (energy by V², power by f·V²). Neither energy nor power: the network's
+    running power at `op` over that time.
+    """
+    if front.time_s is not None:
+        fe_s, energy_scale, power_scale = front.time_s, 1.0, 1.0
+    else:
+        fe_s = (front.cycles or 0.0) / op.freq_hz
+        energy_scale = (op.voltage_v / nominal.voltage_v) ** 2
+        power_scale = energy_scale * op.freq_hz / nominal.freq_hz
+    if front.energy_j is not None:
+        return fe_s, front.energy_j * energy_scale
+    if front.power_w is not None:
+        return fe_s, front.power_w * power_scale * fe_s
+    return fe_s, running_w * fe_s
+
+
+def work_cost(
+    arch: Arch, graph: Graph, events: Sequence[Events], front: FrontEndCost, point: str, frame_bytes: int = 0
+) -> WorkCost:
     result = simulate(arch, graph, events, operating_point=point, events_source="engine")
+    memory = arch.memory(arch.compute[0].activations_in)
     op = arch.operating_point(point)
     running_w = result.energy_j / result.latency_s if result.latency_s > 0 else 0.0
-    fe_s = front.time_s if front.time_s is not None else (front.cycles or 0.0) / op.freq_hz
-    if front.energy_j is not None:
-        fe_j = front.energy_j
-    elif front.power_w is not None:
-        fe_j = front.power_w * fe_s
-    else:
-        fe_j = running_w * fe_s
-    return WorkCost(op.name, op.voltage_v, op.freq_hz, result.latency_s, result.energy_j, fe_s, fe_j, result)
+    fe_s, fe_j = front_end_cost(front, op, arch.operating_points[0], running_w)
+    frame_write_j = frame_bytes * memory.write_energy_per_byte_j
+    return WorkCost(
+        op.name, op.voltage_v, op.freq_hz, result.latency_s, result.energy_j, fe_s, fe_j, result, frame_write_j
+    )
 
 
 def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenario: Scenario) -> WorkCost:
@@ -70,11 +93,14 @@ def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenari
     just_in_time: of the points whose front end + inference (+ wake-up) meets the deadline, the one
     with the least energy per period (sleep in the slack included); if none meets it, the fastest.
     """
+    check_input_size(graph, scenario)
     front = scenario.front_end.cost_for(arch.name)
+    frame_bytes = scenario.sensor.frame_bytes
     policy = scenario.dvfs.policy
     if policy is DvfsPolicy.FIXED:
-        return work_cost(arch, graph, events, front, scenario.dvfs.operating_point or arch.operating_point().name)
-    costs = [work_cost(arch, graph, events, front, p.name) for p in arch.operating_points]
+        point = scenario.dvfs.operating_point or arch.operating_point().name
+        return work_cost(arch, graph, events, front, point, frame_bytes)
+    costs = [work_cost(arch, graph, events, front, p.name, frame_bytes) for p in arch.operating_points]
     fastest = min(costs, key=lambda c: (c.busy_s, c.inference_j))
     if policy is DvfsPolicy.RACE_TO_IDLE:
         return fastest
@@ -90,3 +116,19 @@ def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenari
         return c.inference_j + frames * c.front_end_j + arch.sleep_power_w * max(period - busy, 0.0)
 
     return min(meeting, key=energy_per_period)
+
+
+def check_input_size(graph: Graph, scenario: Scenario) -> None:
+    """window_frames x features_per_frame must be what the network reads (when the scenario says both)."""
+    per_frame = scenario.front_end.features_per_frame
+    if per_frame is None:
+        return
+    size = graph.tensor(graph.inputs[0]).size
+    window = scenario.inference.window_frames
+    if window * per_frame != size:
+        raise SpecError(
+            f"{window} frames x {per_frame} features = {window * per_frame}, but {graph.name} reads {size} inputs",
+            file=scenario.path,
+            line=scenario.front_end.line,
+            field="front_end.features_per_frame",
+        )
