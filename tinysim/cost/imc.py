@@ -18,9 +18,16 @@ Per output pixel and input bit-plane (inputs are bit-serial, `input_bits` planes
 activated once (analog mode: once per group of rows the ADC resolves exactly). Activations of
 different arrays share a time slot up to `active_arrays` at a time, so
   cycles = overhead + pixels x input_bits x slots x cycles_per_activation
-  energy = activations x E_activation + used cell columns x (E_accumulate [+ E_conversion, analog])
+  energy = pixels x input_bits x (activations x E_activation + cells x E_cell
+                                  + cell columns x (E_accumulate [+ E_conversion, analog]))
            + activation-buffer bytes (im2col inputs read once per pixel, outputs written) x memory energy
            + static power x latency;  dynamic terms scaled by (V / V_nominal)^2.
+Cells are the crossings of the rows an activation drives and the cell columns it reads. A GEMM tile
+drives the rows and reads the columns its weights occupy, so over all tiles cells = K x N x weight_bits
+per pixel and plane (one per one-bit weight x one-bit input product). A tile holding g blocks on its
+diagonal (depthwise) drives g x K rows and reads g x N x weight_bits columns, off-diagonal zero cells
+included: K x N x weight_bits x g^2. Nothing depends on the data: zero inputs, zero input bits and zero
+weights cost the same (no zero skipping; `events.zero_macs` is not used for MAC layers).
 Non-MAC ops placed on the unit (pooling, add, reshape) cost `cycles_per_element` and
 `energy_per_element` per element of work (events.elementwise).
 """
@@ -51,6 +58,7 @@ class ArrayMapping:
     activations: int  # array activations per pixel per bit-plane
     slots: int  # activation time slots per pixel per bit-plane (active_arrays fire together)
     cell_columns: int  # used cell columns read per pixel per bit-plane (accumulates / ADC conversions)
+    cells: int  # cells read (driven row x read column crossings) per pixel per bit-plane
     inputs: int  # input elements read from the activation buffer per pixel
 
     def utilisation(self, unit: ImcUnit) -> float:
@@ -79,16 +87,19 @@ def _blocks(unit: ImcUnit, pixels: int, k: int, n: int, groups: int) -> ArrayMap
     per_tile = 1
     if row_tiles == col_tiles == 1:  # small blocks share an array along its diagonal
         per_tile = max(1, min(unit.rows // k, unit.weights_per_row // n))
-    tiles = math.ceil(groups / per_tile) * row_tiles * col_tiles
+    sets = math.ceil(groups / per_tile)  # arrays (or array tilings) the groups take, per_tile at a time
+    tiles = sets * row_tiles * col_tiles
     # Analog: a column sums at most rows_per_activation products exactly -> several activations per tile.
     rows_last = k - (row_tiles - 1) * unit.rows
     rpa = unit.rows_per_activation
     acts_per_group = col_tiles * ((row_tiles - 1) * math.ceil(unit.rows / rpa) + math.ceil(rows_last / rpa))
-    activations = math.ceil(groups / per_tile) * acts_per_group
+    activations = sets * acts_per_group
     serial = math.ceil(min(k, unit.rows) / rpa)  # activations one array needs in turn
     slots = max(math.ceil(activations / unit.active_arrays), serial)
-    cell_columns = groups * n * unit.weight_bits * (activations // math.ceil(groups / per_tile) // col_tiles)
-    return ArrayMapping(pixels, tiles, groups * k * n, activations, slots, cell_columns, groups * k)
+    cell_columns = groups * n * unit.weight_bits * (acts_per_group // col_tiles)
+    full, rest = divmod(groups, per_tile)  # a set of g blocks on a diagonal reads (g K) x (g N bits) cells
+    cells = k * n * unit.weight_bits * (full * per_tile**2 + rest**2)
+    return ArrayMapping(pixels, tiles, groups * k * n, activations, slots, cell_columns, cells, groups * k)
 
 
 def allocation(graph: Graph, arch, unit: ImcUnit) -> dict[str, int]:
@@ -134,7 +145,10 @@ def price(graph: Graph, op: Op, events: Events, unit: ImcUnit, arch, op_point) -
         per_column = unit.energy_per_accumulate_j
         if unit.mode is ImcMode.ANALOG:
             per_column += unit.energy_per_conversion_j
-        dynamic_j = planes * m.activations * unit.energy_per_activation_j + columns * per_column
+        dynamic_j = (
+            planes * (m.activations * unit.energy_per_activation_j + m.cells * unit.energy_per_cell_j)
+            + columns * per_column
+        )
         itemsize = graph.tensor(op.inputs[0]).dtype.itemsize
         bytes_read = m.pixels * m.inputs * itemsize
     else:

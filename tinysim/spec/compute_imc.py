@@ -8,15 +8,25 @@ capacity); `active_arrays` how many may fire in the same activation slot (shared
 limits; default all).
 
 Modes:
-  digital  near-memory, exact: each used cell column is summed by an adder tree and shift-added into
-           its output accumulator (one digital accumulate per used column per activation); no ADC.
-  analog   the column sums are read by an ADC: one conversion per used column per activation; an
+  digital  near-memory, exact: each read cell column is summed by an adder tree and shift-added into
+           its output accumulator (one digital accumulate per read column per activation); no ADC.
+  analog   the column sums are read by an ADC: one conversion per read column per activation; an
            ADC of `adc_bits` resolves at most 2**adc_bits - 1 one-bit products exactly, so at most
            that many rows are activated together (ADC-limited row parallelism).
 
-Energies (per array activation, per ADC conversion, per digital accumulate, per element of non-MAC
-work) are given at `nominal_voltage` and scaled by (V / V_nominal)^2 by the cost model
-(tinysim/cost/imc.py, which also documents the mapping).
+Energy of one array activation (all at `nominal_voltage`, scaled by (V / V_nominal)^2 by the cost model):
+  energy_per_activation   fixed periphery: address decode, control and timing of the macro, paid once
+                          per activation however few cells it uses;
+  energy_per_cell         per cell read: each crossing of a driven row (wordline) and a read cell column
+                          (bitline) -- the bitline evaluation, the one-bit product and its adder-tree input;
+                          rows and columns an activation does not use are assumed gated (not driven, not
+                          precharged), so an activation pays for the driven rows x read columns its
+                          weights span (blocks on an array's diagonal: the zero cells between them too);
+  energy_per_accumulate   per read cell column: the digital shift-add of its sum into the accumulator;
+  energy_per_conversion   per read cell column, analog mode only: one ADC conversion.
+No zero skipping is assumed: every cell is charged at every input bit-plane whatever the input bits or
+weights are. `energy_per_element` prices non-MAC work (pooling, add) per element. tinysim/cost/imc.py
+documents the mapping that counts activations, cells and columns.
 """
 
 from __future__ import annotations
@@ -55,6 +65,7 @@ _KEYS = (
     "overhead_cycles",
     "cycles_per_element",
     "energy_per_activation",
+    "energy_per_cell",
     "energy_per_conversion",
     "energy_per_accumulate",
     "energy_per_element",
@@ -72,6 +83,7 @@ _REQUIRED = (
     "input_bits",
     "cycles_per_activation",
     "energy_per_activation",
+    "energy_per_cell",
     "energy_per_accumulate",
     "nominal_voltage",
     "weights_in",
@@ -97,6 +109,7 @@ class ImcUnit:
     overhead_cycles: OpTable
     cycles_per_element: OpTable
     energy_per_activation_j: float
+    energy_per_cell_j: float
     energy_per_conversion_j: float
     energy_per_accumulate_j: float
     energy_per_element_j: float
@@ -165,6 +178,7 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         overhead_cycles=get_op_table(m, "overhead_cycles", where) if "overhead_cycles" in m else OpTable(0.0),
         cycles_per_element=get_op_table(m, "cycles_per_element", where) if "cycles_per_element" in m else OpTable(0.0),
         energy_per_activation_j=get_quantity(m, "energy_per_activation", where, energy, bound=Bound.NONNEGATIVE),
+        energy_per_cell_j=get_quantity(m, "energy_per_cell", where, energy, bound=Bound.NONNEGATIVE),
         energy_per_conversion_j=get_quantity(
             m, "energy_per_conversion", where, energy, bound=Bound.NONNEGATIVE, default=0.0
         ),
