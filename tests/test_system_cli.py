@@ -87,3 +87,17 @@ def test_bad_inputs_are_one_line_exit_2(tmp_path):
     )
     proc = tinysim("always-on", str(bad))
     assert proc.returncode == 2 and f"{bad}:5: inference.every_frames" in proc.stderr
+
+
+def test_several_archs_give_one_comparison_table():
+    archs = [a for a in ("ndp100", "ecm3532", "stm32l4r5") if (ROOT / "archs" / f"{a}.yaml").is_file()]
+    args = [x for a in archs for x in ("--arch", a)]
+    proc = tinysim("always-on", SCENARIO, *args, "--duration", "10 s", "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("| arch | op point |") and len(lines) == 2 + len(archs)
+    assert all(f"| {a} |" in proc.stdout for a in archs)
+    proc = tinysim("always-on", SCENARIO, *args, "--duration", "10 s", "--format", "json")
+    assert [d["arch"] for d in json.loads(proc.stdout)] == archs
+    proc = tinysim("always-on", SCENARIO, "--arch", "stm32l4r5", "--arch", "stm32l4r5", "--timeline", "x.png")
+    assert proc.returncode == 2 and "--timeline" in proc.stderr

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from tinysim.cli.output import emit
-from tinysim.report.always_on_report import to_json, to_text
+from tinysim.errors import TinysimError
+from tinysim.report.always_on_report import comparison_table, headline, to_json, to_text
 from tinysim.system.battery import parse_battery
-from tinysim.system.run import resolve_arch, run_always_on
+from tinysim.system.run import prepare_workload, resolve_arch, run_always_on
 from tinysim.system.scenario import load_scenario
 from tinysim.units import Dimension, parse_quantity
 
@@ -15,6 +16,7 @@ EXAMPLES = """examples:
   tinysim always-on workloads/scenarios/kws_always_on.yaml
   tinysim always-on workloads/scenarios/kws_always_on.yaml --arch archs/ecm3532.yaml --duration 24h
   tinysim always-on workloads/scenarios/kws_always_on.yaml --arch stm32l4r5 --battery 225mAh@3V --format json
+  tinysim always-on workloads/scenarios/kws_always_on.yaml --arch ndp100 --arch ecm3532 --arch stm32l4r5 --duration 24h
   tinysim always-on workloads/scenarios/kws_always_on.yaml --timeline timeline.png --window "0.5 s" --window-start 2s
 """
 
@@ -31,7 +33,13 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario YAML (workloads/scenarios/*.yaml)")
-    p.add_argument("--arch", metavar="ARCH", help="architecture YAML, or a name under archs/ (default: the scenario's)")
+    p.add_argument(
+        "--arch",
+        metavar="ARCH",
+        action="append",
+        help="architecture YAML, or a name under archs/ (default: the scenario's); repeat it to compare "
+        "architectures on the scenario in one table",
+    )
     p.add_argument("--duration", metavar="TIME", help="simulated time, e.g. 60s, 24h (default: the scenario's)")
     p.add_argument(
         "--battery",
@@ -45,7 +53,12 @@ def register(sub) -> None:
     p.add_argument(
         "--window-start", metavar="TIME", help="timeline window start (default: just after the first inference)"
     )
-    p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
+    p.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="output format (default table; markdown = the comparison table)",
+    )
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
     p.set_defaults(func=run)
 
@@ -54,21 +67,43 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     duration = parse_quantity(args.duration, Dimension.TIME, field="--duration") if args.duration else None
     battery = parse_battery(args.battery) if args.battery else None
-    arch = resolve_arch(scenario, args.arch)
-    window = None
-    if args.timeline:
-        length = parse_quantity(args.window, Dimension.TIME, field="--window")
-        if args.window_start:
-            start = parse_quantity(args.window_start, Dimension.TIME, field="--window-start")
-        else:
-            start = scenario.inference.window_frames * scenario.sensor.frame_hop_s
-        window = (start, start + length)
-    result = run_always_on(
-        scenario, arch, duration_s=duration, battery=battery, fast_forward=not args.no_fast_forward, timeline_s=window
-    )
+    archs = [resolve_arch(scenario, a) for a in args.arch] if args.arch else [resolve_arch(scenario, None)]
+    if args.timeline and len(archs) > 1:
+        raise TinysimError("a timeline is drawn for one architecture: give a single --arch", field="--timeline")
+    window = _window(args, scenario) if args.timeline else None
+    prepared = prepare_workload(scenario)  # one engine run, priced on every architecture
+    results = [
+        run_always_on(
+            scenario,
+            arch,
+            duration_s=duration,
+            battery=battery,
+            fast_forward=not args.no_fast_forward,
+            timeline_s=window,
+            prepared=prepared,
+        )
+        for arch in archs
+    ]
     if args.timeline:
         from tinysim.report.timeline_plot import plot_timeline
 
-        plot_timeline(result, args.timeline)
-    emit(to_json(result) if args.format == "json" else to_text(result), args.output)
+        plot_timeline(results[0], args.timeline)
+    if args.format == "json":
+        text = to_json(results[0]) if len(results) == 1 else "[\n" + ",\n".join(to_json(r) for r in results) + "\n]"
+    elif args.format == "markdown":
+        text = comparison_table(results, markdown=True)
+    elif len(results) == 1:
+        text = to_text(results[0])
+    else:
+        text = "\n\n".join([*(headline(r) for r in results), comparison_table(results)])
+    emit(text, args.output)
     return 0
+
+
+def _window(args: argparse.Namespace, scenario) -> tuple[float, float]:
+    length = parse_quantity(args.window, Dimension.TIME, field="--window")
+    if args.window_start:
+        start = parse_quantity(args.window_start, Dimension.TIME, field="--window-start")
+    else:
+        start = scenario.inference.window_frames * scenario.sensor.frame_hop_s
+    return (start, start + length)

@@ -10,7 +10,7 @@ from tinysim.report.table import format_count, format_table
 from tinysim.system.result import CHIP_COMPONENTS, AlwaysOnResult
 from tinysim.units import Dimension, format_quantity
 
-__all__ = ["comparison_table", "to_json", "to_text"]
+__all__ = ["comparison_table", "headline", "to_dict", "to_json", "to_text"]
 
 
 def _q(value: float, dim: Dimension) -> str:
