@@ -7,7 +7,16 @@ import os
 import sys
 
 from tinysim import __version__
-from tinysim.cli import always_on_cmd, check_cmd, compare_cmd, imc_fidelity_cmd, models_cmd, run_cmd, validate_cmd
+from tinysim.cli import (
+    always_on_cmd,
+    check_cmd,
+    compare_cmd,
+    compress_cmd,
+    imc_fidelity_cmd,
+    models_cmd,
+    run_cmd,
+    validate_cmd,
+)
 from tinysim.errors import TinysimError
 
 EPILOG = """examples:
@@ -19,7 +28,7 @@ EPILOG = """examples:
   tinysim models fetch --dir models/
 """
 
-COMMANDS = (run_cmd, compare_cmd, check_cmd, validate_cmd, models_cmd, always_on_cmd, imc_fidelity_cmd)
+COMMANDS = (run_cmd, compare_cmd, check_cmd, validate_cmd, models_cmd, always_on_cmd, imc_fidelity_cmd, compress_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

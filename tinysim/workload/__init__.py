@@ -23,6 +23,10 @@ def load_workload(path: str | Path) -> Graph:
 
         return load_tflite(path)
     if suffix in (".yaml", ".yml"):
+        from tinysim.workload.npz_graph import is_graph_npz, load_graph_npz
+
+        if is_graph_npz(path):  # a whole graph with its weights in a .npz beside it (e.g. `tinysim compress`)
+            return load_graph_npz(path)
         from tinysim.workload.layers_yaml import load_layers_yaml
 
         return load_layers_yaml(path)

@@ -1,0 +1,135 @@
+"""The size and fidelity tables as text and as JSON-ready data (the CLI prints them; nothing here prints)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+
+from tinysim.compress.fidelity import Fidelity
+from tinysim.compress.pipeline import Compressed
+from tinysim.compress.size import LayerSize
+from tinysim.report.table import format_count, format_table
+
+SIZE_HEADERS = (
+    "layer",
+    "op",
+    "weights",
+    "density",
+    "gap",
+    "index",
+    "original",
+    "pruned",
+    "quantized",
+    "Huffman",
+    "ratio",
+    "vs fp32",
+)
+
+
+def _bytes(n: int) -> str:
+    return f"{format_count(n)} B"
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.2f}x" if math.isfinite(x) else "inf"
+
+
+def size_table(result: Compressed) -> str:
+    """Per-layer bytes after each stage, Deep Compression style; then a TOTAL row and the other bytes."""
+    rows = [_size_row(s, s.kind) for s in result.sizes]
+    t = result.total
+    rows.append(_size_row(t, ""))
+    quantized = "shared" if result.options.share else "quantized"
+    headers = [h if h != "quantized" else quantized for h in SIZE_HEADERS]
+    whole_before, whole_after = t.original_bytes + t.other_bytes, t.final_bytes + t.other_bytes
+    return (
+        format_table(headers, rows, numeric=[False, False] + [True] * 10)
+        + f"\n\ncompression: {result.options.describe()}"
+        + "\nbytes: measured from the encoded streams (decoded back and checked); gap = bits per relative index "
+        "(sparse layers), index = bits per stored weight; ratio = original int8 / final, vs fp32 = 4 B per weight / final"
+        + f"\nbiases and scales (stored as they are): {_bytes(t.other_bytes)}; all parameters: "
+        f"{_bytes(whole_before)} -> {_bytes(whole_after)} ({_ratio(whole_before / whole_after)})"
+    )
+
+
+def _size_row(s: LayerSize, kind: str) -> list[str]:
+    return [
+        s.layer,
+        kind.replace("_2D", "").replace("FULLY_CONNECTED", "FC").lower(),
+        format_count(s.weights),
+        f"{100 * s.density:.1f} %",
+        f"{s.gap_bits} b" if s.gap_bits else "-",
+        f"{s.index_bits} b" if s.index_bits else "-",
+        _bytes(s.original_bytes),
+        _bytes(s.pruned_bytes),
+        _bytes(s.quantized_bytes),
+        _bytes(s.huffman_bytes),
+        _ratio(s.ratio),
+        _ratio(s.ratio_fp32),
+    ]
+
+
+FIDELITY_HEADERS = (
+    "inputs",
+    "count",
+    "top-1 agree",
+    "max |err|",
+    "max |err| (LSB)",
+    "SNR",
+    "recon MSE orig",
+    "recon MSE comp",
+    "recon change",
+)
+
+
+def fidelity_table(rows: list[Fidelity]) -> str:
+    out = []
+    for f in rows:
+        recon = f.recon_mse_original is not None
+        out.append(
+            [
+                f.inputs,
+                format_count(f.count),
+                f"{100 * f.top1_agreement:.1f} %" if f.top1_agreement is not None else "-",
+                f"{f.max_abs_error:.4g}",
+                f"{f.max_abs_error_lsb} LSB",
+                f"{f.snr_db:.1f} dB" if math.isfinite(f.snr_db) else "inf dB",
+                f"{f.recon_mse_original:.4g}" if recon else "-",
+                f"{f.recon_mse_compressed:.4g}" if recon else "-",
+                f"{100 * f.recon_change:+.1f} %" if f.recon_change is not None else "-",
+            ]
+        )
+    return format_table(FIDELITY_HEADERS, out, numeric=[False] + [True] * 8) + (
+        "\nmax |err| in the output's real units; SNR = output power / error power; recon MSE = mean over inputs of "
+        "MSE(dequantized output, dequantized input), squared input units"
+    )
+
+
+def size_record(s: LayerSize) -> dict:
+    d = asdict(s)
+    finite = s.final_bytes > 0
+    d.update(
+        density=s.density,
+        final_bytes=s.final_bytes,
+        ratio=s.ratio if finite else None,
+        ratio_fp32=s.ratio_fp32 if finite else None,
+    )
+    return d
+
+
+def fidelity_record(f: Fidelity) -> dict:
+    d = asdict(f)
+    d["snr_db"] = f.snr_db if math.isfinite(f.snr_db) else None  # JSON has no inf; None = identical outputs
+    d["recon_change"] = f.recon_change
+    return d
+
+
+def as_data(result: Compressed, fidelity: list[Fidelity]) -> dict:
+    """Everything the tables show, with units in the key names (bytes, bits, dB)."""
+    return {
+        "workload": result.graph.name,
+        "options": result.options.as_dict(),
+        "layers": [size_record(s) for s in result.sizes],
+        "total": size_record(result.total),
+        "fidelity": [fidelity_record(f) for f in fidelity],
+    }
