@@ -102,21 +102,44 @@ def requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, base):
     Valid for multipliers > 0 (prepare guarantees it), so srdhm cannot saturate.
     Returns the number of outputs equal to zp_out.
     """
+    n = acc.shape[0]
+    left_shift = False
+    for i in range(n):
+        left_shift |= shift[i] > 0
+    if left_shift:
+        return _requantize_row_shifted(acc, mult, shift, mode, zp_out, lo, hi, out, base)
+    dst = out[base : base + n]
+    zeros = 0
+    for i in range(n):  # no left shift: a 32 x 32 -> 64-bit product (vpmuldq)
+        right = np.int64(-shift[i])
+        ab = np.int64(acc[i]) * np.int64(mult[i])
+        dst[i] = round_clamp(ab, right, mode, zp_out, lo, hi)
+        zeros += dst[i] == zp_out
+    return zeros
+
+
+@kernel
+def round_clamp(ab, right, mode, zp_out, lo, hi):
+    """The high half of 2 * ab (rounded, truncating division), shifted right with `mode`'s rounding, clamped."""
+    num = ab + (np.int64(1 << 30) if ab >= 0 else np.int64(1 - (1 << 30)))
+    hi32 = (num + (np.int64((1 << 31) - 1) if num < 0 else np.int64(0))) >> 31  # truncating division
+    mask = (np.int64(1) << right) - 1
+    if mode == 1:  # RUY: ties toward +inf
+        v = (hi32 + (mask + 1 >> 1)) >> right
+    else:  # TFLITE: ties away from zero
+        threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))
+        v = (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
+    return min(max(v + zp_out, lo), hi)
+
+
+@kernel
+def _requantize_row_shifted(acc, mult, shift, mode, zp_out, lo, hi, out, base):
+    """`requantize_row` where some shift is positive (a left shift before the high multiply)."""
+    dst = out[base : base + acc.shape[0]]
     zeros = 0
     for i in range(acc.shape[0]):
         s = np.int64(shift[i])
-        left = max(s, 0)
-        right = max(-s, 0)
-        ab = (np.int64(acc[i]) << left) * np.int64(mult[i])
-        num = ab + (np.int64(1 << 30) if ab >= 0 else np.int64(1 - (1 << 30)))
-        hi32 = (num + (np.int64((1 << 31) - 1) if num < 0 else np.int64(0))) >> 31  # truncating division
-        mask = (np.int64(1) << right) - 1
-        if mode == 1:  # RUY: ties toward +inf
-            v = (hi32 + (mask + 1 >> 1)) >> right
-        else:  # TFLITE: ties away from zero
-            threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))
-            v = (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
-        v = min(max(v + zp_out, lo), hi)
-        out[base + i] = v
-        zeros += v == zp_out
+        ab = (np.int64(acc[i]) << max(s, 0)) * np.int64(mult[i])
+        dst[i] = round_clamp(ab, max(-s, 0), mode, zp_out, lo, hi)
+        zeros += dst[i] == zp_out
     return zeros

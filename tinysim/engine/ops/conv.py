@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
+from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row, round_clamp
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, pixel_tile, row, scale, tap_counts, window, zp
 from tinysim.workload.graph import DType, Op, Padding
@@ -163,59 +163,67 @@ def gather(x, patch, p0, tn, geometry, zp_in):
 
 @kernel
 def gather_t(x, patch, p0, tn, tile, kp, geometry, zp_in):
-    """Transposed im2col: patch[(i, j, ci), t] (row stride `tile`); rows k..kp-1 are zero."""
+    """Transposed im2col: patch[(i, j, ci), t] (row stride `tile`); rows k..kp-1 are zero.
+
+    Pixels are taken one output-row segment at a time, so each (tap, channel) row of the patch
+    is a strided copy of one input row between two runs of padding.
+    """
     _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
     k = kh * kw * c
-    pt = patch.reshape(kp, tile)
     for q in range(k, kp):
-        pt[q, :tn] = 0
+        patch[q * tile : q * tile + tn] = 0
     if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
-        src = x[p0 * c : (p0 + tn) * c].reshape(tn, c)
+        src = x[p0 * c : (p0 + tn) * c]
         for ci in range(c):
+            dst = patch[ci * tile : ci * tile + tn]
             for t in range(tn):
-                pt[ci, t] = src[t, ci]
+                dst[t] = src[t * c + ci]
         return
-    for t in range(tn):
-        pix = p0 + t
+    t0 = 0
+    while t0 < tn:
+        pix = p0 + t0
         b = pix // (oh * ow)
         oy = (pix // ow) % oh
-        ox = pix % ow
+        ox_a = pix % ow
+        seg = min(tn - t0, ow - ox_a)  # output pixels t0 .. t0+seg share the output row oy
         for i in range(kh):
             iy = oy * sh - ph + i * dh
+            xrow = x[(b * h + max(min(iy, h - 1), 0)) * wd * c : (b * h + max(min(iy, h - 1), 0) + 1) * wd * c]
             for j in range(kw):
-                ix = ox * sw - pw + j * dw
-                q0 = (i * kw + j) * c
-                if 0 <= iy < h and 0 <= ix < wd:
-                    src = ((b * h + iy) * wd + ix) * c
-                    xs = x[src : src + c]
-                    for ci in range(c):
-                        pt[q0 + ci, t] = xs[ci]
-                else:
-                    for ci in range(c):
-                        pt[q0 + ci, t] = zp_in
+                off = j * dw - pw  # input column of output column ox is ox * sw + off
+                lo = min(max(ox_a, (-off + sw - 1) // sw), ox_a + seg)
+                hi = max(min(ox_a + seg, (wd - 1 - off) // sw + 1), lo)
+                if iy < 0 or iy >= h:
+                    lo = hi = ox_a
+                for ci in range(c):
+                    q = (i * kw + j) * c + ci
+                    dst = patch[q * tile + t0 : q * tile + t0 + seg]
+                    dst[: lo - ox_a] = zp_in
+                    dst[hi - ox_a :] = zp_in
+                    if hi > lo:
+                        src = xrow[(lo * sw + off) * c + ci : ((hi - 1) * sw + off) * c + ci + 1 : sw * c]
+                        inner = dst[lo - ox_a : hi - ox_a]
+                        for u in range(hi - lo):
+                            inner[u] = src[u]
+        t0 += seg
 
 
 @kernel
 def requantize_scalar(acc, n, mult, shift, mode, zp_out, lo, hi):
     """acc[:n] = clamp(requantize(acc[:n]) + zp_out) in place, one multiplier; returns the zero count."""
-    s = np.int64(shift)
-    left = max(s, 0)
-    right = max(-s, 0)
+    left = max(np.int64(shift), 0)
+    right = max(-np.int64(shift), 0)
     m = np.int64(mult)
-    mask = (np.int64(1) << right) - 1
+    a = acc[:n]
     zeros = 0
-    for i in range(n):
-        ab = (np.int64(acc[i]) << left) * m
-        num = ab + (np.int64(1 << 30) if ab >= 0 else np.int64(1 - (1 << 30)))
-        hi32 = (num + (np.int64((1 << 31) - 1) if num < 0 else np.int64(0))) >> 31
-        if mode == 1:
-            v = (hi32 + (mask + 1 >> 1)) >> right
-        else:
-            threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))
-            v = (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
-        v = min(max(v + zp_out, lo), hi)
-        acc[i] = v
-        zeros += v == zp_out
+    if left == 0:  # a 32 x 32 -> 64-bit product (vpmuldq)
+        for i in range(n):
+            a[i] = round_clamp(np.int64(a[i]) * m, right, mode, zp_out, lo, hi)
+            zeros += a[i] == zp_out
+    else:
+        for i in range(n):
+            a[i] = round_clamp((np.int64(a[i]) << left) * m, right, mode, zp_out, lo, hi)
+            zeros += a[i] == zp_out
     return zeros
 
 
@@ -253,8 +261,10 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp
                 x1 = patch[(q + 1) * tile : (q + 1) * tile + tn]
                 x2 = patch[(q + 2) * tile : (q + 2) * tile + tn]
                 x3 = patch[(q + 3) * tile : (q + 3) * tile + tn]
-                for t in range(tn):
-                    arow[t] += w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]) + w2 * np.int32(x2[t]) + w3 * np.int32(x3[t])
+                for t in range(tn):  # wrapped to int32 each step so LLVM keeps 32-bit lanes
+                    s01 = np.int32(w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]))
+                    s23 = np.int32(w2 * np.int32(x2[t]) + w3 * np.int32(x3[t]))
+                    arow[t] = np.int32(arow[t] + np.int32(s01 + s23))
             out_zeros += requantize_scalar(arow, tn, mult[o], shift[o], mode, zp_out, lo, hi)
         dst = out[p0 * oc : (p0 + tn) * oc].reshape(tn, oc)
         for o in range(oc):

@@ -57,7 +57,8 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + (4 * oc if b is not None else 0), act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events, scratch32=max(oc, ow * oc))
+    phases = n * h * a.stride_w * -(-wd // a.stride_w) * c if m == 1 and a.stride_w > 1 else 0
+    return OpPlan(OPCODE, params, events, scratch16=-(-phases // 2), scratch32=max(oc, ow * oc))
 
 
 def _row_consts(ctx, wk, bias, mult, shift, m, ow, valid) -> tuple[int, ...]:
@@ -83,10 +84,12 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     out = arena[p[1] : p[1] + n * oh * ow * oc]
     if p[27] == 1:
         r = ow * c
+        sw = p[17]
+        phases = s16.view(np.int8)[: n * h * sw * -(-wd // sw) * c]
         z, o = depthwise_rows(
-            x, i16[p[31] : p[31] + kh * kw * r].reshape(kh * kw, r), i32[p[28] : p[28] + r], i32[p[29] : p[29] + r],
-            i32[p[30] : p[30] + r], i32[p[32] : p[32] + kh * kw * r].reshape(kh * kw, r), out, s32[:r],
-            n, h, wd, c, oh, ow, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], count,
+            x, i16[p[31] : p[31] + kh * kw * r], i32[p[28] : p[28] + r], i32[p[29] : p[29] + r],
+            i32[p[30] : p[30] + r], i32[p[32] : p[32] + kh * kw * r], out, s32[:r], phases,
+            n, h, wd, c, oh, ow, kh, kw, p[16], sw, p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], count,
         )  # fmt: skip
         return z + (p[33] if count else 0), o
     w = i16[p[2] : p[2] + kh * kw * oc].reshape(kh, kw, oc)
@@ -134,24 +137,46 @@ def depthwise_conv2d(x, w, bias, mult, shift, zero_w, out, acc, n, h, wd, c, oh,
 
 
 @kernel
-def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, n, h, wd, c, oh, ow, kh, kw,
+def split_phases(x, phases, n, h, wd, c, sw):
+    """phases[b, iy, r, u, :] = x[b, iy, u * sw + r, :]: each column phase of a row made contiguous."""
+    wq = -(-wd // sw)
+    for b in range(n):
+        for iy in range(h):
+            xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
+            prow = phases[(b * h + iy) * sw * wq * c : (b * h + iy + 1) * sw * wq * c]
+            for ix in range(wd):
+                src = xrow[ix * c : ix * c + c]
+                dst = prow[((ix % sw) * wq + ix // sw) * c : ((ix % sw) * wq + ix // sw + 1) * c]
+                for ci in range(c):
+                    dst[ci] = src[ci]
+
+
+@kernel
+def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c, oh, ow, kh, kw,
                    sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, count):  # fmt: skip
     """Depth multiplier 1, one output row at a time: each tap is one contiguous loop over the row.
 
-    w, bias, mult, shift and nz_w (1 - zero weight) are tiled over the row (ow * c). Returns
-    (dynamic zero-operand MACs, outputs equal to the output zero point).
+    w, bias, mult, shift and nz_w (1 - zero weight) are tiled over the row (ow * c; w and nz_w
+    flat (kh * kw, ow * c)). With a column stride sw > 1 the input is first split into sw column
+    phases (`phases`), so tap j of every output column reads one contiguous run of phase
+    (j * dw - pw) mod sw. Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
     """
     r = ow * c
+    wq = -(-wd // sw)
+    src = x
+    if sw > 1:
+        split_phases(x, phases, n, h, wd, c, sw)
+        src = phases
     zero_macs = 0
     out_zeros = 0
     for b in range(n):
         for oy in range(oh):
-            acc[:] = bias
+            for q in range(r):
+                acc[q] = bias[q]
             for i in range(kh):
                 iy = oy * sh - ph + i * dh
                 if iy < 0 or iy >= h:
                     continue
-                xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
                 for j in range(kw):
                     # output columns whose tap j falls inside the input row
                     off = j * dw - pw
@@ -159,35 +184,20 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, n, h, wd, c, oh, ow,
                     ox1 = min(ow, (wd - 1 - off) // sw + 1)
                     if ox1 <= ox0:
                         continue
-                    wt = w[i * kw + j]
-                    nz = nz_w[i * kw + j]
-                    if sw == 1:
-                        length = (ox1 - ox0) * c
-                        xs = xrow[(ox0 + off) * c : (ox0 + off) * c + length]
-                        ws = wt[ox0 * c : ox0 * c + length]
-                        a_s = acc[ox0 * c : ox0 * c + length]
-                        for q in range(length):
-                            a_s[q] += (np.int32(xs[q]) - zp_in) * np.int32(ws[q])
-                        if count:
-                            ns = nz[ox0 * c : ox0 * c + length]
-                            z = 0
-                            for q in range(length):
-                                z += ns[q] if xs[q] == zp_in else 0
-                            zero_macs += z
-                    else:
-                        ws = wt[:c]
-                        ns = nz[:c]
-                        for ox in range(ox0, ox1):
-                            ix = ox * sw + off
-                            xs = xrow[ix * c : ix * c + c]
-                            a_s = acc[ox * c : ox * c + c]
-                            for ci in range(c):
-                                a_s[ci] += (np.int32(xs[ci]) - zp_in) * np.int32(ws[ci])
-                            if count:
-                                z = 0
-                                for ci in range(c):
-                                    z += ns[ci] if xs[ci] == zp_in else 0
-                                zero_macs += z
+                    t = i * kw + j
+                    a0, a1 = ox0 * c, ox1 * c
+                    ws = w[t * r + a0 : t * r + a1]
+                    a_s = acc[a0:a1]
+                    u0 = (((b * h + iy) * sw + off % sw) * wq + ox0 + off // sw) * c  # sw == 1: x's own index
+                    xs = src[u0 : u0 + a1 - a0]
+                    for q in range(a1 - a0):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
+                        a_s[q] = np.int32(a_s[q] + np.int32(np.int32(xs[q]) - zp_in) * np.int32(ws[q]))
+                    if count:
+                        nz = nz_w[t * r + a0 : t * r + a1]
+                        z = 0
+                        for q in range(a1 - a0):
+                            z += nz[q] if xs[q] == zp_in else 0
+                        zero_macs += z
             base = (b * oh + oy) * r
             out_zeros += requantize_row(acc, mult, shift, TFLITE, zp_out, lo, hi, out[base : base + r], 0)
     return zero_macs, out_zeros
