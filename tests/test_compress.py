@@ -255,3 +255,33 @@ def test_cli_compress_json(tmp_path):
 def test_cli_compress_bad_bits_is_one_line():
     proc = tinysim("compress", "workloads/kws.yaml", "--bits", "9")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--bits" in proc.stderr
+
+
+def test_hardware_effect_shrinks_footprint_and_bytes_read(ad):
+    from tinysim.compress.hardware import hardware_effect
+    from tinysim.spec import load_arch
+
+    result = compress(ad, CompressOptions(prune=0.9, bits=4, share=True, huffman=True))
+    h = hardware_effect(load_arch(ROOT / "archs" / "stm32l4r5.yaml"), ad, result, random_input(ad))
+    t = result.total
+    assert h.before.weights_bytes - h.after.weights_bytes == t.original_bytes - t.final_bytes
+    assert h.weight_bytes_read_after < h.weight_bytes_read_before / 5
+    assert h.after.energy_j <= h.before.energy_j and h.after.macs == h.before.macs
+    assert h.zero_weight_macs_after >= 0.9 * h.after.macs * 0.9
+
+
+def test_cli_compress_with_arch_prints_the_hardware_table():
+    proc = tinysim(
+        "compress",
+        "workloads/ad.yaml",
+        "--prune",
+        "0.5",
+        "--bits",
+        "4",
+        "--inputs",
+        "1",
+        "--arch",
+        "archs/stm32l4r5.yaml",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "weights footprint" in proc.stdout and "energy per inference" in proc.stdout and "assumed:" in proc.stdout

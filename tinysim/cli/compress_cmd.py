@@ -9,7 +9,7 @@ from pathlib import Path
 from tinysim.cli.output import emit
 from tinysim.compress.fidelity import ad_windows, compare, random_inputs
 from tinysim.compress.pipeline import CompressOptions, compress
-from tinysim.compress.tables import as_data, fidelity_table, size_table
+from tinysim.compress.tables import as_data, fidelity_table, hardware_record, hardware_table, size_table
 from tinysim.errors import TinysimError, WorkloadError
 from tinysim.workload import load_workload
 from tinysim.workload.npz_graph import save_graph_npz
@@ -20,6 +20,8 @@ EXAMPLES = """examples:
   tinysim compress workloads/kws.yaml --prune 0.5 --bits 4 --share --huffman -o out/kws_c.yaml
   tinysim run archs/stm32l4r5.yaml out/kws_c.yaml
   tinysim compress model.tflite --bits 6 --format json
+  tinysim compress ../shared/models/ad_autoencoder_int8.tflite --prune 0.9 --bits 4 --share --huffman \\
+      --arch archs/ethos-u55-128.yaml
 """
 
 
@@ -56,6 +58,8 @@ def register(sub) -> None:
     p.add_argument("--inputs", type=int, default=16, metavar="N", help="seeded random inputs for fidelity (default 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first random input (default 0)")
     p.add_argument("--sample", metavar="FILE", help="AD sample clip (float32 200x128 log-mel frames) for fidelity")
+    p.add_argument("--arch", metavar="ARCH", help="also price original and compressed on this architecture")
+    p.add_argument("--operating-point", metavar="NAME", help="operating point of --arch (default: its first)")
     p.add_argument("-o", "--out", metavar="OUT.yaml", help="write the compressed workload (OUT.yaml + OUT.npz)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -78,6 +82,16 @@ def run(args: argparse.Namespace) -> int:
             raise WorkloadError(str(err), file=args.sample, field="--sample") from err
         fidelity.append(compare(graph, result.graph, windows, f"{Path(args.sample).name} windows"))
     data = as_data(result, fidelity)
+    hardware = None
+    if args.arch:
+        from tinysim.compress.hardware import hardware_effect
+        from tinysim.engine import random_input
+        from tinysim.spec import load_arch
+
+        hardware = hardware_effect(
+            load_arch(args.arch), graph, result, random_input(graph, args.seed), args.operating_point
+        )
+        data["hardware"] = hardware_record(hardware)
     written = ""
     if args.out:
         try:
@@ -91,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         text = f"{graph.name}: {options.describe()}\n\n{size_table(result)}"
         if fidelity:
             text += "\n\n" + fidelity_table(fidelity)
+        if hardware is not None:
+            text += "\n\n" + hardware_table(hardware)
         text += written
     emit(text, args.output)
     return 0

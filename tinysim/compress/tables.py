@@ -6,9 +6,11 @@ import math
 from dataclasses import asdict
 
 from tinysim.compress.fidelity import Fidelity
+from tinysim.compress.hardware import ASSUMPTIONS, HardwareEffect
 from tinysim.compress.pipeline import Compressed
 from tinysim.compress.size import LayerSize
 from tinysim.report.table import format_count, format_table
+from tinysim.units import format_si
 
 SIZE_HEADERS = (
     "layer",
@@ -132,4 +134,49 @@ def as_data(result: Compressed, fidelity: list[Fidelity]) -> dict:
         "layers": [size_record(s) for s in result.sizes],
         "total": size_record(result.total),
         "fidelity": [fidelity_record(f) for f in fidelity],
+    }
+
+
+def hardware_table(h: HardwareEffect) -> str:
+    """Original vs compressed on one architecture: footprint and fit, weight bytes read, latency, energy."""
+    b, a = h.before, h.after
+
+    def fit(r) -> str:
+        share = 100 * r.weights_bytes / r.weights_capacity_bytes if r.weights_capacity_bytes else float("inf")
+        return f"{_bytes(r.weights_bytes)} of {r.weights_memory} ({share:.1f} %{'' if r.weights_fit else ', EXCEEDS'})"
+
+    rows = [
+        ["weights footprint", fit(b), fit(a)],
+        ["weight bytes read", _bytes(h.weight_bytes_read_before), _bytes(h.weight_bytes_read_after)],
+        ["latency", format_si(b.latency_s, "s"), format_si(a.latency_s, "s")],
+        ["energy per inference", format_si(b.energy_j, "J"), format_si(a.energy_j, "J")],
+        ["zero-operand MACs (not skipped)", "-", format_count(h.zero_weight_macs_after)],
+    ]
+    head = f"on {b.arch} @ {b.operating_point} ({format_si(b.freq_hz, 'Hz')}, {b.voltage_v:g} V)"
+    return (
+        head
+        + "\n\n"
+        + format_table(["figure", "original", "compressed"], rows, numeric=[False, True, True])
+        + (f"\nassumed: {ASSUMPTIONS}")
+    )
+
+
+def hardware_record(h: HardwareEffect) -> dict:
+    def one(r, read: int) -> dict:
+        return {
+            "weights_bytes": r.weights_bytes,
+            "weights_capacity_bytes": r.weights_capacity_bytes,
+            "weights_fit": r.weights_fit,
+            "weight_bytes_read": read,
+            "latency_s": r.latency_s,
+            "energy_j": r.energy_j,
+        }
+
+    return {
+        "arch": h.before.arch,
+        "operating_point": h.before.operating_point,
+        "assumptions": ASSUMPTIONS,
+        "original": one(h.before, h.weight_bytes_read_before),
+        "compressed": one(h.after, h.weight_bytes_read_after),
+        "zero_operand_macs": h.zero_weight_macs_after,
     }

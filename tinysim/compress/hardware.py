@@ -1,0 +1,71 @@
+"""What compression does on an architecture: the weight footprint and fit, the weight bytes read, energy, latency.
+
+Both graphs run on the engine on the same input and are priced by `cost.simulate`. For the
+compressed one, two things change:
+- the weight footprint is the measured encoded size (all layers' final bytes, plus the biases and
+  scales that are stored as they are), so the fit check sees the compressed model;
+- each op's weight bytes read scale with its layer's stored bytes per weight (final / original
+  bytes), i.e. the weights are fetched in their coded form.
+Assumptions, stated because no architecture declares the hardware that would price them yet: the
+decode (codebook look-up, Huffman) costs nothing, and no MAC is skipped for a zero weight (the
+engine still counts them in `zero_macs`, ready for a cost model whose architecture declares
+sparsity support).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from tinysim.compress.layers import weighted_layers
+from tinysim.compress.pipeline import Compressed
+from tinysim.cost import simulate
+from tinysim.cost.result import SimResult
+from tinysim.engine import plan_arena, run_graph
+from tinysim.workload.graph import Graph
+
+ASSUMPTIONS = (
+    "weights fetched in coded form (bytes read x stored/original bytes per layer); decode cost not priced and "
+    "no zero-weight MAC skipped (no architecture declares a decoder or sparsity support)"
+)
+
+
+@dataclass(frozen=True)
+class HardwareEffect:
+    before: SimResult
+    after: SimResult
+    weight_bytes_read_before: int
+    weight_bytes_read_after: int
+    zero_weight_macs_after: (
+        int  # MACs with a zero operand (weight or input) in the compressed run (what zero-skipping could save)
+    )
+
+
+def hardware_effect(
+    arch, original: Graph, result: Compressed, x: list[np.ndarray], operating_point: str | None = None
+) -> HardwareEffect:
+    arena = plan_arena(original).peak_bytes
+    ev0 = list(run_graph(original, x).events)
+    run1 = run_graph(result.graph, x)
+    factor = {
+        layer.op_index: s.final_bytes / s.original_bytes
+        for layer, s in zip(weighted_layers(result.graph), result.sizes)
+    }
+    ev1 = [
+        replace(e, weight_bytes_read=round(e.weight_bytes_read * factor[k])) if k in factor else e
+        for k, e in enumerate(run1.events)
+    ]
+    before = simulate(arch, original, ev0, operating_point=operating_point, arena_bytes=arena, events_source="engine")
+    after = simulate(
+        arch, result.graph, ev1, operating_point=operating_point, arena_bytes=arena, events_source="engine"
+    )
+    t = result.total
+    after = replace(after, weights_bytes=before.weights_bytes - t.original_bytes + t.final_bytes)
+    return HardwareEffect(
+        before,
+        after,
+        sum(e.weight_bytes_read for e in ev0),
+        sum(e.weight_bytes_read for e in ev1),
+        sum(e.zero_macs for e in ev1),
+    )
