@@ -90,8 +90,9 @@ def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenari
     """The operating point the scenario's DVFS policy picks, with its figures.
 
     fixed: the named point (default the arch's first). race_to_idle: the fastest point.
-    just_in_time: of the points whose front end + inference (+ wake-up) meets the deadline, the one
-    with the least energy per period (sleep in the slack included); if none meets it, the fastest.
+    just_in_time: of the points whose front end + inference (+ wake-up) meets the deadline and whose
+    work per period fits in the period, the one with the least energy per period (sleep in the slack
+    included); if none qualifies, the fastest.
     """
     check_input_size(graph, scenario)
     front = scenario.front_end.cost_for(arch.name)
@@ -107,7 +108,12 @@ def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenari
     wake_s = arch.power_state(PowerStateName.SLEEP).wake_latency_s
     period = scenario.period_s
     frames = scenario.inference.every_frames
-    meeting = [c for c in costs if c.busy_s + wake_s <= scenario.inference.deadline_s]
+    meeting = [
+        c
+        for c in costs
+        if c.busy_s + wake_s <= scenario.inference.deadline_s  # latency of one window
+        and c.inference_s + frames * (c.front_end_s + wake_s) <= period  # and keeping up, period after period
+    ]
     if not meeting:
         return fastest
 
