@@ -95,6 +95,69 @@ def _reduction(graph: Graph, op: Op) -> int | None:
     return None
 
 
+def _fc_graph(w: np.ndarray) -> Graph:
+    """FC with input scale 1 and zp -128 (u = x + 128), weights scale 1, no bias, output scale 1, zp 0."""
+    n_out, n_in = w.shape
+    tensors = (
+        Tensor("x", (1, n_in), DType.INT8, Quantization((1.0,), (-128,))),
+        Tensor("w", w.shape, DType.INT8, Quantization((1.0,), (0,)), w.astype(np.int8)),
+        Tensor("b", (n_out,), DType.INT32, Quantization((1.0,), (0,)), np.zeros(n_out, np.int32)),
+        Tensor("y", (1, n_out), DType.INT8, Quantization((1.0,), (0,))),
+    )
+    return Graph("fc", tensors, (Op(OpKind.FULLY_CONNECTED, "fc", (0, 1, 2), (3,)),), (0,), (3,))
+
+
+def _naive_imc_fc(w: np.ndarray, u: np.ndarray, adc_bits: int, rows: int, sliced: bool) -> np.ndarray:
+    """The documented ADC model in plain NumPy, 8-bit weights and inputs, output scale 1 (acc clipped to int8)."""
+    n_out, k = w.shape
+    if sliced:
+        cells = [((w.astype(np.int64) & 0xFF) >> j) & 1 for j in range(8)]
+        weights = [2**j for j in range(7)] + [-128]
+        worst, levels, lo, hi = np.full(n_out, min(rows, k)), 2**adc_bits - 1, 0, 2**adc_bits - 1
+    else:
+        cells, weights = [w.astype(np.int64)], [1]
+        worst, levels = min(rows, k) * np.abs(w).max(axis=1), 2 ** (adc_bits - 1)
+        lo, hi = -(2 ** (adc_bits - 1)), 2 ** (adc_bits - 1) - 1
+    lsb = np.maximum(worst / levels, 1.0)
+    out = np.zeros(n_out, np.int64)
+    for o in range(n_out):
+        total = 0
+        for q0 in range(0, k, rows):
+            for cell, weight in zip(cells, weights):
+                for b in range(8):
+                    ps = int((cell[o, q0 : q0 + rows] * ((u[q0 : q0 + rows] >> b) & 1)).sum())
+                    total += weight * 2**b * int(np.clip(np.floor(ps / lsb[o] + 0.5), lo, hi))
+        out[o] = np.floor(lsb[o] * total + 0.5)
+    return np.clip(out, -128, 127)
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+@pytest.mark.parametrize(("adc_bits", "rows"), [(2, 3), (3, 2), (4, 5), (1, 4)])
+def test_fc_matches_a_numpy_reference_of_the_adc_model(sliced, adc_bits, rows):
+    rng = np.random.default_rng(adc_bits * 10 + rows)
+    w = rng.integers(-3, 4, size=(5, 7))
+    u = rng.integers(0, 6, size=7)  # |acc| <= 7 * 3 * 5 < 128: the output is the accumulator
+    graph = _fc_graph(w)
+    x = (u - 128).astype(np.int8)[None, :]
+    got = run_graph_imc(graph, x, ImcNumerics(adc_bits=adc_bits, rows_per_array=rows, bit_sliced=sliced))
+    np.testing.assert_array_equal(got.outputs[0][0], _naive_imc_fc(w, u, adc_bits, rows, sliced))
+    np.testing.assert_array_equal(run_graph(graph, x).outputs[0][0], w @ u)
+
+
+@pytest.mark.parametrize("name", ["kws", "fc4_audio"])
+def test_bit_sliced_array_is_exact_when_the_adc_resolves_its_rows(name):
+    # one-bit cells: a column sum counts at most `rows` products; 2**6 - 1 = 63 rows fit a 6-bit ADC
+    graph = _workload(name)
+    x = random_input(graph, 2)
+    exact = run_graph(graph, x).outputs[0]
+    fits = run_graph_imc(graph, x, ImcNumerics(adc_bits=6, rows_per_array=63, bit_sliced=True))
+    np.testing.assert_array_equal(fits.outputs[0], exact)
+    digital4 = run_graph_imc(graph, x, ImcNumerics(weight_bits=4, bit_sliced=True)).outputs[0]
+    sliced4 = run_graph_imc(graph, x, ImcNumerics(weight_bits=4, adc_bits=6, rows_per_array=63, bit_sliced=True))
+    np.testing.assert_array_equal(sliced4.outputs[0], digital4)
+    assert sliced4.total.adc_conversions == fits.total.adc_conversions // 2  # 4 columns per weight, not 8
+
+
 def test_adc_conversions_formula_on_kws():
     graph = _workload("kws")
     numerics = ImcNumerics(adc_bits=6, rows_per_array=48, input_bits=4)
@@ -183,3 +246,9 @@ def test_cli_table_and_json(capsys):
     # 8 bit-planes x (256 outputs x 10 chunks of 64 rows + 2 x 256 x 4 + 12 x 4)
     assert [r["adc_conversions_per_inference"] for r in rows] == [8 * (2560 + 2048 + 48)] * 2
     assert main(["imc-fidelity", path, "--full-scale", "huge"]) == 2
+    arch = str(REPO_ROOT / "archs" / "ndp120.yaml")
+    kws = str(REPO_ROOT / "workloads" / "kws.yaml")
+    assert main(["imc-fidelity", kws, "--arch", arch, "--inputs", "1", "--format", "json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)["results"]
+    assert (row["weight_bits"], row["adc_bits"], row["bit_sliced"], row["max_abs_error_lsb"]) == (8, None, True, 0)
+    assert main(["imc-fidelity", kws, "--arch", str(REPO_ROOT / "archs" / "stm32l4r5.yaml")]) == 2

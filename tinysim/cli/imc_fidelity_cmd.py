@@ -7,7 +7,7 @@ import json
 import math
 
 from tinysim.cli.output import emit
-from tinysim.engine.imc_numerics import ImcNumerics
+from tinysim.engine.imc_numerics import MAC_KINDS, ImcNumerics
 from tinysim.engine.imc_run import FidelityReport, imc_fidelity
 from tinysim.errors import TinysimError
 from tinysim.report.table import format_count, format_table
@@ -17,6 +17,7 @@ EXAMPLES = """examples:
   tinysim imc-fidelity workloads/fc4_audio.yaml
   tinysim imc-fidelity workloads/kws.yaml --adc-bits 4 6 8 exact --weight-bits 4 8 --rows 128
   tinysim imc-fidelity ../shared/models/kws_ref_model_int8.tflite --full-scale p99.9 --noise 0.5 --format json
+  tinysim imc-fidelity workloads/kws.yaml --arch archs/ndp120.yaml --adc-bits 4 5 6 exact
 """
 
 
@@ -36,20 +37,30 @@ def register(sub) -> None:
     p.add_argument(
         "--adc-bits",
         nargs="+",
-        default=["4", "6", "8", "exact"],
         metavar="B",
-        help="ADC resolutions to sweep; 'exact' = digital readout (default 4 6 8 exact)",
+        help="ADC resolutions to sweep; 'exact' = digital readout (default 4 6 8 exact, or the --arch unit's)",
     )
     p.add_argument(
         "--weight-bits",
         nargs="+",
         type=int,
-        default=[4, 8],
         metavar="B",
-        help="weight precisions to sweep, 2..8 (default 4 8)",
+        help="weight precisions to sweep, 2..8 (default 4 8, or the --arch unit's)",
     )
-    p.add_argument("--input-bits", type=int, default=8, help="bit-planes of the unsigned input (default 8)")
-    p.add_argument("--rows", type=int, default=64, help="rows summed per column read (default 64)")
+    p.add_argument("--input-bits", type=int, help="bit-planes of the unsigned input (default 8)")
+    p.add_argument("--rows", type=int, help="rows summed per column read (default 64, or the --arch unit's)")
+    p.add_argument(
+        "--bit-sliced",
+        action="store_true",
+        default=None,
+        help="one-bit cells, one column per weight bit (default: one multi-level column per weight; "
+        "always with --arch)",
+    )
+    p.add_argument(
+        "--arch",
+        metavar="ARCH",
+        help="take the layers, weight / input / ADC bits and rows from the first `kind: imc` unit of ARCH",
+    )
     p.add_argument(
         "--full-scale",
         default="max",
@@ -67,6 +78,8 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     graph = load_workload(args.workload)
+    ops, unit = _imc_ops(args.arch, graph) if args.arch else (None, None)
+    _defaults(args, unit)
     adc_bits = [_adc_bits(v) for v in args.adc_bits]
     fraction, percentile = _full_scale(args.full_scale)
     reports = []
@@ -74,13 +87,42 @@ def run(args: argparse.Namespace) -> int:
         for ab in adc_bits:
             numerics = ImcNumerics(
                 weight_bits=wb, input_bits=args.input_bits, adc_bits=ab, rows_per_array=args.rows,
+                bit_sliced=args.bit_sliced,
                 full_scale_fraction=fraction, calibrate_percentile=percentile,
                 noise_sigma_lsb=args.noise if ab is not None else 0.0, seed=args.seed,
             )  # fmt: skip
-            reports.append(imc_fidelity(graph, numerics, n_inputs=args.inputs, seed=args.seed))
+            reports.append(imc_fidelity(graph, numerics, n_inputs=args.inputs, seed=args.seed, ops=ops))
     text = _json(graph.name, reports) if args.format == "json" else _table(graph.name, args, reports)
     emit(text, args.output)
     return 0
+
+
+def _imc_ops(path: str, graph) -> tuple[list[int], object]:
+    """Indices of the MAC ops ARCH places on a `kind: imc` unit, and the first such unit."""
+    from tinysim.mapping.placement import place
+    from tinysim.spec import load_arch
+
+    placed = place(graph, load_arch(path))
+    ops = [k for k, unit in enumerate(placed) if unit.kind == "imc" and graph.ops[k].kind in MAC_KINDS]
+    if not ops:
+        raise TinysimError(f"no layer of {graph.name} is placed on a `kind: imc` unit", file=path, field="compute")
+    return ops, placed[ops[0]]
+
+
+def _defaults(args: argparse.Namespace, unit) -> None:
+    """Fill the options left unset: from the arch's IMC unit if given, else the command's defaults."""
+    if unit is not None:
+        analog = unit.mode.value == "analog"
+        args.weight_bits = args.weight_bits or [unit.weight_bits]
+        args.adc_bits = args.adc_bits or [str(unit.adc_bits) if analog else "exact"]
+        args.input_bits = args.input_bits or min(unit.input_bits, 8)
+        args.rows = args.rows or unit.rows_per_activation
+        args.bit_sliced = True
+    args.weight_bits = args.weight_bits or [4, 8]
+    args.adc_bits = args.adc_bits or ["4", "6", "8", "exact"]
+    args.input_bits = args.input_bits or 8
+    args.rows = args.rows or 64
+    args.bit_sliced = bool(args.bit_sliced)
 
 
 def _adc_bits(value: str) -> int | None:
@@ -117,7 +159,9 @@ def _table(name: str, args: argparse.Namespace, reports: list[FidelityReport]) -
             "inf" if math.isinf(r.output_snr_db) else f"{r.output_snr_db:.1f}", format_count(r.adc_conversions),
         ])  # fmt: skip
     head = (f"{name}: IMC numerics vs exact int8 over {args.inputs} seeded inputs (seed {args.seed}); "
-            f"{args.rows} rows per read, {args.input_bits} input bit-planes, full scale {args.full_scale}, "
+            f"{args.rows} rows per read, {args.input_bits} input bit-planes, "
+        f"{'bit-sliced one-bit cells' if args.bit_sliced else 'one multi-level column per weight'}, "
+        f"full scale {args.full_scale}, "
             f"noise {args.noise:g} LSB")  # fmt: skip
     return head + "\n\n" + format_table(headers, rows)
 
@@ -128,7 +172,7 @@ def _json(name: str, reports: list[FidelityReport]) -> str:
         n = r.numerics
         rows.append({
             "weight_bits": n.weight_bits, "adc_bits": n.adc_bits, "input_bits": n.input_bits,
-            "rows_per_array": n.rows_per_array, "full_scale_fraction": n.full_scale_fraction,
+            "rows_per_array": n.rows_per_array, "bit_sliced": n.bit_sliced, "full_scale_fraction": n.full_scale_fraction,
             "calibrate_percentile": n.calibrate_percentile, "noise_sigma_lsb": n.noise_sigma_lsb, "seed": n.seed,
             "inputs": r.n_inputs, "max_abs_error_lsb": r.max_abs_error, "mean_abs_error_lsb": r.mean_abs_error,
             "top1_agreement": r.top1_agreement,

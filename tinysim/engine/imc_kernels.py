@@ -56,19 +56,22 @@ def bit_planes(u, planes, input_bits):
 
 
 @kernel
-def column_sum(w, planes, o, g, bb, q0, q1):
+def column_sum(cells, planes, o, j, g, bb, q0, q1):
+    """Sum over rows q0..q1 of column (o, slice j) cells times input bit-plane bb of group g."""
     s = np.int64(0)
     for q in range(q0, q1):
-        s += np.int64(w[o, q]) * planes[g, bb, q]
+        s += np.int64(cells[o, j, q]) * planes[g, bb, q]
     return s
 
 
 @kernel
-def imc_layer(x, out, w, bias, mult, shift, zero_w, geo, zp_in, zp_out, lo, hi, mode,
-              input_bits, adc_bits, rows, lsb, noise_sigma, seed, hist, count):  # fmt: skip
+def imc_layer(x, out, w, cells, slice_weight, bias, mult, shift, zero_w, geo, zp_in, zp_out, lo, hi, mode,
+              input_bits, adc_bits, code_lo, code_hi, rows, lsb, noise_sigma, seed, hist, count):  # fmt: skip
     """Run one MAC layer on the array model; writes int8 `out`.
 
-    adc_bits 0 = digital readout. hist (int64, may be empty) collects |column sum| for calibration.
+    w (oc, K): weights, for the digital path; cells (oc, slices, K): what each column holds, its sum
+    weighted by slice_weight[j]. adc_bits 0 = digital readout, else codes clip to code_lo..code_hi.
+    hist (int64, may be empty) collects |column sum| for calibration.
     Returns (zero-operand MACs, outputs equal to zp_out).
     """
     pixels, oc, groups = geo[0] * geo[4] * geo[5], geo[6], geo[15]
@@ -80,8 +83,6 @@ def imc_layer(x, out, w, bias, mult, shift, zero_w, geo, zp_in, zp_out, lo, hi, 
     acc = np.empty(oc, np.int64)
     acc32 = np.empty(oc, np.int32)
     s = 8 - input_bits
-    code_lo = -(1 << (adc_bits - 1)) if adc_bits > 0 else 0
-    code_hi = (1 << (adc_bits - 1)) - 1 if adc_bits > 0 else 0
     bit_serial = adc_bits > 0 or s > 0 or hist.shape[0] > 0
     if noise_sigma > 0.0:
         np.random.seed(seed)
@@ -108,16 +109,17 @@ def imc_layer(x, out, w, bias, mult, shift, zero_w, geo, zp_in, zp_out, lo, hi, 
                 total = np.int64(0)
                 for q0 in range(0, k, rows):
                     q1 = min(q0 + rows, k)
-                    for bb in range(input_bits):
-                        ps = column_sum(w, planes, o, g, bb, q0, q1)
-                        if hist.shape[0] > 0:
-                            hist[min(abs(ps), hist.shape[0] - 1)] += 1
-                        if adc_bits > 0:
-                            v = ps / lsb[o]
-                            if noise_sigma > 0.0:
-                                v += noise_sigma * np.random.standard_normal()
-                            ps = min(max(np.int64(math.floor(v + 0.5)), code_lo), code_hi)
-                        total += ps << (bb + s)
+                    for j in range(cells.shape[1]):
+                        for bb in range(input_bits):
+                            ps = column_sum(cells, planes, o, j, g, bb, q0, q1)
+                            if hist.shape[0] > 0:
+                                hist[min(abs(ps), hist.shape[0] - 1)] += 1
+                            if adc_bits > 0:
+                                v = ps / lsb[o]
+                                if noise_sigma > 0.0:
+                                    v += noise_sigma * np.random.standard_normal()
+                                ps = min(max(np.int64(math.floor(v + 0.5)), code_lo), code_hi)
+                            total += (ps * slice_weight[j]) << (bb + s)
                 if adc_bits > 0:
                     acc[o] = bias[o] + np.int64(math.floor(lsb[o] * total + 0.5))
                 else:

@@ -10,16 +10,21 @@ Model (one `ImcNumerics` per run, applied to CONV_2D, DEPTHWISE_CONV_2D, FULLY_C
   constant that the digital periphery folds into the bias, exactly (it is 0 after a ReLU, where
   zp = -128). Padded conv taps drive the pad value u = zp + 128, as the exact engine's im2col.
   With `input_bits` < 8, u is rounded to its top `input_bits` bits first.
-- One output channel is one column (multi-level or differential cells). The reduction length K
-  is split into chunks of `rows_per_array` rows; each (chunk, input bit-plane) column sum is one
-  ADC conversion: Gaussian noise (`noise_sigma_lsb` ADC LSBs, seeded) is added, the value is
-  divided by the LSB, rounded, clipped to the 2**adc_bits codes [-2**(b-1), 2**(b-1) - 1].
+- Columns. Default: one output channel is one column of multi-level (or differential) cells
+  holding the signed weight. `bit_sliced=True`: one-bit cells, a weight spread over `weight_bits`
+  columns in two's complement (slice j weighs 2**j, the top slice -2**(weight_bits-1)), as
+  tinysim/spec/compute_imc.py's arrays; each column sum then counts one-bit products (0..rows).
+- The reduction length K is split into chunks of `rows_per_array` rows; each (chunk, input
+  bit-plane, column) sum is one ADC conversion: Gaussian noise (`noise_sigma_lsb` ADC LSBs,
+  seeded) is added, the value is divided by the LSB, rounded, clipped to the 2**adc_bits codes
+  ([-2**(b-1), 2**(b-1) - 1] for signed multi-level columns, [0, 2**b - 1] for one-bit columns).
   Codes are shifted and added digitally and scaled back by the LSB (rounded once, to the int32
-  accumulator). The LSB is 2·full_scale / 2**adc_bits, at least one unit cell current: an ADC
-  finer than that resolves every column sum exactly.
-- Full scale per column: `full_scale_fraction` × rows × max|w| of that column (1.0 = the worst
-  case, never clips), or, with `calibrate_percentile`, that percentile of |column sum| seen over
-  the layer on seeded calibration inputs run through the exact engine.
+  accumulator). The LSB is 2·full_scale / 2**adc_bits (signed) or full_scale / (2**adc_bits - 1)
+  (unsigned), at least one unit cell current: an ADC finer than that resolves every sum exactly
+  (so a bit-sliced array with rows <= 2**adc_bits - 1 is exact, as the spec's analog mode assumes).
+- Full scale per column: `full_scale_fraction` × the worst case (rows × max|w| of that column;
+  rows for one-bit cells; 1.0 never clips), or, with `calibrate_percentile`, that percentile of
+  |column sum| seen over the layer on seeded calibration inputs run through the digital array.
 
 `adc_bits=None` is a digital (exact) array: with 8-bit weights, bit-identical to the exact engine.
 """
@@ -51,6 +56,7 @@ class ImcNumerics:
     calibrate_percentile: float | None = None  # e.g. 99.9: full scale from calibration instead
     noise_sigma_lsb: float = 0.0
     seed: int = 0
+    bit_sliced: bool = False  # one-bit cells, weight_bits columns per weight (else one multi-level column)
 
     def __post_init__(self) -> None:
         if not 2 <= self.weight_bits <= 8:
@@ -91,7 +97,9 @@ class ImcLayer:
     lo: int
     hi: int
     mode: int  # output stage rounding (RUY / TFLITE), as the exact engine
-    worst_case: np.ndarray  # (oc,) float64: rows × max|w| per column
+    worst_case: np.ndarray  # (oc,) float64: largest |column sum| (rows × max|w|, or rows if bit-sliced)
+    cells: np.ndarray  # (oc, slices, K) int32: what each column's cells hold (the weight, or one of its bits)
+    slice_weight: np.ndarray  # (slices,) int64: digital weight of each slice's column (1; or ±2**j)
 
     @property
     def k(self) -> int:
@@ -146,8 +154,22 @@ def prepare_layer(graph: Graph, index: int, numerics: ImcNumerics, semantics: st
         op_index=index, geometry=geometry, w=np.ascontiguousarray(wq),
         bias=bias - (zx + 128) * wq.sum(axis=1, dtype=np.int64), mult=mult, shift=shift, zero_w=zero_w,
         zp_in=zx, zp_out=zy, lo=lo, hi=hi, mode=mode,
-        worst_case=rows * np.abs(wq).max(axis=1).astype(np.float64),
+        **_cells(wq, numerics, rows),
     )  # fmt: skip
+
+
+def _cells(wq: np.ndarray, numerics: ImcNumerics, rows: int) -> dict[str, np.ndarray]:
+    if not numerics.bit_sliced:
+        return {
+            "cells": np.ascontiguousarray(wq[:, None, :]),
+            "slice_weight": np.ones(1, np.int64),
+            "worst_case": rows * np.abs(wq).max(axis=1).astype(np.float64),
+        }
+    wb = numerics.weight_bits
+    twos = wq.astype(np.int64) & ((1 << wb) - 1)
+    bits = np.stack([(twos >> j) & 1 for j in range(wb)], axis=1).astype(np.int32)
+    weights = np.array([1 << j for j in range(wb - 1)] + [-(1 << (wb - 1))], np.int64)
+    return {"cells": bits, "slice_weight": weights, "worst_case": np.full(wq.shape[0], float(rows))}
 
 
 def _columns(op: Op, x_shape: tuple[int, ...], w: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -181,12 +203,22 @@ def adc_lsb(layer: ImcLayer, numerics: ImcNumerics, calibrated_full_scale: float
         fs = np.full(oc, calibrated_full_scale, np.float64)
     else:
         fs = numerics.full_scale_fraction * layer.worst_case
-    return np.maximum(2.0 * fs / 2.0**numerics.adc_bits, 1.0)
+    levels = 2.0**numerics.adc_bits - 1.0 if numerics.bit_sliced else 2.0**numerics.adc_bits / 2.0
+    return np.maximum(fs / levels, 1.0)
+
+
+def adc_codes(numerics: ImcNumerics) -> tuple[int, int]:
+    """Lowest and highest ADC output code: unsigned for one-bit columns, two's complement otherwise."""
+    if numerics.adc_bits is None:
+        return 0, 0
+    if numerics.bit_sliced:
+        return 0, 2**numerics.adc_bits - 1
+    return -(2 ** (numerics.adc_bits - 1)), 2 ** (numerics.adc_bits - 1) - 1
 
 
 def conversions(layer: ImcLayer, numerics: ImcNumerics) -> int:
-    """ADC conversions of one inference: output elements × input bit-planes × row chunks (0 if digital)."""
+    """ADC conversions of one inference: output elements × input bit-planes × row chunks × columns per weight."""
     if numerics.adc_bits is None:
         return 0
     chunks = -(-layer.k // numerics.rows_per_array)
-    return layer.output_elements * numerics.input_bits * chunks
+    return layer.output_elements * numerics.input_bits * chunks * layer.cells.shape[1]

@@ -17,7 +17,15 @@ import numpy as np
 
 from tinysim.engine.events import Events
 from tinysim.engine.imc_kernels import imc_layer
-from tinysim.engine.imc_numerics import MAC_KINDS, ImcLayer, ImcNumerics, adc_lsb, conversions, prepare_layer
+from tinysim.engine.imc_numerics import (
+    MAC_KINDS,
+    ImcLayer,
+    ImcNumerics,
+    adc_codes,
+    adc_lsb,
+    conversions,
+    prepare_layer,
+)
 from tinysim.engine.interpreter import Prepared, _execute, prepared, random_input, run_graph
 from tinysim.errors import TinysimError, WorkloadError
 from tinysim.workload.graph import Graph, OpKind
@@ -195,6 +203,7 @@ def _run(
     counted = np.zeros((len(g.ops), 2), np.int64)
     s16, s32 = np.empty(prep.scratch16, np.int16), np.empty(prep.scratch32, np.int32)
     adc_bits = numerics.adc_bits or 0
+    code_lo, code_hi = adc_codes(numerics)
     events = []
     for k, op in enumerate(g.ops):
         layer = program.layers.get(k)
@@ -209,9 +218,9 @@ def _run(
         y = arena[offsets[yi] : offsets[yi] + g.tensors[yi].size]
         noise_seed = (numerics.seed * 1_000_003 + k * 7_919 + noise_key * 104_729) % 2**32
         zero_macs, out_zeros = imc_layer(
-            x, y, layer.w, layer.bias, layer.mult, layer.shift, layer.zero_w, layer.geometry,
-            layer.zp_in, layer.zp_out, layer.lo, layer.hi, layer.mode, numerics.input_bits, adc_bits,
-            numerics.rows_per_array, lsb[k], numerics.noise_sigma_lsb, noise_seed,
+            x, y, layer.w, layer.cells, layer.slice_weight, layer.bias, layer.mult, layer.shift, layer.zero_w,
+            layer.geometry, layer.zp_in, layer.zp_out, layer.lo, layer.hi, layer.mode, numerics.input_bits, adc_bits,
+            code_lo, code_hi, numerics.rows_per_array, lsb[k], numerics.noise_sigma_lsb, noise_seed,
             _NO_HIST if hists is None else hists[k], count,
         )  # fmt: skip
         events.append(dataclasses.replace(prep.static_events[k], zero_macs=int(zero_macs), output_zeros=int(out_zeros),
