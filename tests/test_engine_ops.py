@@ -6,7 +6,7 @@ import naive
 import numpy as np
 import pytest
 
-from tinysim.engine import run_graph
+from tinysim.engine import prepare, run_graph
 from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multiplier, requantize, requantize_row
 from tinysim.errors import UnsupportedOpError
 from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
@@ -113,6 +113,71 @@ def test_conv2d(seed, semantics):
     )
     assert (e.macs, e.zero_macs) == (macs, zero_macs)
     assert e.output_zeros == int((ref == y_t.quant.zero_point[0]).sum()) and e.output_elements == ref.size
+
+
+def check_conv(rng, x_shape, c_out, k, stride, dil, pad, act, semantics, kw=None, direct=False):
+    """One CONV_2D layer through the engine against naive.conv2d: outputs, MACs, zero-operand MACs, zeros."""
+    n, h, wd, c_in = x_shape
+    kw = kw or k
+    x_t = act_t("x", x_shape, 0.05, int(rng.integers(-20, 20)))
+    w = weights(rng, (c_out, k, kw, c_in), c_out)
+    attrs = OpAttrs(padding=pad, stride_h=stride, stride_w=stride, dilation_h=dil, dilation_w=dil, activation=act)
+    same = pad is Padding.SAME
+    oh, _ = naive._pad_before(h, k, stride, dil, same)
+    ow, _ = naive._pad_before(wd, kw, stride, dil, same)
+    y_t = act_t("y", (n, oh, ow, c_out), 0.1, int(rng.integers(-10, 10)))
+    b = bias(rng, c_out)
+    x = random_x(rng, x_shape, x_t.quant.zero_point[0])
+    g = one_op(OpKind.CONV_2D, [x_t], y_t, attrs, (w, b))
+    assert prepare(g).params[0, 27] == direct  # the kernel path this case is meant to exercise
+    r = run_graph(g, x, semantics=semantics)
+    mult, shift = multipliers(0.05, w.quant.scale, 0.1)
+    zp_in, zp_out = x_t.quant.zero_point[0], y_t.quant.zero_point[0]
+    ref = naive.conv2d(x, w.data, b.data, zp_in, zp_out, mult, shift, naive.act_range(act.value, 0.1, zp_out),
+                       (stride, stride), (dil, dil), same, "ruy" if semantics == "litert" else "tflite")  # fmt: skip
+    np.testing.assert_array_equal(r.outputs[0], ref)
+    zero_macs, macs = naive.conv_zero_macs(x, w.data, zp_in, (stride, stride), (dil, dil), same)
+    e = r.events[0]
+    assert (e.macs, e.zero_macs, e.output_zeros) == (macs, zero_macs, int((ref == zp_out).sum()))
+
+
+# Direct (plane) path: a spatial kernel over few input channels and rows of >= 16 outputs (the stems).
+@pytest.mark.parametrize(
+    ("x_shape", "c_out", "k", "stride", "dil", "pad"),
+    [
+        ((1, 20, 33, 3), 8, 3, 2, 1, Padding.SAME),
+        ((1, 19, 32, 3), 16, 3, 1, 1, Padding.SAME),
+        ((2, 17, 40, 3), 7, 3, 2, 1, Padding.VALID),
+        ((1, 24, 37, 5), 5, 3, 1, 2, Padding.SAME),
+        ((1, 21, 50, 1), 9, 5, 2, 2, Padding.VALID),
+        ((2, 9, 35, 2), 3, 4, 1, 1, Padding.SAME),
+    ],
+)
+@pytest.mark.parametrize("semantics", ["litert", "tflm"])
+def test_conv2d_direct_path(x_shape, c_out, k, stride, dil, pad, semantics):
+    rng = np.random.default_rng(sum(x_shape) + c_out + k)
+    check_conv(rng, x_shape, c_out, k, stride, dil, pad, ACTS[(k + stride) % 4], semantics, direct=True)
+
+
+# im2col + 4-pixel x 2-channel dot kernel: odd channel counts, pixel counts that leave remainders,
+# patches longer than one block, 1x1 kernels with and without stride.
+@pytest.mark.parametrize(
+    ("x_shape", "c_out", "k", "stride", "dil", "pad"),
+    [
+        ((1, 13, 11, 16), 17, 3, 1, 1, Padding.SAME),
+        ((1, 15, 14, 32), 31, 3, 2, 1, Padding.SAME),
+        ((2, 9, 9, 64), 5, 3, 1, 2, Padding.VALID),
+        ((1, 7, 5, 64), 64, 1, 1, 1, Padding.VALID),
+        ((1, 16, 16, 16), 33, 1, 2, 1, Padding.SAME),
+        ((1, 25, 5, 1), 64, 10, 2, 1, Padding.SAME),
+        ((1, 6, 7, 130), 3, 3, 1, 1, Padding.SAME),
+    ],
+)
+@pytest.mark.parametrize("semantics", ["litert", "tflm"])
+def test_conv2d_dot_path(x_shape, c_out, k, stride, dil, pad, semantics):
+    rng = np.random.default_rng(sum(x_shape) + c_out + k)
+    kw = 4 if k == 10 else None  # KWS-like 10x4 kernel
+    check_conv(rng, x_shape, c_out, k, stride, dil, pad, ACTS[(k + stride) % 4], semantics, kw)
 
 
 @pytest.mark.parametrize("seed", range(5))

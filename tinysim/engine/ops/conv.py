@@ -22,11 +22,11 @@ from tinysim.engine.program import OpPlan, PrepareContext, pixel_tile, row, scal
 from tinysim.workload.graph import DType, Op, Padding
 
 OPCODE = 1
-# Pixel-major GEMM (vectorised over a block of output pixels) when there are enough pixels and
-# the patch is short, or very many pixels; else one dot product per (pixel, output channel).
-PIXEL_MAJOR_FROM = 64
+# Direct conv vectorised over output pixels (split_planes) for short patches of a spatial kernel
+# over wide rows (the stems: 3 input channels); else im2col and one dot product per (pixel, channel).
 PIXEL_MAJOR_BELOW_K = 64
-PIXEL_MAJOR_FROM_K = 1 << 62
+PIXEL_MAJOR_FROM_OW = 16
+PLANE_ACC_BUDGET = 8192  # int32 accumulators per block of the direct (plane) path
 ROW_BUDGET = 8192  # int16 im2col elements per block of the dot-product path (16 KiB, within L1)
 
 
@@ -61,16 +61,20 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     padded = n * oh * ow - valid
     static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
     macs = int(valid.sum()) * ic * oc
-    by_pixel = n * oh * ow >= PIXEL_MAJOR_FROM and (k < PIXEL_MAJOR_BELOW_K or n * oh * ow >= PIXEL_MAJOR_FROM_K)
+    by_pixel = kh * kw > 1 and k < PIXEL_MAJOR_BELOW_K and ow >= PIXEL_MAJOR_FROM_OW
+    planes = ()
     if by_pixel:  # weights (oc, kp), k padded to a multiple of 4 with zeros; per-channel multipliers
         kp = -(-k // 4) * 4
-        tile = pixel_tile(n * oh * ow, oc, kp, budget=4096)
         wq = np.zeros((oc, kp), np.int32)
         wq[:, :k] = wk
         nz = np.zeros(kp, np.int64)
         nz[:k] = oc - zero_w.ravel()
         consts = (ctx.i16.add(wq), ctx.i32.add(bias), ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add(nz))
-        scratch16, scratch32 = tile * kp, tile * oc
+        frame, cols, taps = _plane_geometry(kh, kw, c, oh, ow, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w)
+        tile = cols * max(1, min(oh, PLANE_ACC_BUDGET // oc // cols))  # whole virtual rows per block
+        mask = (np.arange(tile) % cols < ow).astype(np.int16)  # real (not padding-width) columns
+        planes = (ctx.i32.add(np.concatenate([taps, np.zeros(kp - k, np.int64)])), frame, cols, ctx.i16.add(mask))
+        scratch16, scratch32 = -(-(n * frame + cols) // 2), oc * tile
     else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
         tile = pixel_tile(n * oh * ow, oc, k, budget=ROW_BUDGET)
         tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block
@@ -80,7 +84,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     params = row(
         ctx.offset(op, 0), ctx.offset(op, 0, output=True), *consts,
         n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
-        zp(x), zp(y), lo, hi, ctx.rounding_mac, int(by_pixel), tile, static_zero,
+        zp(x), zp(y), lo, hi, ctx.rounding_mac, int(by_pixel), tile, static_zero, *planes,
     )  # fmt: skip
     out_elems = n * oh * ow * oc
     bias_bytes = 4 * oc if b is not None else 0
@@ -90,6 +94,15 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         weight_bytes_unique=w.nbytes + bias_bytes, act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
     return OpPlan(OPCODE, params, events, scratch16=scratch16, scratch32=scratch32)
+
+
+def _plane_geometry(kh, kw, c, oh, ow, sh, sw, dh, dw) -> tuple[int, int, np.ndarray]:
+    """Layout of `split_planes`: per-batch frame size, plane row width, each tap's run start."""
+    hq = -(-((oh - 1) * sh + (kh - 1) * dh + 1) // sh)
+    cols = -(-((ow - 1) * sw + (kw - 1) * dw + 1) // sw)
+    i, j, ci = (g.ravel() for g in np.meshgrid(np.arange(kh), np.arange(kw), np.arange(c), indexing="ij"))
+    plane = (ci * sh + i * dh % sh) * sw + j * dw % sw
+    return c * sh * sw * hq * cols, cols, (plane * hq + i * dh // sh) * cols + j * dw // sw
 
 
 @kernel
@@ -102,10 +115,11 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     geometry = (n, h, wd, c, oh, ow, oc, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21])
     if p[27] == 1:
         kp = -(-k // 4) * 4
+        frame, cols = p[31], p[32]
         zero_macs, out_zeros = conv2d_by_pixel(
             x, i16[p[2] : p[2] + oc * kp], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc],
-            i32[p[6] : p[6] + kp], out, s16[: tile * kp], s32[: tile * oc], geometry,
-            p[22], p[23], p[24], p[25], p[26], tile, count,
+            i32[p[6] : p[6] + kp], out, s16.view(np.int8)[: n * frame + cols], s32[: tile * oc], geometry,
+            p[22], p[23], p[24], p[25], p[26], i32[p[30] : p[30] + kp], frame, cols, i16[p[33] : p[33] + tile], count,
         )  # fmt: skip
     else:
         zero_macs, out_zeros = conv2d_by_row(
@@ -162,50 +176,34 @@ def gather(x, patch, p0, tn, geometry, zp_in):
 
 
 @kernel
-def gather_t(x, patch, p0, tn, tile, kp, geometry, zp_in):
-    """Transposed im2col: patch[(i, j, ci), t] (row stride `tile`); rows k..kp-1 are zero.
+def split_planes(x, planes, geometry, frame, cols, zp_in):
+    """The padded input split by row and column phase: planes[b, ci, Y % sh, X % sw, Y // sh, X // sw]
+    = x[b, Y - ph, X - pw, ci] (zp_in outside x), plus `cols` elements of slack at the end.
 
-    Pixels are taken one output-row segment at a time, so each (tap, channel) row of the patch
-    is a strided copy of one input row between two runs of padding.
+    Then tap q's inputs for consecutive output pixels, taken row by row over `cols` columns (the
+    last cols - ow of each row are discarded), are one contiguous run starting at taps[q] + pixel.
     """
-    _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
-    k = kh * kw * c
-    for q in range(k, kp):
-        patch[q * tile : q * tile + tn] = 0
-    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
-        src = x[p0 * c : (p0 + tn) * c]
-        for ci in range(c):
-            dst = patch[ci * tile : ci * tile + tn]
-            for t in range(tn):
-                dst[t] = src[t * c + ci]
-        return
-    t0 = 0
-    while t0 < tn:
-        pix = p0 + t0
-        b = pix // (oh * ow)
-        oy = (pix // ow) % oh
-        ox_a = pix % ow
-        seg = min(tn - t0, ow - ox_a)  # output pixels t0 .. t0+seg share the output row oy
-        for i in range(kh):
-            iy = oy * sh - ph + i * dh
-            xrow = x[(b * h + max(min(iy, h - 1), 0)) * wd * c : (b * h + max(min(iy, h - 1), 0) + 1) * wd * c]
-            for j in range(kw):
-                off = j * dw - pw  # input column of output column ox is ox * sw + off
-                lo = min(max(ox_a, (-off + sw - 1) // sw), ox_a + seg)
-                hi = max(min(ox_a + seg, (wd - 1 - off) // sw + 1), lo)
-                if iy < 0 or iy >= h:
-                    lo = hi = ox_a
-                for ci in range(c):
-                    q = (i * kw + j) * c + ci
-                    dst = patch[q * tile + t0 : q * tile + t0 + seg]
-                    dst[: lo - ox_a] = zp_in
-                    dst[hi - ox_a :] = zp_in
-                    if hi > lo:
-                        src = xrow[(lo * sw + off) * c + ci : ((hi - 1) * sw + off) * c + ci + 1 : sw * c]
-                        inner = dst[lo - ox_a : hi - ox_a]
-                        for u in range(hi - lo):
-                            inner[u] = src[u]
-        t0 += seg
+    n, h, wd, c, _, _, _, _, _, sh, sw, _, _, ph, pw = geometry
+    plane = frame // (c * sh * sw)
+    for q in range(planes.shape[0]):
+        planes[q] = zp_in
+    cstride = sh * sw * plane
+    for b in range(n):
+        for iy in range(max(0, -ph), min(h, (plane // cols) * sh - ph)):
+            xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
+            py = iy + ph
+            for r in range(sw):  # column phase r: padded columns r, r + sw, ...; no division per pixel
+                u0 = max(0, -(-(pw - r) // sw))  # first u with an input column u * sw + r - pw >= 0
+                u1 = min(cols, (wd - 1 + pw - r) // sw + 1)
+                if u1 <= u0:
+                    continue
+                at = b * frame + ((py % sh) * sw + r) * plane + (py // sh) * cols + u0
+                first = (u0 * sw + r - pw) * c
+                for ci in range(c):  # a strided read of channel ci, a contiguous write
+                    src = xrow[first + ci : first + ci + (u1 - u0 - 1) * sw * c + 1 : sw * c]
+                    dst = planes[at + ci * cstride : at + ci * cstride + u1 - u0]
+                    for u in range(u1 - u0):
+                        dst[u] = src[u]
 
 
 @kernel
@@ -228,49 +226,58 @@ def requantize_scalar(acc, n, mult, shift, mode, zp_out, lo, hi):
 
 
 @kernel
-def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_in, zp_out, lo, hi, mode,
-                    tile, count):  # fmt: skip
-    """GEMM vectorised over a block of output pixels: acc[o, t] = bias[o] + sum_q w[o, q] * patch[q, t].
+def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, planes, acc, geometry, zp_in, zp_out, lo, hi, mode,
+                    taps, frame, cols, mask, count):  # fmt: skip
+    """Direct conv vectorised over output pixels: acc[o, v] = bias[o] + sum_q w[o, q] * planes[taps[q] + v].
 
-    Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
+    v runs over output rows of `cols` columns (see split_planes), a block of whole rows at a time;
+    mask[v] is 1 on real output columns. Returns (dynamic zero-operand MACs, outputs == zp_out).
     """
     n, _, _, _, oh, ow, oc, _, _, _, _, _, _, _, _ = geometry
     kp = w.shape[0] // oc
-    pixels = n * oh * ow
+    tile = mask.shape[0]
+    split_planes(x, planes, geometry, frame, cols, zp_in)
     zero_macs = 0
     out_zeros = 0
-    for p0 in range(0, pixels, tile):
-        tn = min(tile, pixels - p0)
-        gather_t(x, patch, p0, tn, tile, kp, geometry, zp_in)
-        if count:
-            for q in range(kp):
-                pr = patch[q * tile : q * tile + tn]
+    for b in range(n):
+        for v0 in range(0, oh * cols, tile):
+            tv = min(tile, oh * cols - v0)
+            base = b * frame + v0
+            if count:
+                for q in range(kp):
+                    run = planes[base + taps[q] : base + taps[q] + tv]
+                    z = 0
+                    for t in range(tv):
+                        z += (run[t] == zp_in) & (mask[t] != 0)
+                    zero_macs += z * nz_w[q]
+            for o in range(oc):
+                arow = acc[o * tile : o * tile + tv]
+                for t in range(tv):
+                    arow[t] = bias[o]
+                wo = w[o * kp : o * kp + kp]
+                for q in range(0, kp, 4):
+                    w0, w1, w2, w3 = np.int32(wo[q]), np.int32(wo[q + 1]), np.int32(wo[q + 2]), np.int32(wo[q + 3])
+                    x0 = planes[base + taps[q] : base + taps[q] + tv]
+                    x1 = planes[base + taps[q + 1] : base + taps[q + 1] + tv]
+                    x2 = planes[base + taps[q + 2] : base + taps[q + 2] + tv]
+                    x3 = planes[base + taps[q + 3] : base + taps[q + 3] + tv]
+                    for t in range(tv):  # wrapped to int32 each step so LLVM keeps 32-bit lanes
+                        s01 = np.int32(w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]))
+                        s23 = np.int32(w2 * np.int32(x2[t]) + w3 * np.int32(x3[t]))
+                        arow[t] = np.int32(arow[t] + np.int32(s01 + s23))
+                requantize_scalar(arow, tv, mult[o], shift[o], mode, zp_out, lo, hi)
                 z = 0
-                for t in range(tn):
-                    z += pr[t] == zp_in
-                zero_macs += z * nz_w[q]
-        for o in range(oc):
-            arow = acc[o * tile : o * tile + tn]
-            arow[:] = bias[o]
-            for q in range(0, kp, 4):
-                w0 = np.int32(w[o * kp + q])
-                w1 = np.int32(w[o * kp + q + 1])
-                w2 = np.int32(w[o * kp + q + 2])
-                w3 = np.int32(w[o * kp + q + 3])
-                x0 = patch[q * tile : q * tile + tn]
-                x1 = patch[(q + 1) * tile : (q + 1) * tile + tn]
-                x2 = patch[(q + 2) * tile : (q + 2) * tile + tn]
-                x3 = patch[(q + 3) * tile : (q + 3) * tile + tn]
-                for t in range(tn):  # wrapped to int32 each step so LLVM keeps 32-bit lanes
-                    s01 = np.int32(w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]))
-                    s23 = np.int32(w2 * np.int32(x2[t]) + w3 * np.int32(x3[t]))
-                    arow[t] = np.int32(arow[t] + np.int32(s01 + s23))
-            out_zeros += requantize_scalar(arow, tn, mult[o], shift[o], mode, zp_out, lo, hi)
-        dst = out[p0 * oc : (p0 + tn) * oc].reshape(tn, oc)
-        for o in range(oc):
-            ar = acc[o * tile : o * tile + tn]
-            for t in range(tn):
-                dst[t, o] = ar[t]
+                for t in range(tv):
+                    z += (arow[t] == zp_out) & (mask[t] != 0)
+                out_zeros += z
+            for r in range(tv // cols):
+                oy = v0 // cols + r
+                dst = out[(b * oh + oy) * ow * oc : (b * oh + oy + 1) * ow * oc]
+                src = acc[r * cols :]
+                for t in range(ow):
+                    d = dst[t * oc : t * oc + oc]
+                    for o in range(oc):
+                        d[o] = src[o * tile + t]
     return zero_macs, out_zeros
 
 
