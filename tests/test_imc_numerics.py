@@ -12,6 +12,7 @@ from conftest import REPO_ROOT, require_model
 
 from tinysim.cli.main import main
 from tinysim.engine import random_input, run_graph
+from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multipliers, requantize
 from tinysim.engine.imc_numerics import ImcNumerics, prepare_layer, requantize_weights
 from tinysim.engine.imc_run import imc_fidelity, prepare_imc, run_graph_imc
 from tinysim.errors import TinysimError
@@ -107,28 +108,29 @@ def _fc_graph(w: np.ndarray) -> Graph:
     return Graph("fc", tensors, (Op(OpKind.FULLY_CONNECTED, "fc", (0, 1, 2), (3,)),), (0,), (3,))
 
 
-def _naive_imc_fc(w: np.ndarray, u: np.ndarray, adc_bits: int, rows: int, sliced: bool) -> np.ndarray:
-    """The documented ADC model in plain NumPy, 8-bit weights and inputs, output scale 1 (acc clipped to int8)."""
-    n_out, k = w.shape
+def _naive_dot(w: np.ndarray, u: np.ndarray, adc_bits: int, rows: int, sliced: bool) -> int:
+    """The documented ADC model in plain NumPy: one output's sum of w * u (8-bit w and u) read in chunks."""
+    k = w.size
     if sliced:
         cells = [((w.astype(np.int64) & 0xFF) >> j) & 1 for j in range(8)]
         weights = [2**j for j in range(7)] + [-128]
-        worst, levels, lo, hi = np.full(n_out, min(rows, k)), 2**adc_bits - 1, 0, 2**adc_bits - 1
+        lsb = max(min(rows, k) / (2**adc_bits - 1), 1.0)
+        lo, hi = 0, 2**adc_bits - 1
     else:
         cells, weights = [w.astype(np.int64)], [1]
-        worst, levels = min(rows, k) * np.abs(w).max(axis=1), 2 ** (adc_bits - 1)
+        lsb = max(min(rows, k) * np.abs(w).max() / 2 ** (adc_bits - 1), 1.0)
         lo, hi = -(2 ** (adc_bits - 1)), 2 ** (adc_bits - 1) - 1
-    lsb = np.maximum(worst / levels, 1.0)
-    out = np.zeros(n_out, np.int64)
-    for o in range(n_out):
-        total = 0
-        for q0 in range(0, k, rows):
-            for cell, weight in zip(cells, weights):
-                for b in range(8):
-                    ps = int((cell[o, q0 : q0 + rows] * ((u[q0 : q0 + rows] >> b) & 1)).sum())
-                    total += weight * 2**b * int(np.clip(np.floor(ps / lsb[o] + 0.5), lo, hi))
-        out[o] = np.floor(lsb[o] * total + 0.5)
-    return np.clip(out, -128, 127)
+    total = 0
+    for q0 in range(0, k, rows):
+        for cell, weight in zip(cells, weights):
+            for b in range(8):
+                ps = int((cell[q0 : q0 + rows] * ((u[q0 : q0 + rows] >> b) & 1)).sum())
+                total += weight * 2**b * int(np.clip(np.floor(ps / lsb + 0.5), lo, hi))
+    return int(np.floor(lsb * total + 0.5))
+
+
+def _naive_imc_fc(w: np.ndarray, u: np.ndarray, adc_bits: int, rows: int, sliced: bool) -> np.ndarray:
+    return np.clip([_naive_dot(row, u, adc_bits, rows, sliced) for row in w], -128, 127)
 
 
 @pytest.mark.parametrize("sliced", [False, True])
@@ -142,6 +144,46 @@ def test_fc_matches_a_numpy_reference_of_the_adc_model(sliced, adc_bits, rows):
     got = run_graph_imc(graph, x, ImcNumerics(adc_bits=adc_bits, rows_per_array=rows, bit_sliced=sliced))
     np.testing.assert_array_equal(got.outputs[0][0], _naive_imc_fc(w, u, adc_bits, rows, sliced))
     np.testing.assert_array_equal(run_graph(graph, x).outputs[0][0], w @ u)
+
+
+CONV_YAML = """
+version: 1
+name: one_{op}
+input: {{name: x, shape: [1, 6, 5, 3], scale: 0.05, zero_point: 10}}
+layers:
+  - {{name: layer, op: {op}, {args}, kernel: 3, stride: 2, padding: same}}
+"""
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+@pytest.mark.parametrize(("op", "args"), [("conv2d", "filters: 4"), ("depthwise_conv2d", "depth_multiplier: 2")])
+def test_conv_and_depthwise_match_a_numpy_reference(tmp_path, op, args, sliced):
+    """im2col (pad = zero point), per-channel requantization and the ADC model, checked from scratch."""
+    path = tmp_path / "one.yaml"
+    path.write_text(CONV_YAML.format(op=op, args=args))
+    graph = load_workload(path)
+    conv = graph.ops[0]
+    x_t, w_t, b_t, y_t = (graph.tensors[i] for i in (*conv.inputs, conv.outputs[0]))
+    x = random_input(graph, 4)[0]
+    sx, zx, sy, zy = x_t.quant.scale[0], x_t.quant.zero_point[0], y_t.quant.scale[0], y_t.quant.zero_point[0]
+    # SAME, stride 2 on 6 x 5: TFLite pads 0 rows on top (1 below), 1 column left and right
+    u = np.pad(x[0].astype(np.int64) + 128, ((0, 1), (1, 1), (0, 0)), constant_values=zx + 128)
+    w = w_t.data.astype(np.int64)
+    oc = y_t.shape[3]
+    mult, shift = quantize_multipliers(sx * np.broadcast_to(np.asarray(w_t.quant.scale), (oc,)) / sy)
+    mode = RUY if op == "conv2d" else TFLITE
+    want = np.zeros(y_t.shape[1:], np.int64)
+    for oy, ox, o in np.ndindex(*y_t.shape[1:]):
+        patch = u[2 * oy : 2 * oy + 3, 2 * ox : 2 * ox + 3]
+        if op == "conv2d":
+            col, row = patch.reshape(-1), w[o].reshape(-1)
+        else:
+            col, row = patch[:, :, o // 2].reshape(-1), w[0, :, :, o].reshape(-1)
+        acc = int(b_t.data[o]) - (zx + 128) * int(row.sum()) + _naive_dot(row, col, 3, 5, sliced)
+        want[oy, ox, o] = np.clip(requantize(acc, int(mult[o]), int(shift[o]), mode) + zy, -128, 127)
+    got = run_graph_imc(graph, x, ImcNumerics(adc_bits=3, rows_per_array=5, bit_sliced=sliced))
+    np.testing.assert_array_equal(got.outputs[0][0], want)
+    assert not np.array_equal(want, run_graph(graph, x).outputs[0][0])  # the 3-bit ADC does change the layer
 
 
 @pytest.mark.parametrize("name", ["kws", "fc4_audio"])
