@@ -179,9 +179,9 @@ def test_conv_and_depthwise_match_a_numpy_reference(tmp_path, op, args, sliced):
             col, row = patch.reshape(-1), w[o].reshape(-1)
         else:
             col, row = patch[:, :, o // 2].reshape(-1), w[0, :, :, o].reshape(-1)
-        acc = int(b_t.data[o]) - (zx + 128) * int(row.sum()) + _naive_dot(row, col, 3, 5, sliced)
+        acc = int(b_t.data[o]) - (zx + 128) * int(row.sum()) + _naive_dot(row, col, 3, 9, sliced)
         want[oy, ox, o] = np.clip(requantize(acc, int(mult[o]), int(shift[o]), mode) + zy, -128, 127)
-    got = run_graph_imc(graph, x, ImcNumerics(adc_bits=3, rows_per_array=5, bit_sliced=sliced))
+    got = run_graph_imc(graph, x, ImcNumerics(adc_bits=3, rows_per_array=9, bit_sliced=sliced))
     np.testing.assert_array_equal(got.outputs[0][0], want)
     assert not np.array_equal(want, run_graph(graph, x).outputs[0][0])  # the 3-bit ADC does change the layer
 
