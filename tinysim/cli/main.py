@@ -14,6 +14,7 @@ from tinysim.cli import (
     compress_cmd,
     imc_fidelity_cmd,
     models_cmd,
+    report_cmd,
     run_cmd,
     validate_cmd,
 )
@@ -28,7 +29,17 @@ EPILOG = """examples:
   tinysim models fetch --dir models/
 """
 
-COMMANDS = (run_cmd, compare_cmd, check_cmd, validate_cmd, models_cmd, always_on_cmd, imc_fidelity_cmd, compress_cmd)
+COMMANDS = (
+    run_cmd,
+    compare_cmd,
+    check_cmd,
+    validate_cmd,
+    models_cmd,
+    always_on_cmd,
+    imc_fidelity_cmd,
+    compress_cmd,
+    report_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
