@@ -188,3 +188,18 @@ def test_front_end_cost_scales_from_the_first_operating_point():
     assert front_end_cost(fixed, fast, nominal, 9.9) == pytest.approx((1e-4, 1e-7))
     running = FrontEndCost(cycles=9e4)
     assert front_end_cost(running, fast, nominal, 2e-3) == pytest.approx((1e-3, 2e-6))
+
+
+def test_auto_power_state_skips_a_sleep_too_slow_to_wake_for_the_deadline(scenario, prepared):
+    from tinysim.spec import PowerState, PowerStateName
+
+    a = arch("ecm3532")
+    sc = dataclasses.replace(scenario, events=Events(), dvfs=Dvfs())
+    normal = run_always_on(sc, a, duration_s=2.0, prepared=prepared)
+    assert ("chip", "sleep") in normal.time_s and ("chip", "idle") not in normal.time_s
+    slow = dict(a.power_states)
+    slow[PowerStateName.SLEEP] = dataclasses.replace(slow[PowerStateName.SLEEP], wake_latency_s=0.039)
+    slow_arch = dataclasses.replace(a, power_states=slow)
+    r = run_always_on(sc, slow_arch, duration_s=2.0, prepared=prepared)
+    assert ("chip", "idle") in r.time_s and r.time_s.get(("chip", "sleep"), 0.0) == 0.0
+    assert r.counts["deadline_misses"] == 0 and isinstance(slow[PowerStateName.SLEEP], PowerState)

@@ -5,7 +5,7 @@
 - keywords: events arriving at their times (drawn or traced), pending until an inference sees them;
 - chip: the power-state machine — wake from its low-power state (latency, energy), feature front
   end per frame, the network every N frames (deadline checked), then the cheapest low-power
-  state for the gap to the next frame;
+  state for the gap to the next frame (`auto`: among those whose wake-up keeps the deadline);
 - host: woken by a detection (latency, energy), on for `on_time` (a detection while on extends it).
 
 All energy goes through the `Ledger`, keyed by (component, state).
@@ -70,6 +70,11 @@ class AlwaysOnModel:
         self.host_asleep = True
         self.host_signal = self.env.event()
         self.low_states = [s for s in (PowerStateName.IDLE, PowerStateName.SLEEP) if s in arch.power_states]
+        # `auto` only picks states whose wake-up still lets a window finish by its deadline (if any does)
+        deadline = scenario.inference.deadline_s
+        self.fast_enough = [
+            s for s in self.low_states if arch.power_state(s).wake_latency_s + work.busy_s <= deadline
+        ] or self.low_states
         for name in (
             "frames",
             "frames_dropped",
@@ -173,6 +178,10 @@ class AlwaysOnModel:
         else:
             self.ledger.lump(key, energy_j)
 
+    def low_cost_j(self, name: PowerStateName, gap_s: float) -> float:
+        state = self.arch.power_state(name)
+        return (state.power_w or 0.0) * gap_s + state.wake_energy_j
+
     def enter_low_power(self) -> PowerStateName | None:
         """Enter the low-power state the policy picks for the gap until the next frame."""
         if not self.low_states:
@@ -182,12 +191,7 @@ class AlwaysOnModel:
         if choice is not BetweenWork.AUTO and PowerStateName(choice.value) in self.low_states:
             name = PowerStateName(choice.value)
         else:
-
-            def cost(s: PowerStateName) -> float:
-                st = self.arch.power_state(s)
-                return (st.power_w or 0.0) * gap + st.wake_energy_j
-
-            name = min(self.low_states, key=cost)
+            name = min(self.fast_enough, key=lambda s: self.low_cost_j(s, gap))
         self.ledger.enter("chip", ("chip", name.value), self.arch.power_state(name).power_w or 0.0, self.env.now)
         return name
 
