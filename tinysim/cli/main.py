@@ -16,6 +16,7 @@ from tinysim.cli import (
     models_cmd,
     report_cmd,
     run_cmd,
+    sweep_cmd,
     validate_cmd,
 )
 from tinysim.errors import TinysimError
@@ -39,6 +40,7 @@ COMMANDS = (
     imc_fidelity_cmd,
     compress_cmd,
     report_cmd,
+    sweep_cmd,
 )
 
 

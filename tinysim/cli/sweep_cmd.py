@@ -1,0 +1,72 @@
+"""`tinysim sweep SWEEP.yaml -o RESULTS.sqlite`: evaluate a design-space sweep into a results store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tinysim.errors import TinysimError
+from tinysim.explore.executors import make_executor
+from tinysim.explore.runner import run_sweep
+from tinysim.explore.sweep_spec import load_sweep
+
+EXAMPLES = """examples:
+  tinysim sweep workloads/sweeps/ndp_imc.yaml -o results/ndp_imc.sqlite --jobs 4
+  tinysim sweep workloads/sweeps/npu_macs.yaml -o results/npu_macs.sqlite --dask local:4
+  tinysim sweep workloads/sweeps/ndp_imc.yaml -o results/ndp_imc.sqlite --dask tcp://10.0.0.5:8786
+  tinysim report results/ndp_imc.sqlite -o reports/ndp_imc/
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="evaluate a design-space sweep (architecture axes x workloads) into a SQLite results file",
+        description="Sample the design points of SWEEP.yaml (grid, random or Latin hypercube over dotted paths "
+        "of a base architecture), run each workload once through the engine and price every point on it, "
+        "writing one row per (point, workload) as results arrive. Points whose architecture does not parse or "
+        "cannot run a workload are stored as 'invalid' with the reason. An existing results file of the same "
+        "sweep is resumed (finished rows are kept); one of another sweep is an error.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("sweep", metavar="SWEEP.yaml", help="sweep definition (workloads/sweeps/*.yaml)")
+    p.add_argument("-o", "--output", required=True, metavar="RESULTS.sqlite", help="results file (SQLite)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="local worker processes (default 1)")
+    where.add_argument(
+        "--dask", metavar="ADDR", help='Dask scheduler "tcp://HOST:PORT", or "local:N" for a LocalCluster of N workers'
+    )
+    p.add_argument("--resume", action="store_true", help="continue an interrupted sweep (also automatic)")
+    p.add_argument("--chunk", type=int, default=None, metavar="N", help="points per task (default: automatic)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load_sweep(args.sweep)
+    if args.chunk is not None and args.chunk < 1:
+        raise TinysimError(f"expected a positive chunk size, got {args.chunk}", field="--chunk")
+    executor = make_executor(args.jobs, args.dask)
+    bar = None
+    try:
+        if not args.quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=0, desc=spec.name, unit="pt", file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+        result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk)
+    finally:
+        if bar is not None:
+            bar.close()
+        executor.close()
+    print(
+        f"{spec.name}: {result.points} points x {result.workloads} workloads; {result.written} rows written "
+        f"({result.invalid} invalid), {result.skipped} already in {args.output}"
+    )
+    return 0

@@ -1,0 +1,254 @@
+"""Sweep YAML (version 1) → `SweepSpec`, and the design points it samples.
+
+    version: 1
+    name: ndp_imc
+    base: ../../archs/ndp120.yaml            # paths are relative to the sweep file
+    axes:                                    # dotted paths into the architecture YAML → values
+      compute.core2.arrays: [768, 1536]
+      memories.act_sram.size: [128 KiB, 256 KiB]
+      operating_point: [mlperf, fast]        # names of the base's operating points
+    sampling: {method: grid}                 # or random / latin-hypercube with count and seed
+    workloads: [../kws.yaml, ../vww.yaml]
+    objectives: [latency, energy, average_power]
+    rate: 1 Hz                               # inference rate for average_power
+    constraints: {fits: true, deadline: 100 ms}
+
+A design point is `{path: value}` with one value per axis; the architecture of a point is the
+base YAML mapping with those paths replaced (see `design.py`). Grid sampling takes every
+combination; random takes `count` distinct combinations; latin-hypercube stratifies each
+axis's value list over `count` samples. Points are de-duplicated, first occurrence kept.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinysim.spec.fields import (
+    Bound,
+    Where,
+    block,
+    expect_list,
+    expect_mapping,
+    get_enum,
+    get_int,
+    get_quantity,
+    get_str,
+)
+from tinysim.spec.yamlio import line_of, load_yaml
+from tinysim.units import Dimension, parse_quantity
+from tinysim.units.dimension import dimension_of_unit
+from tinysim.units.quantity import describe_value
+
+__all__ = ["OBJECTIVES", "Axis", "Method", "SweepSpec", "load_sweep", "parse_sweep", "sample_points", "si_value"]
+
+OBJECTIVES = ("latency", "energy", "average_power", "area")
+OPERATING_POINT = "operating_point"  # the axis choosing a named operating point (not a YAML path)
+_TOP = ("version", "name", "description", "base", "axes", "sampling", "workloads", "objectives", "rate", "constraints")
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$")
+_NUMBER_UNIT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*(\S+)\s*$")
+
+
+class Method(enum.Enum):
+    GRID = "grid"
+    RANDOM = "random"
+    LATIN_HYPERCUBE = "latin-hypercube"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept parameter: a dotted path (or `operating_point`) and its values as written."""
+
+    path: str
+    values: tuple[Any, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    description: str
+    base_arch: Path
+    axes: tuple[Axis, ...]
+    method: Method
+    count: int | None
+    seed: int
+    workloads: tuple[Path, ...]
+    objectives: tuple[str, ...]
+    rate_hz: float | None
+    fits: bool
+    deadline_s: float | None
+    path: str | None = None
+    text: str = ""  # the sweep file's text: its identity for resuming
+
+    @property
+    def size(self) -> int:
+        """Combinations of all axis values (the grid size)."""
+        return math.prod(len(a.values) for a in self.axes)
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and validate the sweep YAML at `path`."""
+    return parse_sweep(load_yaml(path), file=str(path), text=Path(path).read_text())
+
+
+def parse_sweep(data: Any, *, file: str | None = None, text: str = "") -> SweepSpec:
+    where = Where(file=file, line=line_of(data))
+    if data is None:
+        raise where.fail("empty file: expected a sweep starting with `version: 1`")
+    top = block(data, where, allowed=_TOP, required=("version", "name", "base", "axes", "workloads"))
+    if top["version"] != 1 or isinstance(top["version"], bool):
+        raise where.key(top, "version").fail(f"expected version 1, got {describe_value(top['version'])}")
+    here = Path(file).parent if file else Path(".")
+    method, count, seed = _sampling(top, where)
+    objectives = _objectives(top, where)
+    rate = get_quantity(top, "rate", where, Dimension.FREQUENCY, bound=Bound.POSITIVE, default=None)
+    if "average_power" in objectives and rate is None:
+        raise where.key(top, "rate").fail('objective "average_power" needs `rate:` (inferences per second, "1 Hz")')
+    fits, deadline = True, None
+    if "constraints" in top:
+        at = where.key(top, "constraints")
+        c = block(top["constraints"], at, allowed=("fits", "deadline"))
+        if "fits" in c and not isinstance(c["fits"], bool):
+            raise at.key(c, "fits").fail(f"expected true or false, got {describe_value(c['fits'])}")
+        fits = c.get("fits", True)
+        deadline = get_quantity(c, "deadline", at, Dimension.TIME, bound=Bound.POSITIVE, default=None)
+    return SweepSpec(
+        name=get_str(top, "name", where),
+        description=get_str(top, "description", where, default=""),
+        base_arch=_file(top, "base", where, here),
+        axes=_axes(top, where),
+        method=method,
+        count=count,
+        seed=seed,
+        workloads=_workloads(top, where, here),
+        objectives=objectives,
+        rate_hz=rate,
+        fits=fits,
+        deadline_s=deadline,
+        path=file,
+        text=text,
+    )
+
+
+def _file(mapping: Mapping[str, Any], key: str, where: Where, here: Path) -> Path:
+    return _existing(get_str(mapping, key, where), where.key(mapping, key), here)
+
+
+def _existing(name: Any, at: Where, here: Path) -> Path:
+    if not isinstance(name, str) or not name.strip():
+        raise at.fail(f"expected a file name, got {describe_value(name)}")
+    path = here / name
+    if not path.is_file():
+        raise at.fail(f"no such file {name!r} (paths are relative to the sweep file)")
+    return path
+
+
+def _axes(top: Mapping[str, Any], where: Where) -> tuple[Axis, ...]:
+    at = where.key(top, "axes")
+    m = expect_mapping(top["axes"], at, "a mapping of dotted paths to value lists")
+    axes = []
+    for path in m:
+        here = at.key(m, path)
+        if path != OPERATING_POINT and not _PATH.match(path):
+            raise here.fail(
+                f'expected a dotted path into the architecture ("compute.npu.macs_per_cycle") or '
+                f'"{OPERATING_POINT}", got {describe_value(path)}'
+            )
+        values = expect_list(m[path], here, "a list of values")
+        if not values:
+            raise here.fail("expected at least one value, got an empty list")
+        for index, value in enumerate(values):
+            if isinstance(value, (Mapping, list)) or value is None:
+                raise here.item(values, index).fail(f"expected a number or text, got {describe_value(value)}")
+        axes.append(Axis(path, tuple(values), line_of(m, path)))
+    if not axes:
+        raise at.fail("expected at least one axis")
+    return tuple(axes)
+
+
+def _sampling(top: Mapping[str, Any], where: Where) -> tuple[Method, int | None, int]:
+    if "sampling" not in top:
+        return Method.GRID, None, 0
+    at = where.key(top, "sampling")
+    m = block(top["sampling"], at, allowed=("method", "count", "seed"), required=("method",))
+    method = get_enum(m, "method", at, Method)
+    count = get_int(m, "count", at, bound=Bound.POSITIVE, default=None)
+    if method is not Method.GRID and count is None:
+        raise at.key(m, "count").fail(f'missing required key "count" (how many points {method.value} draws)')
+    seed = get_int(m, "seed", at, bound=Bound.NONNEGATIVE, default=0)
+    return method, count, seed
+
+
+def _workloads(top: Mapping[str, Any], where: Where, here: Path) -> tuple[Path, ...]:
+    at = where.key(top, "workloads")
+    items = expect_list(top["workloads"], at, "a list of workload files")
+    if not items:
+        raise at.fail("expected at least one workload")
+    paths = [_existing(item, at.item(items, i), here) for i, item in enumerate(items)]
+    stems = [p.stem for p in paths]
+    for i, stem in enumerate(stems):
+        if stems.index(stem) != i:
+            raise at.item(items, i).fail(f'two workloads named "{stem}" (results are keyed by file stem)')
+    return tuple(paths)
+
+
+def _objectives(top: Mapping[str, Any], where: Where) -> tuple[str, ...]:
+    if "objectives" not in top:
+        return ("latency", "energy")
+    at = where.key(top, "objectives")
+    items = expect_list(top["objectives"], at, "a list of objectives")
+    for index, item in enumerate(items):
+        if item not in OBJECTIVES:
+            raise at.item(items, index).fail(f"expected one of {', '.join(OBJECTIVES)}, got {describe_value(item)}")
+    return tuple(items)
+
+
+def si_value(value: Any) -> Any:
+    """An axis value in SI base units for the results store ("256 KiB" → 262144); names stay text."""
+    if isinstance(value, str):
+        match = _NUMBER_UNIT.match(value)
+        dim = dimension_of_unit(match.group(3)) if match else None
+        if dim is not None:
+            number = parse_quantity(value, dim, field="axes")
+            return round(number) if number == round(number) and abs(number) < 2**53 else number
+    return value
+
+
+def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The design points in sampling order, each `{path: value as written}`, duplicates dropped."""
+    sizes = [len(a.values) for a in spec.axes]
+    if spec.method is Method.GRID:
+        indices: Any = itertools.product(*(range(n) for n in sizes))
+        if spec.count is not None:
+            indices = itertools.islice(indices, spec.count)
+    elif spec.method is Method.RANDOM:
+        rng = np.random.default_rng(spec.seed)
+        total = math.prod(sizes)
+        flat = rng.choice(total, size=min(spec.count, total), replace=False) if total < 2**62 else None
+        if flat is None:
+            indices = zip(*(rng.integers(0, n, spec.count) for n in sizes))
+        else:
+            indices = zip(*np.unravel_index(flat, sizes))
+    else:
+        rng = np.random.default_rng(spec.seed)
+        columns = []
+        for n in sizes:
+            strata = (rng.permutation(spec.count) + rng.random(spec.count)) / spec.count
+            columns.append(np.minimum((strata * n).astype(int), n - 1))
+        indices = zip(*columns)
+    points, seen = [], set()
+    for combo in indices:
+        key = tuple(int(i) for i in combo)
+        if key not in seen:
+            seen.add(key)
+            points.append({a.path: a.values[i] for a, i in zip(spec.axes, key)})
+    return points
