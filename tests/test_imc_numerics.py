@@ -288,6 +288,9 @@ def test_cli_table_and_json(capsys):
     # 8 bit-planes x (256 outputs x 10 chunks of 64 rows + 2 x 256 x 4 + 12 x 4)
     assert [r["adc_conversions_per_inference"] for r in rows] == [8 * (2560 + 2048 + 48)] * 2
     assert main(["imc-fidelity", path, "--full-scale", "huge"]) == 2
+    assert main(["imc-fidelity", path, "--per-layer", "--adc-bits", "6", "--weight-bits", "8", "--inputs", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "one layer at a time" in text and all(f" fc{i} " in text for i in range(1, 5))
     arch = str(REPO_ROOT / "archs" / "ndp120.yaml")
     kws = str(REPO_ROOT / "workloads" / "kws.yaml")
     assert main(["imc-fidelity", kws, "--arch", arch, "--inputs", "1", "--format", "json"]) == 0

@@ -71,6 +71,11 @@ def register(sub) -> None:
     p.add_argument("--noise", type=float, default=0.0, metavar="SIGMA", help="Gaussian ADC noise in LSBs (default 0)")
     p.add_argument("--inputs", type=int, default=20, help="number of seeded random inputs (default 20)")
     p.add_argument("--seed", type=int, default=0, help="seed of the inputs and the noise (default 0)")
+    p.add_argument(
+        "--per-layer",
+        action="store_true",
+        help="also put each MAC layer alone on the IMC model (the rest exact): output SNR per layer and setting",
+    )
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
     p.set_defaults(func=run)
@@ -82,17 +87,25 @@ def run(args: argparse.Namespace) -> int:
     _defaults(args, unit)
     adc_bits = [_adc_bits(v) for v in args.adc_bits]
     fraction, percentile = _full_scale(args.full_scale)
-    reports = []
-    for wb in args.weight_bits:
-        for ab in adc_bits:
-            numerics = ImcNumerics(
-                weight_bits=wb, input_bits=args.input_bits, adc_bits=ab, rows_per_array=args.rows,
-                bit_sliced=args.bit_sliced,
-                full_scale_fraction=fraction, calibrate_percentile=percentile,
-                noise_sigma_lsb=args.noise if ab is not None else 0.0, seed=args.seed,
-            )  # fmt: skip
-            reports.append(imc_fidelity(graph, numerics, n_inputs=args.inputs, seed=args.seed, ops=ops))
-    text = _json(graph.name, reports) if args.format == "json" else _table(graph.name, args, reports)
+    settings = [
+        ImcNumerics(
+            weight_bits=wb, input_bits=args.input_bits, adc_bits=ab, rows_per_array=args.rows,
+            bit_sliced=args.bit_sliced, full_scale_fraction=fraction, calibrate_percentile=percentile,
+            noise_sigma_lsb=args.noise if ab is not None else 0.0, seed=args.seed,
+        )
+        for wb in args.weight_bits
+        for ab in adc_bits
+    ]  # fmt: skip
+    reports = [imc_fidelity(graph, n, n_inputs=args.inputs, seed=args.seed, ops=ops) for n in settings]
+    layers: dict[int, list[FidelityReport]] = {}
+    if args.per_layer:
+        chosen = ops if ops is not None else [k for k, op in enumerate(graph.ops) if op.kind in MAC_KINDS]
+        for k in chosen:
+            layers[k] = [imc_fidelity(graph, n, n_inputs=args.inputs, seed=args.seed, ops=[k]) for n in settings]
+    if args.format == "json":
+        text = _json(graph, reports, layers)
+    else:
+        text = _table(graph.name, args, reports) + (_layer_table(graph, reports, layers) if layers else "")
     emit(text, args.output)
     return 0
 
@@ -156,7 +169,7 @@ def _table(name: str, args: argparse.Namespace, reports: list[FidelityReport]) -
         rows.append([
             str(n.weight_bits), "exact" if n.adc_bits is None else str(n.adc_bits), str(r.max_abs_error),
             f"{r.mean_abs_error:.2f}", "-" if r.top1_agreement is None else f"{100 * r.top1_agreement:.0f} %",
-            "inf" if math.isinf(r.output_snr_db) else f"{r.output_snr_db:.1f}", format_count(r.adc_conversions),
+            _snr(r.output_snr_db), format_count(r.adc_conversions),
         ])  # fmt: skip
     head = (f"{name}: IMC numerics vs exact int8 over {args.inputs} seeded inputs (seed {args.seed}); "
             f"{args.rows} rows per read, {args.input_bits} input bit-planes, "
@@ -166,17 +179,53 @@ def _table(name: str, args: argparse.Namespace, reports: list[FidelityReport]) -
     return head + "\n\n" + format_table(headers, rows)
 
 
-def _json(name: str, reports: list[FidelityReport]) -> str:
-    rows = []
-    for r in reports:
-        n = r.numerics
-        rows.append({
-            "weight_bits": n.weight_bits, "adc_bits": n.adc_bits, "input_bits": n.input_bits,
-            "rows_per_array": n.rows_per_array, "bit_sliced": n.bit_sliced, "full_scale_fraction": n.full_scale_fraction,
-            "calibrate_percentile": n.calibrate_percentile, "noise_sigma_lsb": n.noise_sigma_lsb, "seed": n.seed,
-            "inputs": r.n_inputs, "max_abs_error_lsb": r.max_abs_error, "mean_abs_error_lsb": r.mean_abs_error,
-            "top1_agreement": r.top1_agreement,
-            "output_snr_db": None if math.isinf(r.output_snr_db) else r.output_snr_db,
-            "adc_conversions_per_inference": r.adc_conversions,
-        })  # fmt: skip
-    return json.dumps({"workload": name, "results": rows}, indent=2)
+def _setting(n: ImcNumerics) -> str:
+    return f"w{n.weight_bits}/" + ("exact" if n.adc_bits is None else f"adc{n.adc_bits}")
+
+
+def _snr(db: float) -> str:
+    return "inf" if math.isinf(db) else f"{db:.1f}"
+
+
+def _short(name: str, width: int = 40) -> str:
+    """TFLite tensor-derived layer names run to hundreds of characters; keep the head."""
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _layer_table(graph, reports: list[FidelityReport], layers: dict[int, list[FidelityReport]]) -> str:
+    headers = ["#", "layer", "op", *(_setting(r.numerics) for r in reports)]
+    rows = [
+        [str(k), _short(graph.ops[k].name), graph.ops[k].kind.value, *(_snr(r.output_snr_db) for r in per)]
+        for k, per in layers.items()
+    ]
+    return "\n\nOutput SNR (dB) with one layer at a time on the IMC model, the others exact:\n\n" + format_table(
+        headers, rows, numeric=[True, False, False, *([True] * len(reports))]
+    )
+
+
+def _json(graph, reports: list[FidelityReport], layers: dict[int, list[FidelityReport]]) -> str:
+    doc = {"workload": graph.name, "results": [_row(r) for r in reports]}
+    if layers:
+        doc["per_layer"] = [
+            {
+                "op_index": k,
+                "layer": graph.ops[k].name,
+                "op": graph.ops[k].kind.value,
+                "results": [_row(r) for r in per],
+            }
+            for k, per in layers.items()
+        ]
+    return json.dumps(doc, indent=2)
+
+
+def _row(r: FidelityReport) -> dict:
+    n = r.numerics
+    return {
+        "weight_bits": n.weight_bits, "adc_bits": n.adc_bits, "input_bits": n.input_bits,
+        "rows_per_array": n.rows_per_array, "bit_sliced": n.bit_sliced, "full_scale_fraction": n.full_scale_fraction,
+        "calibrate_percentile": n.calibrate_percentile, "noise_sigma_lsb": n.noise_sigma_lsb, "seed": n.seed,
+        "inputs": r.n_inputs, "max_abs_error_lsb": r.max_abs_error, "mean_abs_error_lsb": r.mean_abs_error,
+        "top1_agreement": r.top1_agreement,
+        "output_snr_db": None if math.isinf(r.output_snr_db) else r.output_snr_db,
+        "adc_conversions_per_inference": r.adc_conversions,
+    }  # fmt: skip
