@@ -96,14 +96,14 @@ def _reduction(graph: Graph, op: Op) -> int | None:
     return None
 
 
-def _fc_graph(w: np.ndarray) -> Graph:
-    """FC with input scale 1 and zp -128 (u = x + 128), weights scale 1, no bias, output scale 1, zp 0."""
+def _fc_graph(w: np.ndarray, out_scale: float = 1.0) -> Graph:
+    """FC with input scale 1 and zp -128 (u = x + 128), weights scale 1, no bias, output zp 0."""
     n_out, n_in = w.shape
     tensors = (
         Tensor("x", (1, n_in), DType.INT8, Quantization((1.0,), (-128,))),
         Tensor("w", w.shape, DType.INT8, Quantization((1.0,), (0,)), w.astype(np.int8)),
         Tensor("b", (n_out,), DType.INT32, Quantization((1.0,), (0,)), np.zeros(n_out, np.int32)),
-        Tensor("y", (1, n_out), DType.INT8, Quantization((1.0,), (0,))),
+        Tensor("y", (1, n_out), DType.INT8, Quantization((out_scale,), (0,))),
     )
     return Graph("fc", tensors, (Op(OpKind.FULLY_CONNECTED, "fc", (0, 1, 2), (3,)),), (0,), (3,))
 
@@ -184,6 +184,19 @@ def test_conv_and_depthwise_match_a_numpy_reference(tmp_path, op, args, sliced):
     got = run_graph_imc(graph, x, ImcNumerics(adc_bits=3, rows_per_array=9, bit_sliced=sliced))
     np.testing.assert_array_equal(got.outputs[0][0], want)
     assert not np.array_equal(want, run_graph(graph, x).outputs[0][0])  # the 3-bit ADC does change the layer
+
+
+def test_fewer_input_bits_round_the_input_to_its_top_bits():
+    rng = np.random.default_rng(7)
+    w = rng.integers(-1, 2, size=(4, 7))
+    u = rng.integers(0, 256, size=7)
+    graph = _fc_graph(w, out_scale=16.0)  # acc = 16 * sum(w * v): the output is sum(w * v) exactly
+    x = (u - 128).astype(np.int8)[None, :]
+    v = np.minimum((u + 8) >> 4, 15)  # u rounded to its top 4 bits
+    for numerics in (ImcNumerics(input_bits=4), ImcNumerics(input_bits=4, adc_bits=12, bit_sliced=True)):
+        result = run_graph_imc(graph, x, numerics)
+        np.testing.assert_array_equal(result.outputs[0][0], w @ v)
+    assert result.total.adc_conversions == 4 * 4 * 1 * 8  # outputs x 4 bit-planes x 1 chunk x 8 weight slices
 
 
 @pytest.mark.parametrize("name", ["kws", "fc4_audio"])
