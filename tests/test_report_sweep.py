@@ -12,7 +12,7 @@ import pytest
 
 from tinysim.cli.main import main
 from tinysim.explore.store import PointRow, SweepResults, read_sweep
-from tinysim.report.sweep_report import ReportOptions, build_report, format_value
+from tinysim.report.sweep_report import ReportOptions, build_report, format_value, invalid_reasons
 
 # The contract of /work/briefs/sweep_schema.md, written out here so this test does not depend on the writer.
 SCHEMA = """
@@ -195,3 +195,16 @@ def test_format_value_units():
     assert format_value("area_mm2", 0.42) == "0.42 mm²"
     assert format_value("fits", 0) == "no" and format_value("energy_j", None) == "—"
     assert html.escape(format_value("operating_point", "<lo>")) == "&lt;lo&gt;"
+
+
+def test_invalid_reasons_group_paths_and_numbers():
+    rows = [
+        {"status": "invalid", "reason": "/home/a/archs/x.yaml: layer 'pw1' needs 12 arrays, has 8 (100 MB/s)"},
+        {"status": "invalid", "reason": "../../archs/x.yaml: layer 'pw1' needs 24 arrays, has 16 (100 MB/s)"},
+        {"status": "invalid", "reason": None},
+        {"status": "ok", "reason": None},
+    ]
+    assert invalid_reasons(rows) == [
+        ("x.yaml: layer 'pw1' needs N arrays, has N (N MB/s)", 2),
+        ("no reason given", 1),
+    ]

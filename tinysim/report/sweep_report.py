@@ -194,7 +194,9 @@ def invalid_reasons(rows: Sequence[Mapping[str, Any]], limit: int = _MAX_REASONS
 
 
 def _fold(reason: str) -> str:
-    return re.sub(r"\b\d+(\.\d+)?\b", "N", reason.strip())
+    """Group similar reasons: file paths shortened to their name, free-standing numbers to N."""
+    reason = re.sub(r"(?<![\w.])(?:[\w.~-]*/)+([\w-]+\.\w+)", r"\1", reason.strip())
+    return re.sub(r"\b\d+(\.\d+)?\b", "N", reason)
 
 
 def _slug(text: str) -> str:
@@ -327,6 +329,13 @@ def _blocks(summary: Mapping[str, Any], sections: Sequence[WorkloadSection], par
         ("constraints", ", ".join(summary["constraints"]) or "none"),
     ]
     blocks.append(("table", ("", "value"), facts))
+    if meta.get("sweep_path"):
+        blocks.append(
+            (
+                "p",
+                f"Made with: tinysim sweep {meta['sweep_path']} -o RESULTS.sqlite; tinysim report RESULTS.sqlite -o DIR",
+            )
+        )
     blocks += [("h2", "Counts"), ("p", _counts_sentence(summary))]
     per_workload = [
         (s.workload, str(s.rows), str(s.ok), str(s.invalid), str(len(s.excluded)), str(len(s.front))) for s in sections
@@ -453,9 +462,10 @@ def _md_cell(text: Any) -> str:
     return text.replace("[", "\\[").replace("]", "\\]").replace("*", "\\*")
 
 
-_STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;padding:0 1em;color:#222}
+_STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1400px;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em}
 th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+div.wide{overflow-x:auto}
 pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.85em}img{max-width:100%;display:block;margin:.8em 0}"""
 
 # Writes "loaded/total" images to <body data-images-loaded> once the page has loaded (checked by a test).
@@ -480,12 +490,12 @@ def to_html(title: str, blocks: Sequence[tuple]) -> str:
             body.append(f'<img src="{e(rest[0])}" alt="{e(rest[1])}">')
         else:
             headers, rows = rest
-            head = "".join(f"<th>{e(h)}</th>" for h in headers)
+            head = "".join(f"<th>{e(h).replace('.', '.<wbr>')}</th>" for h in headers)  # long paths may break
             trs = "".join(
                 "<tr>" + "".join(f"<td{_num_class(c)}>{e(str(c))}</td>" for c in row) + "</tr>" for row in rows
             )
             body.append(
-                f"<table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table>"
+                f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{trs}</tbody></table></div>'
                 if rows
                 else f"<table><thead><tr>{head}</tr></thead></table><p>(none)</p>"
             )
