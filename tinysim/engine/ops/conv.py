@@ -1,12 +1,16 @@
 """CONV_2D, int8 activations with per-channel int8 weights (TFLite integer_ops::ConvPerChannel).
 
-Conv as GEMM over blocks of output pixels: a block's receptive fields are gathered into an
-int16 im2col matrix (rows in (kh, kw, ic) order, the order of an OHWI weight row), then
-multiplied by the weights with int32 accumulation and requantized as one long row. Padded
-taps are filled with the input zero point and the bias is pre-folded with -zp_in * sum(w),
-so a padded tap contributes exactly 0, as the reference's skipped tap does.
+Two paths, both int32-exact:
+- im2col + dot products (most convs): a block of output pixels' receptive fields is gathered
+  into a uint8 matrix holding x + 128 (rows in (kh, kw, ic) order, the order of an OHWI weight
+  row) and multiplied by the int8 weights, 4 pixels x 4 channels per pass, then requantized as
+  one long row. Padded taps hold zp_in + 128 and the bias is pre-folded with
+  -(zp_in + 128) * sum(w), so a padded tap contributes exactly 0, as the reference's skipped tap.
+- direct (spatial kernels on few input channels over wide rows, i.e. the stems): the padded
+  input is split once into row/column-phase planes so that each tap reads one contiguous run
+  per block of output rows, and the GEMM is vectorised over output pixels.
 
-Zero-operand MACs are counted on the im2col block without a per-MAC test: a tap with
+Zero-operand MACs are counted on the gathered inputs without a per-MAC test: a tap with
 x == zp_in adds (oc - zero weights of that tap), every tap adds its zero weights; padded taps
 (always == zp_in, never MACs) are corrected by a constant computed at prepare time.
 """
@@ -78,9 +82,12 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
         tile = pixel_tile(n * oh * ow, oc, k, budget=ROW_BUDGET)
         tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block
-        consts = (ctx.i16.add(wk), ctx.i32.add(bias), ctx.i32.add(np.tile(mult, tile)),
+        w8 = np.zeros(-(-oc * k // 2) * 2, np.int8)  # int8 weights, packed in pairs into the int16 pool
+        w8[: oc * k] = wk.ravel()
+        bias_u8 = bias - 128 * wk.sum(axis=1)  # the patch holds x + 128
+        consts = (ctx.i16.add(w8.view(np.int16)), ctx.i32.add(bias_u8), ctx.i32.add(np.tile(mult, tile)),
                   ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(np.tile(oc - zero_w.ravel(), tile)))  # fmt: skip
-        scratch16, scratch32 = tile * k, tile * oc
+        scratch16, scratch32 = -(-tile * k // 2), tile * oc
     params = row(
         ctx.offset(op, 0), ctx.offset(op, 0, output=True), *consts,
         n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
@@ -123,8 +130,9 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
         )  # fmt: skip
     else:
         zero_macs, out_zeros = conv2d_by_row(
-            x, i16[p[2] : p[2] + oc * k], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + tile * oc],
-            i32[p[5] : p[5] + tile * oc], i32[p[6] : p[6] + tile * k], out, s16[: tile * k], s32[: tile * oc],
+            x, i16.view(np.int8)[2 * p[2] : 2 * p[2] + oc * k], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + tile * oc],
+            i32[p[5] : p[5] + tile * oc], i32[p[6] : p[6] + tile * k], out, s16.view(np.uint8)[: tile * k],
+            s32[: tile * oc],
             geometry, p[22], p[23], p[24], p[25], p[26], tile, count,
         )  # fmt: skip
     return zero_macs + (p[29] if count else 0), out_zeros
@@ -132,37 +140,39 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
 
 @kernel
 def gather(x, patch, p0, tn, geometry, zp_in):
-    """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)].
+    """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)]
+    = x + 128 as uint8 (padded taps zp_in + 128), the unsigned operand of dot_block.
 
     Every copy goes through slices (indices provably >= 0), so the copies vectorise.
     """
     _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
     k = kh * kw * c
+    fill = np.uint8(zp_in + 128)
     if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
         src = x[p0 * c : (p0 + tn) * c]  # 1x1 stride-1 unpadded: the block is a contiguous slice of x
         dst = patch[: tn * c]
         for q in range(tn * c):
-            dst[q] = src[q]
+            dst[q] = np.uint8(np.int32(src[q]) + 128)
         return
     span = kw * c
+    b = p0 // (oh * ow)  # the block's first pixel; then step through columns without dividing
+    oy = (p0 // ow) % oh
+    ox = p0 % ow
     for t in range(tn):
-        pix = p0 + t
-        b = pix // (oh * ow)
-        oy = (pix // ow) % oh
-        ox = pix % ow
         ix0 = ox * sw - pw
         inside = dw == 1 and ix0 >= 0 and ix0 + kw <= wd
         for i in range(kh):
             iy = oy * sh - ph + i * dh
             dst = patch[t * k + i * span : t * k + (i + 1) * span]
             if iy < 0 or iy >= h:
-                dst[:] = zp_in
+                for q in range(span):
+                    dst[q] = fill
                 continue
             xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
             if inside:
                 src = xrow[ix0 * c : ix0 * c + span]
                 for q in range(span):
-                    dst[q] = src[q]
+                    dst[q] = np.uint8(np.int32(src[q]) + 128)
                 continue
             for j in range(kw):
                 ix = ix0 + j * dw
@@ -170,9 +180,17 @@ def gather(x, patch, p0, tn, geometry, zp_in):
                 if 0 <= ix < wd:
                     src = xrow[ix * c : ix * c + c]
                     for ci in range(c):
-                        d[ci] = src[ci]
+                        d[ci] = np.uint8(np.int32(src[ci]) + 128)
                 else:
-                    d[:] = zp_in
+                    for ci in range(c):
+                        d[ci] = fill
+        ox += 1
+        if ox == ow:
+            ox = 0
+            oy += 1
+            if oy == oh:
+                oy = 0
+                b += 1
 
 
 @kernel
@@ -283,60 +301,85 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, planes, acc, geometry, z
 
 @kernel
 def dot_block(patch, w, bias, acc, tn, k, oc):
-    """acc[t, o] = bias[o] + sum_q patch[t, q] * w[o, q] for t < tn: 4 pixels x 2 channels per pass.
+    """acc[t, o] = bias[o] + sum_q patch[t, q] * w[o, q] for t < tn: 4 pixels x 4 channels per pass.
 
-    Sums are wrapped to int32 at every step (np.int32(s + p)) so LLVM keeps them 32-bit and
-    vectorises over q with multiply-adds; the true sums fit in int32, so wrapping changes nothing.
+    patch is uint8 (x + 128), w int8: LLVM widens them to 32-bit lanes and multiply-adds with
+    vpdpwssd. Sums are wrapped to int32 at every step (np.int32(s + p)) so they stay 32-bit; the
+    true sums fit in int32, so wrapping changes nothing.
     """
     t4 = tn - tn % 4
-    o2 = oc - oc % 2
+    o4 = oc - oc % 4
     for t in range(0, t4, 4):
-        x0 = patch[t * k : t * k + k]  # slices: indices provably >= 0, so loops vectorise
-        x1 = patch[(t + 1) * k : (t + 1) * k + k]
-        x2 = patch[(t + 2) * k : (t + 2) * k + k]
-        x3 = patch[(t + 3) * k : (t + 3) * k + k]
+        x0 = patch[(t + 0) * k : (t + 0 + 1) * k]
+        x1 = patch[(t + 1) * k : (t + 1 + 1) * k]
+        x2 = patch[(t + 2) * k : (t + 2 + 1) * k]
+        x3 = patch[(t + 3) * k : (t + 3 + 1) * k]
         a = acc[t * oc : (t + 4) * oc]
-        for o in range(0, o2, 2):
-            r0 = w[o * k : o * k + k]
-            r1 = w[(o + 1) * k : (o + 2) * k]
-            s0 = s1 = s2 = s3 = u0 = u1 = u2 = u3 = np.int32(0)
+        for o in range(0, o4, 4):
+            r0 = w[(o + 0) * k : (o + 0 + 1) * k]
+            r1 = w[(o + 1) * k : (o + 1 + 1) * k]
+            r2 = w[(o + 2) * k : (o + 2 + 1) * k]
+            r3 = w[(o + 3) * k : (o + 3 + 1) * k]
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = np.int32(0)
             for q in range(k):
-                wa = np.int32(r0[q])
-                wb = np.int32(r1[q])
-                xa = np.int32(x0[q])
-                xb = np.int32(x1[q])
-                xc = np.int32(x2[q])
-                xd = np.int32(x3[q])
-                s0 = np.int32(s0 + xa * wa)
-                s1 = np.int32(s1 + xb * wa)
-                s2 = np.int32(s2 + xc * wa)
-                s3 = np.int32(s3 + xd * wa)
-                u0 = np.int32(u0 + xa * wb)
-                u1 = np.int32(u1 + xb * wb)
-                u2 = np.int32(u2 + xc * wb)
-                u3 = np.int32(u3 + xd * wb)
-            a[o], a[oc + o], a[2 * oc + o], a[3 * oc + o] = bias[o] + s0, bias[o] + s1, bias[o] + s2, bias[o] + s3
-            b1 = bias[o + 1]
-            a[o + 1], a[oc + o + 1], a[2 * oc + o + 1], a[3 * oc + o + 1] = b1 + u0, b1 + u1, b1 + u2, b1 + u3
-        for o in range(o2, oc):
-            r0 = w[o * k : o * k + k]
+                w0 = np.int32(r0[q])
+                w1 = np.int32(r1[q])
+                w2 = np.int32(r2[q])
+                w3 = np.int32(r3[q])
+                v0 = np.int32(x0[q])
+                v1 = np.int32(x1[q])
+                v2 = np.int32(x2[q])
+                v3 = np.int32(x3[q])
+                s00 = np.int32(s00 + v0 * w0)
+                s01 = np.int32(s01 + v0 * w1)
+                s02 = np.int32(s02 + v0 * w2)
+                s03 = np.int32(s03 + v0 * w3)
+                s10 = np.int32(s10 + v1 * w0)
+                s11 = np.int32(s11 + v1 * w1)
+                s12 = np.int32(s12 + v1 * w2)
+                s13 = np.int32(s13 + v1 * w3)
+                s20 = np.int32(s20 + v2 * w0)
+                s21 = np.int32(s21 + v2 * w1)
+                s22 = np.int32(s22 + v2 * w2)
+                s23 = np.int32(s23 + v2 * w3)
+                s30 = np.int32(s30 + v3 * w0)
+                s31 = np.int32(s31 + v3 * w1)
+                s32 = np.int32(s32 + v3 * w2)
+                s33 = np.int32(s33 + v3 * w3)
+            a[0 * oc + o + 0] = bias[o + 0] + s00
+            a[0 * oc + o + 1] = bias[o + 1] + s01
+            a[0 * oc + o + 2] = bias[o + 2] + s02
+            a[0 * oc + o + 3] = bias[o + 3] + s03
+            a[1 * oc + o + 0] = bias[o + 0] + s10
+            a[1 * oc + o + 1] = bias[o + 1] + s11
+            a[1 * oc + o + 2] = bias[o + 2] + s12
+            a[1 * oc + o + 3] = bias[o + 3] + s13
+            a[2 * oc + o + 0] = bias[o + 0] + s20
+            a[2 * oc + o + 1] = bias[o + 1] + s21
+            a[2 * oc + o + 2] = bias[o + 2] + s22
+            a[2 * oc + o + 3] = bias[o + 3] + s23
+            a[3 * oc + o + 0] = bias[o + 0] + s30
+            a[3 * oc + o + 1] = bias[o + 1] + s31
+            a[3 * oc + o + 2] = bias[o + 2] + s32
+            a[3 * oc + o + 3] = bias[o + 3] + s33
+        for o in range(o4, oc):
+            r0 = w[o * k : (o + 1) * k]
             s0 = s1 = s2 = s3 = np.int32(0)
             for q in range(k):
-                wa = np.int32(r0[q])
-                s0 = np.int32(s0 + np.int32(x0[q]) * wa)
-                s1 = np.int32(s1 + np.int32(x1[q]) * wa)
-                s2 = np.int32(s2 + np.int32(x2[q]) * wa)
-                s3 = np.int32(s3 + np.int32(x3[q]) * wa)
+                w0 = np.int32(r0[q])
+                s0 = np.int32(s0 + np.int32(x0[q]) * w0)
+                s1 = np.int32(s1 + np.int32(x1[q]) * w0)
+                s2 = np.int32(s2 + np.int32(x2[q]) * w0)
+                s3 = np.int32(s3 + np.int32(x3[q]) * w0)
             a[o], a[oc + o], a[2 * oc + o], a[3 * oc + o] = bias[o] + s0, bias[o] + s1, bias[o] + s2, bias[o] + s3
     for t in range(t4, tn):
-        xr = patch[t * k : t * k + k]
-        ar = acc[t * oc : t * oc + oc]
+        xr = patch[t * k : (t + 1) * k]
         for o in range(oc):
-            r0 = w[o * k : o * k + k]
+            r0 = w[o * k : (o + 1) * k]
             s0 = np.int32(0)
             for q in range(k):
                 s0 = np.int32(s0 + np.int32(xr[q]) * np.int32(r0[q]))
-            ar[o] = bias[o] + s0
+            acc[t * oc + o] = bias[o] + s0
 
 
 @kernel
@@ -357,8 +400,9 @@ def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_i
         if count:
             z = 0
             pr = patch[: tn * k]
+            fill = zp_in + 128  # the input zero point as stored in the patch
             for q in range(tn * k):
-                z += nz_w[q] if pr[q] == zp_in else 0
+                z += nz_w[q] if pr[q] == fill else 0
             zero_macs += z
         dot_block(patch, w, bias, acc, tn, k, oc)
         out_zeros += requantize_row(acc[: tn * oc], mult, shift, mode, zp_out, lo, hi, out, p0 * oc)

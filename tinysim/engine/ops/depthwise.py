@@ -167,6 +167,14 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c,
     if sw > 1:
         split_phases(x, phases, n, h, wd, c, sw)
         src = phases
+    # per column tap j (no division in the row loop): output columns [ox0, ox1) whose tap j falls
+    # inside the input row, and where its run starts in the (phase-split) input row
+    cols = np.empty((kw, 3), np.int64)
+    for j in range(kw):
+        off = j * dw - pw  # input column of output column ox is ox * sw + off
+        cols[j, 0] = max(0, (-off + sw - 1) // sw)
+        cols[j, 1] = min(ow, (wd - 1 - off) // sw + 1)
+        cols[j, 2] = (off % sw) * wq + cols[j, 0] + off // sw  # sw == 1: ox0 + off, x's own column
     zero_macs = 0
     out_zeros = 0
     for b in range(n):
@@ -178,25 +186,24 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c,
                 if iy < 0 or iy >= h:
                     continue
                 for j in range(kw):
-                    # output columns whose tap j falls inside the input row
-                    off = j * dw - pw
-                    ox0 = max(0, (-off + sw - 1) // sw)
-                    ox1 = min(ow, (wd - 1 - off) // sw + 1)
+                    ox0, ox1 = cols[j, 0], cols[j, 1]
                     if ox1 <= ox0:
                         continue
-                    t = i * kw + j
-                    a0, a1 = ox0 * c, ox1 * c
-                    ws = w[t * r + a0 : t * r + a1]
-                    a_s = acc[a0:a1]
-                    u0 = (((b * h + iy) * sw + off % sw) * wq + ox0 + off // sw) * c  # sw == 1: x's own index
-                    xs = src[u0 : u0 + a1 - a0]
-                    for q in range(a1 - a0):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
-                        a_s[q] = np.int32(a_s[q] + np.int32(np.int32(xs[q]) - zp_in) * np.int32(ws[q]))
+                    # unsigned indices: no negative-index wraparound check and no array views
+                    # (whose reference counting costs atomics), so the loops vectorise
+                    length = (ox1 - ox0) * c
+                    ab = np.uint64(ox0 * c)
+                    wb = np.uint64((i * kw + j) * r) + ab
+                    xb = np.uint64(((b * h + iy) * sw * wq + cols[j, 2]) * c)
+                    for q in range(length):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
+                        u = np.uint64(q)
+                        xv = np.int32(np.int32(src[xb + u]) - zp_in)
+                        acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
                     if count:
-                        nz = nz_w[t * r + a0 : t * r + a1]
                         z = 0
-                        for q in range(a1 - a0):
-                            z += nz[q] if xs[q] == zp_in else 0
+                        for q in range(length):
+                            u = np.uint64(q)
+                            z += nz_w[wb + u] if src[xb + u] == zp_in else 0
                         zero_macs += z
             base = (b * oh + oy) * r
             out_zeros += requantize_row(acc, mult, shift, TFLITE, zp_out, lo, hi, out[base : base + r], 0)
