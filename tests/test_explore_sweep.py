@@ -202,3 +202,19 @@ def test_process_pool_and_dask_local_cluster_match_in_process(tmp_path):
     assert len(reference) == 32
     assert _results(tmp_path / "pool.sqlite") == reference
     assert _results(tmp_path / "dask.sqlite") == reference
+
+
+def test_cli_sweep_summary_and_errors(tmp_path, capsys):
+    from tinysim.cli.main import main
+
+    path = write_sweep(tmp_path, SMALL)
+    out = tmp_path / "cli.sqlite"
+    assert main(["sweep", str(path), "-o", str(out), "--quiet"]) == 0
+    assert "small: 16 points x 2 workloads; 32 rows written (16 invalid), 0 already in" in capsys.readouterr().out
+    assert main(["sweep", str(path), "-o", str(out), "--resume", "--quiet"]) == 0
+    assert "0 rows written (0 invalid), 32 already in" in capsys.readouterr().out
+    other = write_sweep(tmp_path, SMALL.replace("rate: 5 Hz", "rate: 2 Hz"), "o.yaml")
+    assert main(["sweep", str(other), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tinysim: {out}: holds results of another sweep definition") and err.count("\n") == 1
+    assert main(["sweep", str(path), "-o", str(tmp_path / "x.sqlite"), "--jobs", "0"]) == 2
