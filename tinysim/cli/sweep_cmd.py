@@ -48,21 +48,22 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk is not None and args.chunk < 1:
         raise TinysimError(f"expected a positive chunk size, got {args.chunk}", field="--chunk")
     executor = make_executor(args.jobs, args.dask)
-    bar = None
-    try:
-        if not args.quiet and sys.stderr.isatty():
+    show = not args.quiet and sys.stderr.isatty()
+    bars: list = []
+
+    def progress(done: int, total: int) -> None:
+        if not show:
+            return
+        if not bars:
             from tqdm import tqdm
 
-            bar = tqdm(total=0, desc=spec.name, unit="pt", file=sys.stderr)
+            bars.append(tqdm(total=total, initial=done, desc=spec.name, unit="pt", file=sys.stderr))
+        bars[0].update(done - bars[0].n)
 
-        def progress(done: int, total: int) -> None:
-            if bar is not None:
-                bar.total = total
-                bar.update(done - bar.n)
-
+    try:
         result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk)
     finally:
-        if bar is not None:
+        for bar in bars:
             bar.close()
         executor.close()
     print(
