@@ -146,6 +146,7 @@ def test_no_compression_is_identity(kws):
     assert all(s.huffman_bytes == s.original_bytes == s.pruned_bytes for s in result.sizes)
     f = compare(kws, result.graph, random_inputs(kws, 3), "random")
     assert f.top1_agreement == 1.0 and f.max_abs_error == 0 and f.snr_db == float("inf")
+    assert f.snr_varying_db == float("inf")
 
 
 def test_dense_huffman_only_is_lossless_and_smaller_on_large_layers(ad):
@@ -188,6 +189,8 @@ def test_ad_real_model_published_shape():
     f = compare(graph, result.graph, windows, "ad sample")
     assert f.recon_mse_original == pytest.approx(10.28, rel=0.01)  # the int8 model's own reconstruction error
     assert f.recon_mse_compressed > f.recon_mse_original  # without retraining, compression costs fidelity
+    assert f.snr_varying_db < 3  # at 90 % pruning the output no longer follows the input
+    assert f.recon_mse_mean_predictor == pytest.approx(9.75, rel=0.01)  # the clip's own spread around its mean
 
 
 def test_real_classifier_top1_is_reported():
@@ -285,3 +288,24 @@ def test_cli_compress_with_arch_prints_the_hardware_table():
     )
     assert proc.returncode == 0, proc.stderr
     assert "weights footprint" in proc.stdout and "energy per inference" in proc.stdout and "assumed:" in proc.stdout
+
+
+def test_bias_correction_of_an_uncompressed_graph_changes_nothing(kws):
+    from tinysim.compress.bias import bias_correct
+
+    corrected, records = bias_correct(kws, kws, random_inputs(kws, 2))
+    assert all(r.max_shift_lsb == 0 for r in records)
+    assert all(np.array_equal(a.data, b.data) for a, b in zip(kws.tensors, corrected.tensors) if a.is_constant)
+
+
+def test_bias_correction_recovers_pruned_ad_on_held_out_windows():
+    model = require_model("ad_autoencoder_int8.tflite")
+    graph = load_workload(model)
+    windows = ad_windows(model.parent / AD_SAMPLE, graph)
+    calibrate, held_out = windows[:98], windows[98:]  # calibrate on the first half of the clip, evaluate on the rest
+    plain = compress(graph, CompressOptions(prune=0.3))
+    corrected = compress(graph, CompressOptions(prune=0.3, bias_correction=True), calibrate)
+    assert [s.huffman_bytes for s in plain.sizes] == [s.huffman_bytes for s in corrected.sizes]  # weights unchanged
+    f_plain = compare(graph, plain.graph, held_out, "held out")
+    f_corr = compare(graph, corrected.graph, held_out, "held out")
+    assert f_corr.recon_change < 0.5 * f_plain.recon_change

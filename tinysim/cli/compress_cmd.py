@@ -55,6 +55,13 @@ def register(sub) -> None:
     )
     p.add_argument("--share", action="store_true", help="k-means weight sharing (needs --bits)")
     p.add_argument("--huffman", action="store_true", help="Huffman-code indices and relative positions")
+    p.add_argument(
+        "--bias-correction",
+        action="store_true",
+        help="correct each layer's bias for the mean shift compression causes (calibrated on seeded "
+        "random inputs, seeds 1000.., or on --calibrate)",
+    )
+    p.add_argument("--calibrate", metavar="FILE", help="AD-style sample clip to calibrate the bias correction on")
     p.add_argument("--inputs", type=int, default=16, metavar="N", help="seeded random inputs for fidelity (default 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first random input (default 0)")
     p.add_argument("--sample", metavar="FILE", help="AD sample clip (float32 200x128 log-mel frames) for fidelity")
@@ -69,17 +76,15 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     options = _options(args)
     graph = load_workload(args.workload)
-    result = compress(graph, options)
+    calibration = _windows(args.calibrate, graph, "--calibrate") if args.calibrate else None
+    result = compress(graph, options, calibration)
     fidelity = []
     if args.inputs > 0:
         fidelity.append(
             compare(graph, result.graph, random_inputs(graph, args.inputs, args.seed), f"{args.inputs} seeded random")
         )
     if args.sample:
-        try:
-            windows = ad_windows(args.sample, graph)
-        except (OSError, ValueError) as err:
-            raise WorkloadError(str(err), file=args.sample, field="--sample") from err
+        windows = _windows(args.sample, graph, "--sample")
         fidelity.append(compare(graph, result.graph, windows, f"{Path(args.sample).name} windows"))
     data = as_data(result, fidelity)
     hardware = None
@@ -119,4 +124,15 @@ def _options(args: argparse.Namespace) -> CompressOptions:
         raise TinysimError(f"expected 2..8 bits, got {args.bits}", field="--bits")
     if args.share and args.bits is None:
         raise TinysimError("weight sharing needs --bits N (2^N shared values per layer)", field="--share")
-    return CompressOptions(args.prune, args.granularity, args.scope, args.bits, args.share, args.huffman)
+    if args.calibrate and not args.bias_correction:
+        raise TinysimError("a calibration sample is only used with --bias-correction", field="--calibrate")
+    return CompressOptions(
+        args.prune, args.granularity, args.scope, args.bits, args.share, args.huffman, args.bias_correction
+    )
+
+
+def _windows(path: str, graph, option: str) -> list:
+    try:
+        return ad_windows(path, graph)
+    except (OSError, ValueError) as err:
+        raise WorkloadError(str(err), file=path, field=option) from err

@@ -4,8 +4,11 @@ Inputs are seeded uniform int8 tensors (`engine.random_input`) and, when given, 
 AD sample clip: `ad_windows`). Outputs are compared dequantized (real units):
 - top-1 agreement, for classifiers (last op SOFTMAX): the share of inputs whose arg-max is unchanged;
 - max |error| and SNR = 10 log10(sum ref^2 / sum (ref - compressed)^2) in dB over all outputs;
+- the SNR of the varying part: the same after removing each output element's mean over the inputs
+  from both (a model that collapsed to a constant output scores ~0 dB here however good its SNR);
 - for an autoencoder (output shape = input shape) the reconstruction error MSE(output, input) per
-  input, original and compressed, and its relative change.
+  input, original and compressed, and its relative change; beside them the MSE of the mean
+  predictor (every input reconstructed as the mean input), the floor a collapsed model reaches.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class Fidelity:
     snr_db: float  # inf when identical
     recon_mse_original: float | None = None  # autoencoders: mean over inputs of MSE(output, input)
     recon_mse_compressed: float | None = None
+    snr_varying_db: float | None = None  # SNR of the outputs' variation around their mean (None for one input)
+    recon_mse_mean_predictor: float | None = None
 
     @property
     def recon_change(self) -> float | None:
@@ -47,7 +52,7 @@ def compare(original: Graph, compressed: Graph, inputs: list[np.ndarray], label:
     out_t = original.tensors[original.outputs[0]]
     in_t = original.tensors[original.inputs[0]]
     autoencoder = out_t.shape == in_t.shape
-    ref, got, recon_ref, recon_got = [], [], [], []
+    ref, got, recon_ref, recon_got, reals = [], [], [], [], []
     for x in inputs:
         a = _real(run_graph(original, [x], count_events=False).outputs[0], out_t)
         b = _real(run_graph(compressed, [x], count_events=False).outputs[0], out_t)
@@ -55,12 +60,13 @@ def compare(original: Graph, compressed: Graph, inputs: list[np.ndarray], label:
         got.append(b)
         if autoencoder:
             xr = _real(x, in_t).reshape(a.shape)
+            reals.append(xr)
             recon_ref.append(float(np.mean((a - xr) ** 2)))
             recon_got.append(float(np.mean((b - xr) ** 2)))
     ref_a, got_a = np.stack(ref), np.stack(got)
     diff = got_a - ref_a
-    noise = float(np.sum(diff**2))
-    snr = float("inf") if noise == 0 else 10 * math.log10(max(float(np.sum(ref_a**2)), 1e-300) / noise)
+    snr = _snr(ref_a, got_a)
+    varying = _snr(ref_a - ref_a.mean(axis=0), got_a - got_a.mean(axis=0)) if len(inputs) > 1 else None
     top1 = None
     if original.ops[-1].kind is OpKind.SOFTMAX:
         flat_r, flat_g = ref_a.reshape(len(inputs), -1), got_a.reshape(len(inputs), -1)
@@ -75,7 +81,14 @@ def compare(original: Graph, compressed: Graph, inputs: list[np.ndarray], label:
         snr,
         float(np.mean(recon_ref)) if autoencoder else None,
         float(np.mean(recon_got)) if autoencoder else None,
+        varying,
+        float(np.mean((np.stack(reals) - np.stack(reals).mean(axis=0)) ** 2)) if autoencoder else None,
     )
+
+
+def _snr(ref: np.ndarray, got: np.ndarray) -> float:
+    noise = float(np.sum((got - ref) ** 2))
+    return float("inf") if noise == 0 else 10 * math.log10(max(float(np.sum(ref**2)), 1e-300) / noise)
 
 
 def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[np.ndarray]:

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
+from tinysim.compress.bias import bias_correct
+from tinysim.compress.fidelity import random_inputs
 from tinysim.compress.prune import PruneRecord, prune
 from tinysim.compress.requantize import CodebookRecord, requantize
 from tinysim.compress.share import share
@@ -28,6 +32,7 @@ class CompressOptions:
     bits: int | None = None  # None: keep int8
     share: bool = False  # k-means weight sharing with 2^bits values instead of a linear n-bit grid
     huffman: bool = False
+    bias_correction: bool = False  # re-centre each layer's output mean through its bias (see bias.py)
 
     def describe(self) -> str:
         steps = []
@@ -39,6 +44,8 @@ class CompressOptions:
                 if self.share
                 else f"re-quantize to {self.bits} bits"
             )
+        if self.bias_correction:
+            steps.append("bias correction")
         if self.huffman:
             steps.append("Huffman")
         return ", ".join(steps) or "none"
@@ -61,9 +68,12 @@ class Compressed:
         return total(self.sizes)
 
 
-def compress(graph: Graph, options: CompressOptions) -> Compressed:
+def compress(graph: Graph, options: CompressOptions, calibration: list[np.ndarray] | None = None) -> Compressed:
+    """Apply `options`; bias correction measures input means on `calibration` (default: 16 seeded random
+    inputs, seeds 1000.., apart from the fidelity inputs' default seeds)."""
     if options.share and options.bits is None:
         raise ValueError("weight sharing needs a number of bits (K = 2^bits shared values)")
+    source = graph
     pruned: list[PruneRecord] = []
     if options.prune > 0:
         graph, pruned = prune(graph, options.prune, granularity=options.granularity, scope=options.scope)
@@ -72,5 +82,8 @@ def compress(graph: Graph, options: CompressOptions) -> Compressed:
     codebooks: list[CodebookRecord] = []
     if options.bits is not None:
         graph, codebooks = share(graph, options.bits, sparse) if options.share else requantize(graph, options.bits)
+    if options.bias_correction:
+        calibration = calibration if calibration is not None else random_inputs(source, 16, seed=1000)
+        graph, _ = bias_correct(source, graph, calibration)
     sizes, encoded = measure(graph, sparse, {c.layer: c for c in codebooks}, huffman=options.huffman)
     return Compressed(graph, options, sizes, encoded, pruned, codebooks)

@@ -78,10 +78,16 @@ FIDELITY_HEADERS = (
     "max |err|",
     "max |err| (LSB)",
     "SNR",
+    "SNR varying",
     "recon MSE orig",
     "recon MSE comp",
     "recon change",
+    "mean-pred MSE",
 )
+
+
+def _db(x: float) -> str:
+    return f"{x:.1f} dB" if math.isfinite(x) else "inf dB"
 
 
 def fidelity_table(rows: list[Fidelity]) -> str:
@@ -95,15 +101,19 @@ def fidelity_table(rows: list[Fidelity]) -> str:
                 f"{100 * f.top1_agreement:.1f} %" if f.top1_agreement is not None else "-",
                 f"{f.max_abs_error:.4g}",
                 f"{f.max_abs_error_lsb} LSB",
-                f"{f.snr_db:.1f} dB" if math.isfinite(f.snr_db) else "inf dB",
+                _db(f.snr_db),
+                _db(f.snr_varying_db) if f.snr_varying_db is not None else "-",
                 f"{f.recon_mse_original:.4g}" if recon else "-",
                 f"{f.recon_mse_compressed:.4g}" if recon else "-",
                 f"{100 * f.recon_change:+.1f} %" if f.recon_change is not None else "-",
+                f"{f.recon_mse_mean_predictor:.4g}" if recon else "-",
             ]
         )
-    return format_table(FIDELITY_HEADERS, out, numeric=[False] + [True] * 8) + (
-        "\nmax |err| in the output's real units; SNR = output power / error power; recon MSE = mean over inputs of "
-        "MSE(dequantized output, dequantized input), squared input units"
+    return format_table(FIDELITY_HEADERS, out, numeric=[False] + [True] * 10) + (
+        "\nmax |err| in the output's real units; SNR = output power / error power; SNR varying = the same with each "
+        "output's mean over the inputs removed (~0 dB: the compressed model no longer follows its input); recon MSE = "
+        "mean over inputs of MSE(dequantized output, dequantized input), squared input units; mean-pred MSE = the "
+        "same for a model that outputs the mean input"
     )
 
 
@@ -122,6 +132,8 @@ def size_record(s: LayerSize) -> dict:
 def fidelity_record(f: Fidelity) -> dict:
     d = asdict(f)
     d["snr_db"] = f.snr_db if math.isfinite(f.snr_db) else None  # JSON has no inf; None = identical outputs
+    if f.snr_varying_db is not None and not math.isfinite(f.snr_varying_db):
+        d["snr_varying_db"] = None
     d["recon_change"] = f.recon_change
     return d
 
