@@ -100,7 +100,11 @@ class DaskExecutor:
             if workers < 1:
                 raise TinysimError(f'expected "local:N" with N >= 1 workers, got "{address}"', field="--dask")
             self.cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
             )
             self.client = Client(self.cluster)
         else:

@@ -90,7 +90,8 @@ def run_sweep(
     store = open_store(spec, out)
     try:
         store.add_points(
-            PointRow(pid, i, {p: si_value(v) for p, v in point.items()}) for i, (pid, point) in enumerate(zip(ids, points))
+            PointRow(pid, i, {p: si_value(v) for p, v in point.items()})
+            for i, (pid, point) in enumerate(zip(ids, points))
         )
         done = store.done()
         total = len(points) * len(spec.workloads)

@@ -223,6 +223,22 @@ def si_value(value: Any) -> Any:
     return value
 
 
+def _random_combinations(sizes: list[int], count: int, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    """`count` distinct index combinations drawn uniformly (all of them, shuffled, if there are fewer)."""
+    total = math.prod(sizes)
+    if total <= 4 * count:  # small space: a permutation of all of it
+        flat = rng.permutation(total)[:count]
+        return list(zip(*np.unravel_index(flat, sizes))) if sizes else []
+    chosen: dict[tuple[int, ...], None] = {}
+    while len(chosen) < count:  # large space: draw and drop repeats (rare: fewer than 1 in 4)
+        draw = np.stack([rng.integers(0, n, count) for n in sizes], axis=1)
+        for row in map(tuple, draw.tolist()):
+            chosen.setdefault(row, None)
+            if len(chosen) == count:
+                break
+    return list(chosen)
+
+
 def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
     """The design points in sampling order, each `{path: value as written}`, duplicates dropped."""
     sizes = [len(a.values) for a in spec.axes]
@@ -231,13 +247,7 @@ def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
         if spec.count is not None:
             indices = itertools.islice(indices, spec.count)
     elif spec.method is Method.RANDOM:
-        rng = np.random.default_rng(spec.seed)
-        total = math.prod(sizes)
-        flat = rng.choice(total, size=min(spec.count, total), replace=False) if total < 2**62 else None
-        if flat is None:
-            indices = zip(*(rng.integers(0, n, spec.count) for n in sizes))
-        else:
-            indices = zip(*np.unravel_index(flat, sizes))
+        indices = _random_combinations(sizes, spec.count, np.random.default_rng(spec.seed))
     else:
         rng = np.random.default_rng(spec.seed)
         columns = []
