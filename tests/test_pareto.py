@@ -39,7 +39,10 @@ def test_front_2d_matches_all_pairs(values):
 @settings(max_examples=80, deadline=None)
 @given(_arrays(3))
 def test_front_3d_matches_all_pairs(values):
-    np.testing.assert_array_equal(front_nd(values), naive_front(values))
+    expected = naive_front(values)
+    np.testing.assert_array_equal(front_nd(values), expected)
+    np.testing.assert_array_equal(front_nd(values, block=5), expected)  # many blocks: the cross-block filter
+    np.testing.assert_array_equal(front_nd(values, block=1), expected)
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])

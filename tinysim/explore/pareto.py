@@ -6,9 +6,9 @@ identical objective vectors do not dominate each other, so duplicates are all ke
 
 Two kernels over an (n, k) float array:
 - `front_2d`: O(n log n) — sort by (x, y), one sweep keeping the best y seen so far;
-- `front_nd`: any k >= 2 (used for three objectives) — sort lexicographically, then keep each point
-  that no earlier front member dominates (a dominator always sorts earlier, and dominance is
-  transitive, so checking against the front found so far is enough): O(n·f), f = front size.
+- `front_nd`: any k >= 2 (used for three objectives) — sort lexicographically (a dominator always
+  sorts earlier), then keep each point that no earlier front member dominates (dominance is
+  transitive, so the front found so far is enough), a block of points at a time: O(n·f), f = front size.
 
 `front_rows` applies them to result rows (mappings of column name → value, as read from a sweep's
 SQLite store): 'ok' rows of one workload, optionally only those meeting constraints, and only rows
@@ -113,23 +113,40 @@ def front_2d(values: np.ndarray) -> np.ndarray:
     return np.sort(order[keep])
 
 
-def front_nd(values: np.ndarray) -> np.ndarray:
-    """Sorted indices of the non-dominated rows of an (n, k) array, any k >= 1 (all minimised)."""
+def _dominated_by(front: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each of `points` (m, k): does some row of `front` (f, k) dominate it?"""
+    le = np.ones((len(front), len(points)), dtype=bool)
+    lt = np.zeros_like(le)
+    for j in range(front.shape[1]):  # a few objectives: one (f, m) comparison each
+        a, b = front[:, j, None], points[None, :, j]
+        le &= a <= b
+        lt |= a < b
+    return (le & lt).any(axis=0)
+
+
+def front_nd(values: np.ndarray, *, block: int = 256) -> np.ndarray:
+    """Sorted indices of the non-dominated rows of an (n, k) array, any k >= 1 (all minimised).
+
+    Points go in lexicographic order, a block at a time: a block's points beaten by the front so far
+    are dropped (vectorised), then the survivors are compared all-pairs among themselves. A point
+    beaten inside its block by a point the front beats is beaten by the front too (transitivity),
+    so both steps together are exact. `block` only trades Python calls against array sizes.
+    """
     values = _check(values)
-    n = len(values)
-    if n == 0:
+    if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
     order = np.lexsort(values.T[::-1])  # lexicographic by column 0, then 1, ...
-    front = np.empty_like(values)
-    members: list[int] = []
-    for index in order:
-        p = values[index]
-        f = front[: len(members)]
-        dominated = np.any(np.all(f <= p, axis=1) & np.any(f < p, axis=1)) if members else False
-        if not dominated:
-            front[len(members)] = p
-            members.append(int(index))
-    return np.sort(np.asarray(members, dtype=np.int64))
+    members = np.zeros(0, dtype=np.int64)
+    start, block = 0, max(int(block), 1)
+    while start < len(order):
+        chunk = order[start : start + block]
+        start += block
+        if len(members):
+            chunk = chunk[~_dominated_by(values[members], values[chunk])]
+        if len(chunk):
+            chunk = chunk[~_dominated_by(values[chunk], values[chunk])]  # a point never dominates itself
+            members = np.concatenate([members, chunk])
+    return np.sort(members)
 
 
 def front_indices(values: np.ndarray) -> np.ndarray:
