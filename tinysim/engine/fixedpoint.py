@@ -119,17 +119,24 @@ def requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, base):
 
 
 @kernel
-def round_clamp(ab, right, mode, zp_out, lo, hi):
-    """The high half of 2 * ab (rounded, truncating division), shifted right with `mode`'s rounding, clamped."""
+def round_shift(ab, right, mode):
+    """The high half of 2 * ab (rounded, truncating division), shifted right with `mode`'s rounding.
+
+    Branch-free (selects), so loops over it vectorise; ab = acc * 2**left * mult, exact in int64.
+    """
     num = ab + (np.int64(1 << 30) if ab >= 0 else np.int64(1 - (1 << 30)))
     hi32 = (num + (np.int64((1 << 31) - 1) if num < 0 else np.int64(0))) >> 31  # truncating division
     mask = (np.int64(1) << right) - 1
     if mode == 1:  # RUY: ties toward +inf
-        v = (hi32 + (mask + 1 >> 1)) >> right
-    else:  # TFLITE: ties away from zero
-        threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))
-        v = (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
-    return min(max(v + zp_out, lo), hi)
+        return (hi32 + (mask + 1 >> 1)) >> right
+    threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))  # TFLITE: ties away from zero
+    return (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
+
+
+@kernel
+def round_clamp(ab, right, mode, zp_out, lo, hi):
+    """`round_shift` plus the output zero point, clamped to [lo, hi]."""
+    return min(max(round_shift(ab, right, mode) + zp_out, lo), hi)
 
 
 @kernel

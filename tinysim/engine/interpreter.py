@@ -87,6 +87,8 @@ class Prepared:
     scratch16: int  # int16 scratch elements per inference (im2col patch)
     scratch32: int  # int32 scratch elements per inference (accumulators)
     static_events: tuple[Events, ...]
+    inputs: tuple[tuple[int, int, tuple[int, ...], str], ...] = ()  # per graph input: offset, size, shape, name
+    outputs: tuple[tuple[int, int, tuple[int, ...]], ...] = ()  # per graph output: offset, size, shape
 
 
 def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
@@ -119,6 +121,11 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
         scratch16=max([p.scratch16 for p in plans] + [16]),
         scratch32=max([p.scratch32 for p in plans] + [16]),
         static_events=tuple(p.events for p in plans),
+        inputs=tuple(
+            (arena.offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape), graph.tensors[t].name)
+            for t in graph.inputs
+        ),
+        outputs=tuple((arena.offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape)) for t in graph.outputs),
     )
 
 
@@ -168,28 +175,21 @@ def run_graph(
     semantics: str = "litert",
 ) -> RunResult:
     """One inference on int8 `inputs` (one array per graph input, shapes as the graph's)."""
-    prep = prepared(graph, semantics)
-    g = prep.graph
+    prep = graph if type(graph) is Prepared else prepared(graph, semantics)
     arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
-    if len(arrays) != len(g.inputs):
-        raise WorkloadError(f"{g.name}: expected {len(g.inputs)} input(s), got {len(arrays)}")
+    if len(arrays) != len(prep.inputs):
+        raise WorkloadError(f"{prep.graph.name}: expected {len(prep.inputs)} input(s), got {len(arrays)}")
     arena = np.empty(max(prep.arena.peak_bytes, 1), np.int8)
-    for t, a in zip(g.inputs, arrays):
-        spec = g.tensors[t]
-        if a.dtype != np.int8 or a.size != spec.size:
+    for (off, size, shape, name), a in zip(prep.inputs, arrays):
+        if a.dtype != np.int8 or a.size != size:
             raise WorkloadError(
-                f"{g.name}: input '{spec.name}' must be int8 of shape {spec.shape}, got {a.dtype} {a.shape}"
+                f"{prep.graph.name}: input '{name}' must be int8 of shape {shape}, got {a.dtype} {a.shape}"
             )
-        off = prep.arena.offsets[t]
-        arena[off : off + a.size] = a.reshape(-1)
-    counted = np.zeros((len(g.ops), 2), np.int64)
+        arena[off : off + size] = a.reshape(-1)
+    counted = np.zeros((len(prep.codes), 2), np.int64)
     s16, s32 = np.empty(prep.scratch16, np.int16), np.empty(prep.scratch32, np.int32)
     _execute(prep.codes, prep.params, arena, prep.i16, prep.i32, prep.f32, s16, s32, count_events, counted)
-    outputs = []
-    for t in g.outputs:
-        spec = g.tensors[t]
-        off = prep.arena.offsets[t]
-        outputs.append(arena[off : off + spec.size].reshape(spec.shape).copy())
+    outputs = [arena[off : off + size].reshape(shape).copy() for off, size, shape in prep.outputs]
     return RunResult(outputs, prep.static_events, counted if count_events else None)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multiplier, requantize
+from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multiplier, round_clamp, round_shift
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
 from tinysim.workload.graph import Op
@@ -52,13 +52,22 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
 
 @kernel
 def add(a, b, out, zp1, m1, s1, zp2, m2, s2, zp_out, mo, so, lo, hi):
-    """Returns the number of outputs equal to the output zero point."""
+    """Returns the number of outputs equal to the output zero point.
+
+    Each requantization is TFLite's MultiplyByQuantizedMultiplier (multipliers > 0, so its high
+    multiply never saturates), written branch-free so the loop vectorises.
+    """
+    la, ra = np.int64(max(s1, 0)), np.int64(max(-s1, 0))
+    lb, rb = np.int64(max(s2, 0)), np.int64(max(-s2, 0))
+    lo_, ro = np.int64(max(so, 0)), np.int64(max(-so, 0))
+    ma, mb, mo_ = np.int64(m1), np.int64(m2), np.int64(mo)
     out_zeros = 0
     for i in range(out.shape[0]):
-        va = requantize((np.int32(a[i]) - zp1) << LEFT_SHIFT, m1, s1, TFLITE)
-        vb = requantize((np.int32(b[i]) - zp2) << LEFT_SHIFT, m2, s2, TFLITE)
-        v = requantize(va + vb, mo, so, TFLITE) + zp_out
-        v = min(max(v, lo), hi)
+        xa = (np.int64(a[i]) - zp1) << LEFT_SHIFT
+        xb = (np.int64(b[i]) - zp2) << LEFT_SHIFT
+        va = round_shift((xa << la) * ma, ra, TFLITE)
+        vb = round_shift((xb << lb) * mb, rb, TFLITE)
+        v = round_clamp(((va + vb) << lo_) * mo_, ro, TFLITE, zp_out, lo, hi)
         out[i] = v
         out_zeros += v == zp_out
     return out_zeros
