@@ -33,6 +33,9 @@ def test_committed_example_is_the_shipped_sweep():
     md = (EXAMPLE / "report.md").read_text()
     sweep = (REPO / "workloads" / "sweeps" / "ndp_imc.yaml").read_text()
     assert "| sweep file | workloads/sweeps/ndp_imc.yaml |" in md
-    assert sweep.strip() in md, "reports/ndp_imc/ is stale: regenerate it from workloads/sweeps/ndp_imc.yaml"
+    assert sweep.strip() in md, (
+        "reports/ndp_imc/ is stale, regenerate it: tinysim sweep workloads/sweeps/ndp_imc.yaml -o /tmp/ndp_imc.sqlite"
+        " && tinysim report /tmp/ndp_imc.sqlite -o reports/ndp_imc/"
+    )
     for workload in ("kws", "vww", "ic"):
         assert f"## Workload {workload}" in md
