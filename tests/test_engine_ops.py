@@ -141,7 +141,7 @@ def check_conv(rng, x_shape, c_out, k, stride, dil, pad, act, semantics, kw=None
     assert (e.macs, e.zero_macs, e.output_zeros) == (macs, zero_macs, int((ref == zp_out).sum()))
 
 
-# Direct (plane) path: a spatial kernel over few input channels and rows of >= 16 outputs (the stems).
+# Direct (plane) path: short patches (a spatial kernel on few channels, or 1x1 on < 16) over rows of >= 16 outputs.
 @pytest.mark.parametrize(
     ("x_shape", "c_out", "k", "stride", "dil", "pad"),
     [
@@ -151,6 +151,7 @@ def check_conv(rng, x_shape, c_out, k, stride, dil, pad, act, semantics, kw=None
         ((1, 24, 37, 5), 5, 3, 1, 2, Padding.SAME),
         ((1, 21, 50, 1), 9, 5, 2, 2, Padding.VALID),
         ((2, 9, 35, 2), 3, 4, 1, 1, Padding.SAME),
+        ((1, 12, 20, 8), 16, 1, 1, 1, Padding.VALID),  # 1x1 over few channels (VWW's first pointwise)
     ],
 )
 @pytest.mark.parametrize("semantics", ["litert", "tflm"])

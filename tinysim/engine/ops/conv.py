@@ -65,7 +65,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     padded = n * oh * ow - valid
     static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
     macs = int(valid.sum()) * ic * oc
-    by_pixel = kh * kw > 1 and k < PIXEL_MAJOR_BELOW_K and ow >= PIXEL_MAJOR_FROM_OW
+    by_pixel = (kh * kw > 1 or k < 16) and k < PIXEL_MAJOR_BELOW_K and ow >= PIXEL_MAJOR_FROM_OW
     planes = ()
     if by_pixel:  # weights (oc, kp), k padded to a multiple of 4 with zeros; per-channel multipliers
         kp = -(-k // 4) * 4

@@ -142,13 +142,14 @@ def split_phases(x, phases, n, h, wd, c, sw):
     wq = -(-wd // sw)
     for b in range(n):
         for iy in range(h):
-            xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
-            prow = phases[(b * h + iy) * sw * wq * c : (b * h + iy + 1) * sw * wq * c]
-            for ix in range(wd):
-                src = xrow[ix * c : ix * c + c]
-                dst = prow[((ix % sw) * wq + ix // sw) * c : ((ix % sw) * wq + ix // sw + 1) * c]
-                for ci in range(c):
-                    dst[ci] = src[ci]
+            row = (b * h + iy) * wd * c
+            for r in range(sw):  # column phase r: input columns r, r + sw, ... made contiguous
+                dst = np.uint64((((b * h + iy) * sw + r) * wq) * c)
+                for u in range(-(-(wd - r) // sw)):
+                    src = np.uint64(row + (u * sw + r) * c)
+                    d = dst + np.uint64(u * c)
+                    for ci in range(c):  # unsigned indices: no wraparound check, no array views
+                        phases[d + np.uint64(ci)] = x[src + np.uint64(ci)]
 
 
 @kernel
@@ -195,16 +196,20 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c,
                     ab = np.uint64(ox0 * c)
                     wb = np.uint64((i * kw + j) * r) + ab
                     xb = np.uint64(((b * h + iy) * sw * wq + cols[j, 2]) * c)
-                    for q in range(length):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
-                        u = np.uint64(q)
-                        xv = np.int32(np.int32(src[xb + u]) - zp_in)
-                        acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
-                    if count:
-                        z = 0
+                    if count:  # one pass: MACs and the zero-operand count (int32 lanes)
+                        z = np.int32(0)
                         for q in range(length):
                             u = np.uint64(q)
-                            z += nz_w[wb + u] if src[xb + u] == zp_in else 0
+                            xq = src[xb + u]
+                            xv = np.int32(np.int32(xq) - zp_in)
+                            acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
+                            z = np.int32(z + (nz_w[wb + u] if xq == zp_in else np.int32(0)))
                         zero_macs += z
+                    else:
+                        for q in range(length):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
+                            u = np.uint64(q)
+                            xv = np.int32(np.int32(src[xb + u]) - zp_in)
+                            acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
             base = (b * oh + oy) * r
             out_zeros += requantize_row(acc, mult, shift, TFLITE, zp_out, lo, hi, out[base : base + r], 0)
     return zero_macs, out_zeros
