@@ -16,8 +16,8 @@ from tinysim.explore.sweep_spec import load_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# ecm3532's `dsp` kind has no vectorised structure: every point goes through simulate() (~1 ms), so
-# the sweep runs long enough to be killed part-way; chunks of 8 points commit often.
+# --exact prices every point with simulate() (~1 ms), so the sweep runs long enough to be killed
+# part-way; chunks of 8 points commit often.
 SWEEP = f"""\
 version: 1
 name: resume
@@ -35,7 +35,19 @@ rate: 2 Hz
 
 
 def _sweep(sweep: Path, out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "tinysim.cli.main", "sweep", str(sweep), "-o", str(out), "--quiet", "--chunk", "8"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tinysim.cli.main",
+        "sweep",
+        str(sweep),
+        "-o",
+        str(out),
+        "--quiet",
+        "--chunk",
+        "8",
+        "--exact",
+    ]
     return subprocess.Popen([*cmd, *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -76,7 +88,7 @@ def test_sigkill_then_resume_gives_every_row_once(tmp_path):
     _, err = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, err
     whole = tmp_path / "whole.sqlite"
-    run_sweep(load_sweep(sweep), whole, LocalExecutor(1))  # uninterrupted, in this process
+    run_sweep(load_sweep(sweep), whole, LocalExecutor(1), exact=True)  # uninterrupted, in this process
 
     rows = _rows(out)
     keys = [(r[0], r[1]) for r in rows]

@@ -123,9 +123,24 @@ SYSTOLIC = """\
 """
 
 
-@pytest.mark.parametrize("sweep", [*SWEEPS, "systolic"], ids=lambda p: getattr(p, "stem", p))
+DSP = """\
+    version: 1
+    name: dsp
+    base: ROOT/archs/ecm3532.yaml
+    axes:
+      compute.dsp.macs_per_cycle: [1, 2, 4]
+      compute.dsp.cycles_per_issue.default: [1, 1.25]
+      memories.sram.size: [32 KiB, 256 KiB]
+      memories.flash.bandwidth: [10 MB/s, 1 GB/s]
+      operating_point: [cvfs20, cvfs100]
+    workloads: [ROOT/workloads/kws.yaml]
+"""
+INLINE = {"systolic": SYSTOLIC, "dsp": DSP}
+
+
+@pytest.mark.parametrize("sweep", [*SWEEPS, *INLINE], ids=lambda p: getattr(p, "stem", p))
 def test_vectorised_equals_simulate(tmp_path, sweep):
-    spec = load_sweep(write_sweep(tmp_path, SYSTOLIC) if sweep == "systolic" else sweep)
+    spec = load_sweep(write_sweep(tmp_path, INLINE[sweep]) if sweep in INLINE else sweep)
     space = DesignSpace(spec)
     points = sample_points(spec)
     sample = points[:: max(1, len(points) // 12)]
@@ -195,13 +210,21 @@ def test_process_pool_and_dask_local_cluster_match_in_process(tmp_path):
     run_sweep(spec, tmp_path / "pool.sqlite", LocalExecutor(2), chunk_size=4)
     dask = DaskExecutor("local:2")
     try:
+        assert dask.cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         run_sweep(spec, tmp_path / "dask.sqlite", dask, chunk_size=4)
+        remote = DaskExecutor(dask.cluster.scheduler_address)  # the tcp://HOST:PORT path, same cluster
+        try:
+            assert remote.workers == 2
+            run_sweep(spec, tmp_path / "tcp.sqlite", remote, chunk_size=4)
+        finally:
+            remote.close()
     finally:
         dask.close()
     reference = _results(tmp_path / "one.sqlite")
     assert len(reference) == 32
     assert _results(tmp_path / "pool.sqlite") == reference
     assert _results(tmp_path / "dask.sqlite") == reference
+    assert _results(tmp_path / "tcp.sqlite") == reference
 
 
 def test_cli_sweep_summary_and_errors(tmp_path, capsys):
@@ -218,3 +241,10 @@ def test_cli_sweep_summary_and_errors(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"tinysim: {out}: holds results of another sweep definition") and err.count("\n") == 1
     assert main(["sweep", str(path), "-o", str(tmp_path / "x.sqlite"), "--jobs", "0"]) == 2
+
+
+def test_values_written_two_ways_are_one_point(tmp_path):
+    body = SMALL.replace("[8 KiB, 256 KiB]", "[8 KiB, 8192, 256 KiB]").replace("[8, 1536]", "[1536]")
+    run = run_sweep(load_sweep(write_sweep(tmp_path, body)), tmp_path / "r.sqlite", LocalExecutor(1))
+    assert (run.points, run.written) == (8, 16)
+    assert [p.point_index for p in read_sweep(tmp_path / "r.sqlite").points] == [0, 1, 4, 5, 6, 7, 10, 11]

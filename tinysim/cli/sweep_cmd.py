@@ -39,6 +39,9 @@ def register(sub) -> None:
     )
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep (also automatic)")
     p.add_argument("--chunk", type=int, default=None, metavar="N", help="points per task (default: automatic)")
+    p.add_argument(
+        "--exact", action="store_true", help="price every point with simulate() one by one (reference path, slow)"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         bars[0].update(done - bars[0].n)
 
     try:
-        result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk)
+        result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk, exact=args.exact)
     finally:
         for bar in bars:
             bar.close()

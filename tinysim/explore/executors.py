@@ -36,6 +36,7 @@ class Task:
     sweep_text: str
     workload: str
     points: tuple[tuple[str, Mapping[str, Any]], ...]
+    exact: bool = False  # every point through simulate() (the reference path), none vectorised
 
 
 @functools.lru_cache(maxsize=2)
@@ -52,7 +53,7 @@ def _evaluator(sweep_path: str, sweep_text: str, workload: str) -> Evaluator:
 
 def evaluate_task(task: Task) -> list[ResultRow]:
     """The rows of one task (runs in a worker)."""
-    return _evaluator(task.sweep_path, task.sweep_text, task.workload).evaluate(task.points)
+    return _evaluator(task.sweep_path, task.sweep_text, task.workload).evaluate(task.points, exact=task.exact)
 
 
 class LocalExecutor:

@@ -82,17 +82,25 @@ def run_sweep(
     *,
     progress: Progress | None = None,
     chunk_size: int | None = None,
+    exact: bool = False,
 ) -> SweepRun:
-    """Evaluate every (point, workload) of `spec` not yet in `out` on `executor`; rows are committed per chunk."""
-    points = sample_points(spec)
-    ids = [point_id({p: si_value(v) for p, v in point.items()}) for point in points]
+    """Evaluate every (point, workload) of `spec` not yet in `out` on `executor`; rows are committed per chunk.
+
+    `exact` prices every point with `simulate()` one by one (the reference the vectorised path is tested
+    against; ~100x slower); the results are the same to rounding.
+    """
+    rows: dict[str, PointRow] = {}  # by id: values written two ways ("256 KiB", 262144) are one point
+    raw: dict[str, dict] = {}
+    for index, point in enumerate(sample_points(spec)):
+        params = {p: si_value(v) for p, v in point.items()}
+        pid = point_id(params)
+        if pid not in rows:
+            rows[pid], raw[pid] = PointRow(pid, index, params), point
+    ids, points = list(raw), list(raw.values())
     workers = max(1, getattr(executor, "workers", 1))
     store = open_store(spec, out)
     try:
-        store.add_points(
-            PointRow(pid, i, {p: si_value(v) for p, v in point.items()})
-            for i, (pid, point) in enumerate(zip(ids, points))
-        )
+        store.add_points(rows.values())
         done = store.done()
         total = len(points) * len(spec.workloads)
         sweep_path = str(Path(spec.path).resolve()) if spec.path else ""
@@ -104,15 +112,15 @@ def run_sweep(
             size = chunk_size or min(4096, max(64, math.ceil(len(pending) / (4 * workers))))
             for start in range(0, len(pending), size):
                 chunk = tuple(pending[start : start + size])
-                tasks.append(Task(sweep_path, spec.text, str(Path(workload).resolve()), chunk))
+                tasks.append(Task(sweep_path, spec.text, str(Path(workload).resolve()), chunk, exact))
         skipped = total - sum(len(t.points) for t in tasks)
         written = invalid = 0
         if progress:
             progress(skipped, total)
-        for rows in executor.run(tasks):
-            store.add_results(rows)
-            written += len(rows)
-            invalid += sum(r.status != "ok" for r in rows)
+        for batch in executor.run(tasks):
+            store.add_results(batch)
+            written += len(batch)
+            invalid += sum(r.status != "ok" for r in batch)
             if progress:
                 progress(skipped + written, total)
     finally:

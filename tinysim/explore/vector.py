@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinysim.cost import dsp as dsp_cost
 from tinysim.cost import imc as imc_cost
 from tinysim.cost import npu as npu_cost
 from tinysim.cost import systolic as systolic_cost
+from tinysim.cost.common import memory_traffic
 from tinysim.cost.simulate import stored_weight_bytes
 from tinysim.engine.events import Events
 from tinysim.mapping import place
@@ -108,6 +110,17 @@ def _imc(graph: Graph, op: Op, ev: Events, unit, arch) -> OpShape:
     return OpShape(pre, 0.0, dynamic_j, 0.0, unit.nominal_voltage_v, {act: bytes_read}, {act: ev.act_bytes_written})
 
 
+def _dsp(graph: Graph, op: Op, ev: Events, unit, arch) -> OpShape:
+    kind = op.kind
+    pre = (
+        unit.overhead_cycles.for_op(kind)
+        + dsp_cost.mac_cycles(ev.macs, dsp_cost.inner_loop_length(graph, op), unit, kind)
+        + ev.elementwise * unit.cycles_per_element.for_op(kind)
+    )
+    reads, writes = memory_traffic(unit, ev)
+    return OpShape(pre, 0.0, 0.0, unit.energy_per_cycle_j, unit.nominal_voltage_v, reads, writes)
+
+
 def _systolic(graph: Graph, op: Op, ev: Events, unit, arch) -> OpShape:
     gemm = systolic_cost.gemm_of(graph, op)
     sched = systolic_cost.schedule(gemm, unit.rows, unit.cols, unit.dataflow)
@@ -129,6 +142,7 @@ STRUCTURES: dict[str, tuple[Callable[..., OpShape], bool]] = {
     "npu": (_npu, False),
     "imc": (_imc, False),
     "systolic": (_systolic, True),
+    "dsp": (_dsp, False),
 }
 
 
