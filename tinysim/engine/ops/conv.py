@@ -143,16 +143,16 @@ def gather(x, patch, p0, tn, geometry, zp_in):
     """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)]
     = x + 128 as uint8 (padded taps zp_in + 128), the unsigned operand of dot_block.
 
-    Every copy goes through slices (indices provably >= 0), so the copies vectorise.
+    Indices are unsigned (no negative-index wraparound check, no array views whose reference
+    counting costs atomics), so the copies vectorise.
     """
     _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
     k = kh * kw * c
     fill = np.uint8(zp_in + 128)
     if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
-        src = x[p0 * c : (p0 + tn) * c]  # 1x1 stride-1 unpadded: the block is a contiguous slice of x
-        dst = patch[: tn * c]
+        src = np.uint64(p0 * c)  # 1x1 stride-1 unpadded: the block is a contiguous run of x
         for q in range(tn * c):
-            dst[q] = np.uint8(np.int32(src[q]) + 128)
+            patch[np.uint64(q)] = np.uint8(np.int32(x[src + np.uint64(q)]) + 128)
         return
     span = kw * c
     b = p0 // (oh * ow)  # the block's first pixel; then step through columns without dividing
@@ -163,27 +163,27 @@ def gather(x, patch, p0, tn, geometry, zp_in):
         inside = dw == 1 and ix0 >= 0 and ix0 + kw <= wd
         for i in range(kh):
             iy = oy * sh - ph + i * dh
-            dst = patch[t * k + i * span : t * k + (i + 1) * span]
+            dst = np.uint64(t * k + i * span)
             if iy < 0 or iy >= h:
                 for q in range(span):
-                    dst[q] = fill
+                    patch[dst + np.uint64(q)] = fill
                 continue
-            xrow = x[(b * h + iy) * wd * c : (b * h + iy + 1) * wd * c]
+            row = (b * h + iy) * wd
             if inside:
-                src = xrow[ix0 * c : ix0 * c + span]
+                src = np.uint64((row + ix0) * c)
                 for q in range(span):
-                    dst[q] = np.uint8(np.int32(src[q]) + 128)
+                    patch[dst + np.uint64(q)] = np.uint8(np.int32(x[src + np.uint64(q)]) + 128)
                 continue
             for j in range(kw):
                 ix = ix0 + j * dw
-                d = dst[j * c : j * c + c]
+                d = dst + np.uint64(j * c)
                 if 0 <= ix < wd:
-                    src = xrow[ix * c : ix * c + c]
+                    src = np.uint64((row + ix) * c)
                     for ci in range(c):
-                        d[ci] = np.uint8(np.int32(src[ci]) + 128)
+                        patch[d + np.uint64(ci)] = np.uint8(np.int32(x[src + np.uint64(ci)]) + 128)
                 else:
                     for ci in range(c):
-                        d[ci] = fill
+                        patch[d + np.uint64(ci)] = fill
         ox += 1
         if ox == ow:
             ox = 0
@@ -398,11 +398,10 @@ def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_i
         tn = min(tile, pixels - p0)
         gather(x, patch, p0, tn, geometry, zp_in)
         if count:
-            z = 0
-            pr = patch[: tn * k]
+            z = np.int32(0)  # int32 lanes: at most tile * k * oc, far below 2**31
             fill = zp_in + 128  # the input zero point as stored in the patch
             for q in range(tn * k):
-                z += nz_w[q] if pr[q] == fill else 0
+                z = np.int32(z + (nz_w[q] if patch[np.uint64(q)] == fill else np.int32(0)))
             zero_macs += z
         dot_block(patch, w, bias, acc, tn, k, oc)
         out_zeros += requantize_row(acc[: tn * oc], mult, shift, mode, zp_out, lo, hi, out, p0 * oc)
