@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -194,6 +195,8 @@ def test_run_resume_and_other_definition(tmp_path):
     assert len(sweep.points) == 16 and len(sweep.results) == 32
     assert sweep.meta["sweep_name"] == "small" and sweep.meta["rate_hz"] == "5.0" and sweep.meta["deadline_s"] == "0.01"
     assert sweep.points[0].params["memories.act_sram.size"] == 8192
+    assert json.loads(sweep.meta["constraints"]) == {"fits": True, "deadline_s": 0.01}
+    assert json.loads(sweep.meta["objectives"]) == ["latency", "energy", "average_power"]
     other = write_sweep(tmp_path, SMALL.replace("name: small", "name: other"), "o.yaml")
     with pytest.raises(StoreError, match="another sweep definition"):
         run_sweep(load_sweep(other), out, LocalExecutor(1))

@@ -54,7 +54,8 @@ def _meta(spec: SweepSpec) -> dict[str, str]:
         "objectives": json.dumps(list(spec.objectives)),
         "rate_hz": "" if spec.rate_hz is None else repr(spec.rate_hz),
         "deadline_s": "" if spec.deadline_s is None else repr(spec.deadline_s),
-        "workloads": json.dumps([p.stem for p in spec.workloads]),
+        "workloads": json.dumps([p.stem for p in spec.workloads]),  # beyond the schema's keys: extras
+        "constraints": json.dumps({"fits": spec.fits, "deadline_s": spec.deadline_s}),
         "definition_sha1": definition_hash(spec),
     }
 
