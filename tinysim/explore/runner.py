@@ -104,7 +104,7 @@ def run_sweep(
         store.add_points(rows.values())
         done = store.done()
         total = len(points) * len(spec.workloads)
-        sweep_path = str(Path(spec.path).resolve()) if spec.path else ""
+        sweep_path = spec.path or ""  # as given: workers resolve it from the same working directory
         tasks = []
         for workload in spec.workloads:
             pending = [(pid, p) for pid, p in zip(ids, points) if (pid, workload.stem) not in done]
@@ -113,7 +113,7 @@ def run_sweep(
             size = chunk_size or min(4096, max(64, math.ceil(len(pending) / (4 * workers))))
             for start in range(0, len(pending), size):
                 chunk = tuple(pending[start : start + size])
-                tasks.append(Task(sweep_path, spec.text, str(Path(workload).resolve()), chunk, exact))
+                tasks.append(Task(sweep_path, spec.text, str(workload), chunk, exact))
         skipped = total - sum(len(t.points) for t in tasks)
         written = invalid = 0
         if progress:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import enum
 import itertools
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ def _file(mapping: Mapping[str, Any], key: str, where: Where, here: Path) -> Pat
 def _existing(name: Any, at: Where, here: Path) -> Path:
     if not isinstance(name, str) or not name.strip():
         raise at.fail(f"expected a file name, got {describe_value(name)}")
-    path = here / name
+    path = Path(os.path.normpath(here / name))  # "archs/x.yaml", not "workloads/sweeps/../../archs/x.yaml"
     if not path.is_file():
         raise at.fail(f"no such file {name!r} (paths are relative to the sweep file)")
     return path
