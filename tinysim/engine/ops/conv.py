@@ -80,14 +80,18 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         planes = (ctx.i32.add(np.concatenate([taps, np.zeros(kp - k, np.int64)])), frame, cols, ctx.i16.add(mask))
         scratch16, scratch32 = -(-(n * frame + cols) // 2), oc * tile
     else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
-        tile = pixel_tile(n * oh * ow, oc, k, budget=ROW_BUDGET)
+        kr = row_stride(k)  # patch rows and weight rows padded with zero weights to whole vectors
+        tile = pixel_tile(n * oh * ow, oc, kr, budget=ROW_BUDGET)
         tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block
-        w8 = np.zeros(-(-oc * k // 2) * 2, np.int8)  # int8 weights, packed in pairs into the int16 pool
-        w8[: oc * k] = wk.ravel()
+        w8 = np.zeros((oc, kr), np.int8)  # int8 weights, packed in pairs into the int16 pool
+        w8[:, :k] = wk
+        nz = np.zeros(kr, np.int64)
+        nz[:k] = oc - zero_w.ravel()
         bias_u8 = bias - 128 * wk.sum(axis=1)  # the patch holds x + 128
-        consts = (ctx.i16.add(w8.view(np.int16)), ctx.i32.add(bias_u8), ctx.i32.add(np.tile(mult, tile)),
-                  ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(np.tile(oc - zero_w.ravel(), tile)))  # fmt: skip
-        scratch16, scratch32 = -(-tile * k // 2), tile * oc
+        consts = (ctx.i16.add(w8.ravel().view(np.int16)), ctx.i32.add(bias_u8), ctx.i32.add(np.tile(mult, tile)),
+                  ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(np.tile(nz, tile)))  # fmt: skip
+        scratch16, scratch32 = tile * kr // 2, tile * oc
+        planes = (kr,)
     params = row(
         ctx.offset(op, 0), ctx.offset(op, 0, output=True), *consts,
         n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
@@ -101,6 +105,11 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         weight_bytes_unique=w.nbytes + bias_bytes, act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
     return OpPlan(OPCODE, params, events, scratch16=scratch16, scratch32=scratch32)
+
+
+def row_stride(k: int) -> int:
+    """Patch row length of the dot path: k rounded up to whole 16-byte vectors."""
+    return -(-k // 16) * 16
 
 
 def _plane_geometry(kh, kw, c, oh, ow, sh, sw, dh, dw) -> tuple[int, int, np.ndarray]:
@@ -129,9 +138,10 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
             p[22], p[23], p[24], p[25], p[26], i32[p[30] : p[30] + kp], frame, cols, i16[p[33] : p[33] + tile], count,
         )  # fmt: skip
     else:
+        kr = p[30]
         zero_macs, out_zeros = conv2d_by_row(
-            x, i16.view(np.int8)[2 * p[2] : 2 * p[2] + oc * k], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + tile * oc],
-            i32[p[5] : p[5] + tile * oc], i32[p[6] : p[6] + tile * k], out, s16.view(np.uint8)[: tile * k],
+            x, i16.view(np.int8)[2 * p[2] : 2 * p[2] + oc * kr], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + tile * oc],
+            i32[p[5] : p[5] + tile * oc], i32[p[6] : p[6] + tile * kr], out, s16.view(np.uint8)[: tile * kr],
             s32[: tile * oc],
             geometry, p[22], p[23], p[24], p[25], p[26], tile, count,
         )  # fmt: skip
@@ -139,17 +149,17 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
 
 
 @kernel
-def gather(x, patch, p0, tn, geometry, zp_in):
+def gather(x, patch, p0, tn, kr, geometry, zp_in):
     """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)]
-    = x + 128 as uint8 (padded taps zp_in + 128), the unsigned operand of dot_block.
+    = x + 128 as uint8 (padded taps zp_in + 128), the unsigned operand of dot_block; rows are kr
+    apart (kr >= k; the kr - k bytes after a row are left as they are: their weights are 0).
 
     Indices are unsigned (no negative-index wraparound check, no array views whose reference
     counting costs atomics), so the copies vectorise.
     """
     _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
-    k = kh * kw * c
     fill = np.uint8(zp_in + 128)
-    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0:
+    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0 and kr == c:
         src = np.uint64(p0 * c)  # 1x1 stride-1 unpadded: the block is a contiguous run of x
         for q in range(tn * c):
             patch[np.uint64(q)] = np.uint8(np.int32(x[src + np.uint64(q)]) + 128)
@@ -163,7 +173,7 @@ def gather(x, patch, p0, tn, geometry, zp_in):
         inside = dw == 1 and ix0 >= 0 and ix0 + kw <= wd
         for i in range(kh):
             iy = oy * sh - ph + i * dh
-            dst = np.uint64(t * k + i * span)
+            dst = np.uint64(t * kr + i * span)
             if iy < 0 or iy >= h:
                 for q in range(span):
                     patch[dst + np.uint64(q)] = fill
@@ -389,20 +399,20 @@ def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_i
 
     Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
     """
-    n, _, _, c, oh, ow, oc, kh, kw, _, _, _, _, _, _ = geometry
-    k = kh * kw * c
+    n, _, _, _, oh, ow, oc, _, _, _, _, _, _, _, _ = geometry
+    kr = w.shape[0] // oc  # patch/weight row stride (k padded with zero weights)
     pixels = n * oh * ow
     zero_macs = 0
     out_zeros = 0
     for p0 in range(0, pixels, tile):
         tn = min(tile, pixels - p0)
-        gather(x, patch, p0, tn, geometry, zp_in)
+        gather(x, patch, p0, tn, kr, geometry, zp_in)
         if count:
-            z = np.int32(0)  # int32 lanes: at most tile * k * oc, far below 2**31
-            fill = zp_in + 128  # the input zero point as stored in the patch
-            for q in range(tn * k):
+            z = np.int32(0)  # int32 lanes: at most tile * kr * oc, far below 2**31
+            fill = zp_in + 128  # the input zero point as stored in the patch (nz_w is 0 past k)
+            for q in range(tn * kr):
                 z = np.int32(z + (nz_w[q] if patch[np.uint64(q)] == fill else np.int32(0)))
             zero_macs += z
-        dot_block(patch, w, bias, acc, tn, k, oc)
+        dot_block(patch, w, bias, acc, tn, kr, oc)
         out_zeros += requantize_row(acc[: tn * oc], mult, shift, mode, zp_out, lo, hi, out, p0 * oc)
     return zero_macs, out_zeros
