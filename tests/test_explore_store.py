@@ -43,3 +43,13 @@ def test_open_rejects_other_files(tmp_path):
     sqlite3.connect(other).execute("CREATE TABLE meta(key TEXT, value TEXT)").connection.commit()
     with pytest.raises(StoreError, match="schema version missing"):
         read_sweep(other)
+
+
+def test_create_is_one_transaction_and_empty_files_count_as_new(tmp_path):
+    path = tmp_path / "r.sqlite"
+    sqlite3.connect(path).close()  # what a kill right after opening the file leaves
+    assert ResultStore.is_empty(path)
+    meta = {"sweep_name": "it's", "sweep_yaml": "a: 'b'\n"}
+    with ResultStore.create(path, meta) as store:
+        assert store.meta()["sweep_name"] == "it's" and store.meta()["sweep_yaml"] == "a: 'b'\n"
+    assert not ResultStore.is_empty(path)

@@ -62,7 +62,7 @@ def _meta(spec: SweepSpec) -> dict[str, str]:
 
 def open_store(spec: SweepSpec, out: str | Path) -> ResultStore:
     """The results file for `spec`: created, or reopened to resume when it holds the same sweep."""
-    if not Path(out).exists():
+    if not Path(out).exists() or ResultStore.is_empty(out):
         return ResultStore.create(out, _meta(spec))
     store = ResultStore.open(out)
     meta = store.meta()

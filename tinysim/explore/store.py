@@ -161,11 +161,24 @@ class ResultStore:
     def create(cls, path: str | Path, meta: Mapping[str, str]) -> ResultStore:
         """A new store at `path` (which must not hold a sweep) with `meta` written."""
         con = _connect(path)
-        with con:
-            con.executescript(DDL)
-            rows = {"schema_version": SCHEMA_VERSION, **{k: str(v) for k, v in meta.items()}}
-            con.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", rows.items())
+        rows = {"schema_version": SCHEMA_VERSION, **{k: str(v) for k, v in meta.items()}}
+        # Tables and meta in one transaction: a kill leaves an empty database or a whole store, never half.
+        script = "".join(
+            f"INSERT OR REPLACE INTO meta(key, value) VALUES ({_quote(k)}, {_quote(v)});\n" for k, v in rows.items()
+        )
+        con.executescript(f"BEGIN;\n{DDL}\n{script}COMMIT;")
         return cls(con, path)
+
+    @staticmethod
+    def is_empty(path: str | Path) -> bool:
+        """Whether `path` is a database without tables (e.g. a sweep killed while creating it)."""
+        con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=60.0)
+        try:
+            return con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
+        except sqlite3.DatabaseError:
+            return False
+        finally:
+            con.close()
 
     @classmethod
     def open(cls, path: str | Path) -> ResultStore:
@@ -203,6 +216,10 @@ class ResultStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _check_schema(con: sqlite3.Connection, path: str | Path) -> None:
