@@ -75,14 +75,17 @@ def test_sigkill_then_resume_gives_every_row_once(tmp_path):
     points = 4 * 5 * 5 * 3 * 2
     total = points * 2
     out = tmp_path / "killed.sqlite"
-    proc = _sweep(sweep, out)
-    deadline = time.monotonic() + 120
-    while _count(out) == 0 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    at_kill = _count(out)
-    assert 0 < at_kill < total, f"the sweep was not killed part-way ({at_kill} of {total} rows)"
+    # Twice: once after some rows, then again after more rows of the resumed run.
+    counts = []
+    for _ in range(2):
+        proc = _sweep(sweep, out)
+        before, deadline = _count(out), time.monotonic() + 120
+        while _count(out) <= before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        counts.append(_count(out))
+    assert 0 < counts[0] < counts[1] < total, f"the sweep was not killed part-way ({counts} of {total} rows)"
 
     resumed = _sweep(sweep, out, "--resume")
     _, err = resumed.communicate(timeout=180)
