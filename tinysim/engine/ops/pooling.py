@@ -63,7 +63,10 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count, is_max):
 
 @kernel
 def pool2d(x, out, acc, n, h, wd, c, oh, ow, fh, fw, sh, sw, ph, pw, zp_out, lo, hi, is_max):
-    """Returns the number of outputs equal to the output zero point."""
+    """Returns the number of outputs equal to the output zero point.
+
+    Channel loops use unsigned indices (no wraparound check, no array views), so they vectorise.
+    """
     out_zeros = 0
     for b in range(n):
         for oy in range(oh):
@@ -72,24 +75,30 @@ def pool2d(x, out, acc, n, h, wd, c, oh, ow, fh, fw, sh, sw, ph, pw, zp_out, lo,
             for ox in range(ow):
                 x0 = ox * sw - pw
                 xs, xe = max(x0, 0), min(x0 + fw, wd)
+                init = np.int32(-128 if is_max else 0)
                 for ci in range(c):
-                    acc[ci] = -128 if is_max else 0
+                    acc[np.uint64(ci)] = init
                 for iy in range(ys, ye):
                     for ix in range(xs, xe):
-                        base = ((b * h + iy) * wd + ix) * c
-                        for ci in range(c):
-                            if is_max:
-                                acc[ci] = max(acc[ci], np.int32(x[base + ci]))
-                            else:
-                                acc[ci] += np.int32(x[base + ci])
+                        base = np.uint64(((b * h + iy) * wd + ix) * c)
+                        if is_max:
+                            for ci in range(c):
+                                u = np.uint64(ci)
+                                acc[u] = max(acc[u], np.int32(x[base + u]))
+                        else:
+                            for ci in range(c):
+                                u = np.uint64(ci)
+                                acc[u] = np.int32(acc[u] + np.int32(x[base + u]))
                 cnt = (ye - ys) * (xe - xs)
-                obase = ((b * oh + oy) * ow + ox) * c
+                obase = np.uint64(((b * oh + oy) * ow + ox) * c)
+                z = 0
                 for ci in range(c):
-                    v = acc[ci]
+                    v = np.int64(acc[np.uint64(ci)])
                     if not is_max:
                         # C++ division truncates toward zero.
                         v = (v + cnt // 2) // cnt if v > 0 else -((-v + cnt // 2) // cnt)
                     v = min(max(v, lo), hi)
-                    out[obase + ci] = v
-                    out_zeros += v == zp_out
+                    out[obase + np.uint64(ci)] = v
+                    z += v == zp_out
+                out_zeros += z
     return out_zeros
