@@ -32,25 +32,26 @@ def block_of(path: str) -> tuple[str, ...]:
     return (parts[0],) if parts[0] == "power_states" else tuple(parts[:2])
 
 
-def _put(data: Any, path: str, value: Any) -> None:
-    """Set `path` in `data` in place; a `{value: ..., source: ...}` leaf keeps its note."""
-    *parents, leaf = path.split(".")
-    node = data
-    for key in parents:
-        node = node[key]
-    old = node.get(leaf)
-    if isinstance(old, Mapping) and "value" in old:
-        old["value"] = value
+def _put(data: Any, path: str, value: Any) -> Any:
+    """`data` with `path` set to `value`: the mappings along the path are copied (with their line
+    numbers), the rest is shared; a `{value: ..., source: ...}` leaf keeps its note."""
+    head, _, rest = path.partition(".")
+    node = copy.copy(data)
+    if rest:
+        node[head] = _put(data[head], rest, value)
+    elif isinstance(data.get(head), Mapping) and "value" in data[head]:
+        node[head] = _put(data[head], "value", value)
     else:
-        node[leaf] = value
+        node[head] = value
+    return node
 
 
 def point_mapping(base: Any, point: Mapping[str, Any]) -> Any:
-    """A deep copy of the base architecture mapping with the point's dotted paths replaced."""
-    data = copy.deepcopy(base)
+    """The base architecture mapping with the point's dotted paths replaced (`base` is not modified)."""
+    data = base
     for path, value in point.items():
         if path != OPERATING_POINT:
-            _put(data, path, value)
+            data = _put(data, path, value)
     return data
 
 

@@ -92,8 +92,9 @@ def run_sweep(
     """
     rows: dict[str, PointRow] = {}  # by id: values written two ways ("256 KiB", 262144) are one point
     raw: dict[str, dict] = {}
+    si = {(a.path, v): si_value(v) for a in spec.axes for v in a.values}
     for index, point in enumerate(sample_points(spec)):
-        params = {p: si_value(v) for p, v in point.items()}
+        params = {p: si[p, v] for p, v in point.items()}
         pid = point_id(params)
         if pid not in rows:
             rows[pid], raw[pid] = PointRow(pid, index, params), point
@@ -107,7 +108,8 @@ def run_sweep(
         sweep_path = spec.path or ""  # as given: workers resolve it from the same working directory
         tasks = []
         for workload in spec.workloads:
-            pending = [(pid, p) for pid, p in zip(ids, points) if (pid, workload.stem) not in done]
+            stem = workload.stem
+            pending = [(pid, p) for pid, p in zip(ids, points) if (pid, stem) not in done]
             if not pending:
                 continue
             size = chunk_size or min(4096, max(64, math.ceil(len(pending) / (4 * workers))))

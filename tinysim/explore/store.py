@@ -17,7 +17,7 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ class ResultRow:
     energy_breakdown: Mapping[str, float] | None = None
 
     def to_sql(self) -> tuple[Any, ...]:
-        values = list(astuple(self)[:-1])
+        values = [getattr(self, name) for name in _ROW_FIELDS]
         values.append(None if self.energy_breakdown is None else json.dumps(dict(self.energy_breakdown)))
         return tuple(None if isinstance(v, float) and not math.isfinite(v) else v for v in values)
 
@@ -125,7 +125,8 @@ class ResultRow:
         return cls(*head, energy_breakdown=None if breakdown is None else json.loads(breakdown))
 
 
-_RESULT_COLUMNS = tuple(f.name for f in fields(ResultRow))[:-1] + ("energy_breakdown_json",)
+_ROW_FIELDS = tuple(f.name for f in fields(ResultRow))[:-1]  # the columns before the breakdown
+_RESULT_COLUMNS = (*_ROW_FIELDS, "energy_breakdown_json")
 _INSERT_RESULT = (
     f"INSERT OR IGNORE INTO results({', '.join(_RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(_RESULT_COLUMNS))})"
 )
