@@ -252,17 +252,18 @@ def test_pool2d(kind, seed):
     np.testing.assert_array_equal(out, ref)
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(8))
 def test_add(seed):
     rng = np.random.default_rng(seed)
     s1, s2, so = rng.uniform(0.01, 0.5, 3)
     z1, z2, zo = (int(v) for v in rng.integers(-128, 128, 3))
-    shape = (1, 4, 5, int(rng.integers(1, 30)))
+    shape = (1, 4, 5, int(rng.integers(1, 30))) if seed < 4 else (1, 16, 9, int(rng.integers(8, 40)))  # table path
     a_t, b_t, y_t = act_t("a", shape, s1, z1), act_t("b", shape, s2, z2), act_t("y", shape, so, zo)
     a, b = random_x(rng, shape, z1), random_x(rng, shape, z2)
-    out = run_graph(one_op(OpKind.ADD, [a_t, b_t], y_t, OpAttrs(activation=ACTS[seed])), [a, b]).outputs[0]
-    act = naive.act_range(ACTS[seed].value, so, zo)
-    np.testing.assert_array_equal(out, naive.add(a, b, s1, z1, s2, z2, so, zo, act))
+    r = run_graph(one_op(OpKind.ADD, [a_t, b_t], y_t, OpAttrs(activation=ACTS[seed % 4])), [a, b])
+    ref = naive.add(a, b, s1, z1, s2, z2, so, zo, naive.act_range(ACTS[seed % 4].value, so, zo))
+    np.testing.assert_array_equal(r.outputs[0], ref)
+    assert r.events[0].output_zeros == int((ref == zo).sum())
 
 
 @pytest.mark.parametrize("seed", range(5))
