@@ -59,6 +59,23 @@ def test_fast_forward_agrees_with_event_by_event_within_1_percent(scenario, prep
     assert fast.counts == full.counts
 
 
+@pytest.mark.parametrize("every_frames, buffer_frames", [(1, 4), (2, 4), (2, 1)])
+def test_overloaded_fast_forward_agrees_within_1_percent(scenario, prepared, every_frames, buffer_frames):
+    """A Cortex-M4 that cannot keep up: periodic (exact jumps) or drifting (saturated extrapolation)."""
+    sc = busy(scenario, every_frames=every_frames, deadline_s=0.01 * every_frames)
+    sc = dataclasses.replace(sc, events=Events(), sensor=dataclasses.replace(sc.sensor, buffer_frames=buffer_frames))
+    a = arch("stm32l4r5")
+    full = run_always_on(sc, a, duration_s=60.0, fast_forward=False, prepared=prepared)
+    fast = run_always_on(sc, a, duration_s=60.0, fast_forward=True, prepared=prepared)
+    assert full.overloaded and fast.overloaded and fast.fast_forwarded_s > 30.0
+    assert fast.average_power_w == pytest.approx(full.average_power_w, rel=0.01)
+    for name in ("inferences", "deadline_misses", "frames"):
+        assert fast.counts[name] == pytest.approx(full.counts[name], rel=0.01)
+    assert fast.counts["frames_dropped"] == pytest.approx(full.counts["frames_dropped"], rel=0.05)
+    if fast.extrapolated_s:
+        assert "extrapolated" in to_text(fast)
+
+
 def test_energy_adds_up_to_the_analytical_period(scenario, prepared):
     """No events, the DSP at its first point: every frame is wake-up + front end, every 4th an inference,
     then sleep until the next frame; the ledger must equal that sum."""

@@ -35,6 +35,12 @@ def headline(r: AlwaysOnResult) -> str:
             f"{format_count(c['inferences_dropped'])} inferences dropped, "
             f"{format_count(c['deadline_misses'])} deadlines missed -- the chip cannot keep up"
         )
+    if r.extrapolated_s > 0:
+        lines.append(
+            f"note: {_pct(r.extrapolated_s / r.duration_s)} of the run was extrapolated from 2 x "
+            "2 s windows of the saturated chip: power and inference counts are close, drop counts approximate "
+            "(--no-fast-forward simulates every frame)"
+        )
     lines.append(
         f"{r.scenario} on {r.arch} @ {w.operating_point} ({_q(w.freq_hz, Dimension.FREQUENCY)}, "
         f"{_q(w.voltage_v, Dimension.VOLTAGE)}; DVFS {r.dvfs_policy}), {_q(r.duration_s, Dimension.TIME)} simulated"
@@ -114,6 +120,7 @@ def to_dict(r: AlwaysOnResult) -> dict:
         "between_work": r.between_work,
         "duration_s": r.duration_s,
         "fast_forwarded_s": r.fast_forwarded_s,
+        "extrapolated_s": r.extrapolated_s,
         "inference_period_s": r.period_s,
         "deadline_s": r.deadline_s,
         "inference_latency_s": w.inference_s,

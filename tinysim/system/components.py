@@ -66,6 +66,8 @@ class AlwaysOnModel:
         self.next_arrival = 0  # index into arrivals
         self.pending = 0  # keywords no inference has seen yet
         self.chip_waiting = False
+        self.frame: Frame | None = None
+        self.chip_busy_until = 0.0
         self.host_off_s = -math.inf
         self.host_asleep = True
         self.host_signal = self.env.event()
@@ -88,7 +90,8 @@ class AlwaysOnModel:
             self.ledger.counts[name] = 0
 
     def run(self) -> None:
-        for process in (self.sensor(), self.keywords(), self.chip(), self.host()):
+        self.chip_process = self.env.process(self.chip())
+        for process in (self.sensor(), self.keywords(), self.host()):
             self.env.process(process)
         self.env.run(until=self.end_s)
         self.ledger.finish(self.end_s)
@@ -106,13 +109,17 @@ class AlwaysOnModel:
             self.next_frame_s = (seq + 1) * hop
             yield env.timeout(max(0.0, self.next_frame_s - env.now))
             if self.is_trigger(seq):
-                skip = self.ff.periods_to_skip(env.now, self.state(), self.horizon_s())
-                if skip:
+                saturated = not self.chip_waiting
+                jump = self.ff.plan(env.now, self.state(seq), self.coarse_state(), saturated, self.horizon_s())
+                if jump is not None:
                     before = env.now
-                    seq += skip * self.sc.inference.every_frames
+                    frames = jump.units * jump.unit_periods * self.sc.inference.every_frames
+                    seq += frames
                     self.next_frame_s = (seq + 1) * hop
-                    self.ff.skip(skip, before, self.next_frame_s - before)
-                    yield env.timeout(max(0.0, self.next_frame_s - before))
+                    span = self.next_frame_s - before
+                    self.ff.apply(jump, before, span)
+                    self.shift_in_flight(frames, span)
+                    yield env.timeout(max(0.0, span))
             self.ledger.count("frames")
             if len(self.buffer.items) >= self.sc.sensor.buffer_frames:
                 self.ledger.count("frames_dropped")
@@ -123,8 +130,28 @@ class AlwaysOnModel:
                 self.buffer.put(Frame(seq, env.now))
             seq += 1
 
-    def state(self) -> tuple:
-        return (self.ledger.signature(), len(self.buffer.items), self.chip_waiting, self.pending, self.host_asleep)
+    def shift_in_flight(self, frames: int, span_s: float) -> None:
+        """After a jump, what was in flight resumes `span_s` (and `frames` frames) later."""
+        self.buffer.items[:] = [Frame(f.seq + frames, f.ready_s + span_s) for f in self.buffer.items]
+        if self.frame is not None:
+            self.frame = Frame(self.frame.seq + frames, self.frame.ready_s + span_s)
+        if not self.chip_waiting:
+            self.chip_process.interrupt(span_s)  # its current interval ends span_s later
+
+    def coarse_state(self) -> tuple:
+        tracks = tuple(t for t in self.ledger.signature() if t[0] != "chip")
+        return (tracks, self.pending, self.host_asleep)
+
+    def state(self, seq: int) -> tuple:
+        """Everything the future depends on, relative to now and to frame `seq` (times to the ns)."""
+        now = self.env.now
+
+        def rel(f: Frame | None) -> tuple[int, int] | None:
+            return None if f is None else (f.seq - seq, round((f.ready_s - now) * 1e9))
+
+        busy = None if self.chip_waiting else round((self.chip_busy_until - now) * 1e9)
+        frames = tuple(rel(f) for f in self.buffer.items)
+        return (self.ledger.signature(), frames, rel(self.frame), busy, self.pending, self.host_asleep)
 
     def horizon_s(self) -> float:
         """The next external change fast-forward must not jump over."""
@@ -151,18 +178,18 @@ class AlwaysOnModel:
         env, work, inf = self.env, self.work, self.sc.inference
         low = self.enter_low_power()
         while True:
-            self.chip_waiting = True
-            frame = yield self.buffer.get()
+            self.chip_waiting, self.frame = True, None
+            self.frame = yield self.buffer.get()
             self.chip_waiting = False
             if low is not None:
                 state = self.arch.power_state(low)
                 yield from self.interval("chip", ("chip", "wake"), state.wake_latency_s, state.wake_energy_j)
                 low = None
             yield from self.interval("chip", FRONT_END, work.front_end_s, work.front_end_j)
-            if self.is_trigger(frame.seq):
+            if self.is_trigger(self.frame.seq):
                 yield from self.interval("chip", NETWORK, work.inference_s, work.inference_j)
                 self.ledger.count("inferences")
-                if env.now - frame.ready_s > inf.deadline_s * (1 + 1e-9):
+                if env.now - self.frame.ready_s > inf.deadline_s * (1 + 1e-9):
                     self.ledger.count("deadline_misses")
                 if self.pending:
                     self.pending = 0
@@ -174,7 +201,15 @@ class AlwaysOnModel:
     def interval(self, track: str, key: Key, duration_s: float, energy_j: float):
         if duration_s > 0:
             self.ledger.enter(track, key, energy_j / duration_s, self.env.now)
-            yield self.env.timeout(duration_s)
+            end = self.env.now + duration_s
+            while True:
+                if track == "chip":
+                    self.chip_busy_until = end
+                try:
+                    yield self.env.timeout(max(0.0, end - self.env.now))
+                    break
+                except simpy.Interrupt as jump:  # fast-forward jumped while this ran: it ends that much later
+                    end += jump.cause
         else:
             self.ledger.lump(key, energy_j)
 

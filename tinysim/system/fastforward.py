@@ -1,23 +1,48 @@
 """Analytical fast-forward of steady stretches.
 
-Between keyword arrivals and host transitions an always-on device repeats the same inference
-period exactly. At each period boundary (the moment a window's last frame is ready) the model
-asks `FastForward.periods_to_skip`: if the last two periods left the same ledger deltas and the
-system is in the same state (same power states, empty sensor buffer, chip waiting, nothing
-pending), the next K whole periods before the next external change (an event, the host going
-back to sleep, the end of the run, the timeline window) are credited as K × one period's delta
-and simulated time jumps over them. Everything else is simulated event by event.
+Between keyword arrivals and host transitions an always-on device repeats itself. At each period
+boundary (the moment a window's last frame is ready) the model asks `FastForward.plan` whether
+it may jump over whole repetitions before the next external change (an event, the host going
+back to sleep, the end of the run, the timeline window), crediting each as one measured delta:
+
+- exact: the state (power states, buffer contents and the chip's progress through its current
+  task, both relative to now, pending events, host) is the same as L and 2L boundaries ago
+  (L = 1..`MAX_LAG`) and the two L-period deltas agree — a repetition is L periods, and the jump
+  is exact;
+- saturated: the chip never waits and its buffer stays full (it cannot keep up, frames are
+  dropped in both windows); its phase against the frames drifts, so no single period repeats. Two consecutive windows of about
+  `SATURATED_WINDOW_S` that agree within `SATURATED_REL` (counts within one or that fraction)
+  make a repetition of both windows together. This is an extrapolation: energy and inference
+  counts land within about one inference per repetition, but drop counts of a chip whose drop
+  pattern wanders over tens of seconds can be off by tens of percent (the result says how much
+  time was extrapolated this way; --no-fast-forward simulates it all).
+
+Everything else is simulated event by event.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tinysim.system.ledger import Ledger, Snapshot
 
-__all__ = ["FastForward"]
+__all__ = ["MAX_LAG", "SATURATED_REL", "SATURATED_WINDOW_S", "FastForward", "Jump"]
+
+SATURATED_WINDOW_S = 2.0  # length of each of the two windows compared in the saturated regime
+SATURATED_REL = 0.01
+MAX_LAG = 8  # longest exact repetition looked for, in periods
+
+
+@dataclass(frozen=True)
+class Jump:
+    """`units` repetitions of `delta`, each lasting `unit_periods` inference periods."""
+
+    units: int
+    unit_periods: int
+    delta: Snapshot
+    exact: bool = True
 
 
 @dataclass
@@ -26,27 +51,90 @@ class FastForward:
     period_s: float
     enabled: bool = True
     skipped_s: float = 0.0
-    _last: tuple[Hashable, Snapshot] | None = None
-    _last_delta: Snapshot | None = None
+    saturated_s: float = 0.0  # of which jumped in the saturated regime (extrapolated, not exact)
+    _history: list[tuple[Hashable, Snapshot]] = field(default_factory=list)  # the last 2 x MAX_LAG + 1 boundaries
+    _index: int = 0  # boundaries seen
+    _coarse: Hashable = None
+    _windows: list[tuple[int, Snapshot]] = field(default_factory=list)
 
-    def periods_to_skip(self, now: float, state: Hashable, horizon_s: float) -> int:
-        """Whole periods that can be credited now without simulating them (0 if not steady)."""
+    @property
+    def window_periods(self) -> int:
+        return max(1, round(SATURATED_WINDOW_S / self.period_s))
+
+    def plan(self, now: float, state: Hashable, coarse: Hashable, saturated: bool, horizon_s: float) -> Jump | None:
+        """The jump to make at this boundary, or None to simulate on.
+
+        `state`: everything that must repeat exactly; `coarse`: what must not change at all in the
+        saturated regime (host, pending events); `saturated`: the chip is busy at this boundary.
+        """
         if not self.enabled:
-            return 0
+            return None
         snap = self.ledger.snapshot(now)
-        steady = False
-        delta = None
-        if self._last is not None and self._last[0] == state:
-            delta = snap.minus(self._last[1])
-            steady = self._last_delta is not None and delta.close_to(self._last_delta)
-        self._last, self._last_delta = (state, snap), delta
-        if not steady:
-            return 0
-        return max(0, math.floor((horizon_s - now) / self.period_s * (1 + 1e-12)))
+        self._index += 1
+        exact = self._exact(snap, state)
+        if exact is not None:
+            return self._fit(exact[1], exact[0], now, horizon_s)
+        saturated_delta = self._saturated(snap, coarse, saturated)
+        if saturated_delta is not None:
+            jump = self._fit(saturated_delta, 2 * self.window_periods, now, horizon_s)
+            return None if jump is None else Jump(jump.units, jump.unit_periods, jump.delta, exact=False)
+        return None
 
-    def skip(self, periods: int, now_s: float, span_s: float) -> None:
-        """Credit `periods` copies of the last period's delta over [now, now + span)."""
-        assert self._last is not None and self._last_delta is not None
-        self.ledger.skip(self._last_delta, periods, now_s, span_s)
+    def _exact(self, snap: Snapshot, state: Hashable) -> tuple[int, Snapshot] | None:
+        """(L, the last L periods' delta) for the shortest lag L at which the state repeats exactly."""
+        self._history = [*self._history[-2 * MAX_LAG :], (state, snap)]
+        h = self._history
+        for lag in range(1, MAX_LAG + 1):
+            if len(h) <= 2 * lag:
+                break
+            (s0, a), (s1, b), (s2, c) = h[-1 - 2 * lag], h[-1 - lag], h[-1]
+            if s0 == s1 == s2:
+                delta = c.minus(b)
+                if delta.close_to(b.minus(a)):
+                    return lag, delta
+        return None
+
+    def _saturated(self, snap: Snapshot, coarse: Hashable, saturated: bool) -> Snapshot | None:
+        if not saturated or coarse != self._coarse or not self._windows:
+            self._coarse, self._windows = coarse, [(self._index, snap)] if saturated else []
+            return None
+        if self._index - self._windows[-1][0] < self.window_periods:
+            return None
+        self._windows = [*self._windows[-2:], (self._index, snap)]
+        if len(self._windows) < 3:
+            return None
+        (_, s0), (_, s1), (_, s2) = self._windows
+        first, second = s1.minus(s0), s2.minus(s1)
+        if not (first.counts.get("frames_dropped") and second.counts.get("frames_dropped")):
+            return None  # still filling its buffer: not the steady regime yet
+        if not _similar(first, second):
+            return None
+        return s2.minus(s0)
+
+    def _fit(self, delta: Snapshot, unit_periods: int, now: float, horizon_s: float) -> Jump | None:
+        units = math.floor((horizon_s - now) / (unit_periods * self.period_s) * (1 + 1e-12))
+        return Jump(units, unit_periods, delta) if units >= 1 else None
+
+    def apply(self, jump: Jump, now_s: float, span_s: float) -> None:
+        """Credit the jump over [now, now + span); the next boundaries start afresh."""
+        self.ledger.skip(jump.delta, jump.units, now_s, span_s)
         self.skipped_s += span_s
-        self._last = (self._last[0], self.ledger.snapshot(now_s + span_s))
+        if not jump.exact:
+            self.saturated_s += span_s
+        after = self.ledger.snapshot(now_s + span_s)
+        self._history = [(self._history[-1][0], after)] if self._history else []
+        self._windows = [(self._index, after)] if self._windows else []
+
+
+def _similar(a: Snapshot, b: Snapshot, rel: float = SATURATED_REL) -> bool:
+    """Two windows' deltas agree: energies and times within `rel` of the window's total, counts within
+    one or `rel`."""
+    if a.energy_j.keys() != b.energy_j.keys() or a.counts.keys() != b.counts.keys():
+        return False
+    scale_e = max(sum(a.energy_j.values()), 1e-30)
+    scale_t = max(sum(a.time_s.values()), 1e-30)
+    return (
+        all(abs(v - b.energy_j[k]) <= rel * scale_e for k, v in a.energy_j.items())
+        and all(abs(v - b.time_s.get(k, 0.0)) <= rel * scale_t for k, v in a.time_s.items())
+        and all(abs(v - b.counts[k]) <= max(1, rel * max(abs(v), abs(b.counts[k]))) for k, v in a.counts.items())
+    )

@@ -30,6 +30,7 @@ class AlwaysOnResult:
     time_s: Mapping[Key, float]
     counts: Mapping[str, int]
     fast_forwarded_s: float
+    extrapolated_s: float = 0.0  # of the fast-forwarded time, what was jumped in the saturated (overloaded) regime
     battery: Battery | None = None
     segments: tuple[Segment, ...] = ()
     window_s: tuple[float, float] | None = None

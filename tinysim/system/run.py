@@ -101,6 +101,7 @@ def run_always_on(
         time_s=dict(ledger.time_s),
         counts=dict(ledger.counts),
         fast_forwarded_s=model.ff.skipped_s,
+        extrapolated_s=model.ff.saturated_s,
         battery=battery,
         segments=tuple(ledger.segments),
         window_s=timeline_s,
