@@ -27,8 +27,6 @@ from tinysim.workload import load_workload
 
 __all__ = ["Evaluator"]
 
-_INVALID = object()
-
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
@@ -43,7 +41,8 @@ class Evaluator:
         self.graph = load_workload(workload)
         self.events = list(run_graph(self.graph, random_input(self.graph, 0)).events)
         self.arena_bytes = plan_arena(self.graph).peak_bytes
-        self._structures: dict[Any, Any] = {}
+        self._needs_memories: dict[tuple, bool] = {}  # by set of compute units
+        self._structures: dict[tuple, Structure | TinysimError | None] = {}
         self._sleep: dict[int, float] = {}
         spec = space.spec
         self.rate_hz, self.deadline_s = spec.rate_hz, spec.deadline_s
@@ -74,19 +73,17 @@ class Evaluator:
         return rows  # type: ignore[return-value]
 
     def _structure(self, point: Mapping[str, Any], parts: dict) -> Structure | TinysimError | None:
-        compute = tuple((b, id(p)) for b, p in parts.items() if b[0] == "compute")
-        key: tuple = compute
-        arch = None
-        if compute not in self._structures:
-            arch = self.space.compose(parts)
-            self._structures[compute] = any(STRUCTURES.get(u.kind, (None, False))[1] for u in arch.compute)
-        if self._structures[compute] is True:  # the structure depends on the memories too
-            key = compute + tuple((b, id(p)) for b, p in parts.items() if b[0] == "memories")
-        key = ("s", key)
+        """The structure of the point's compute units (and memories, where a kind's depends on them), cached;
+        None for a kind without one, the error for units that cannot price the workload."""
+        key = tuple((b, id(p)) for b, p in parts.items() if b[0] == "compute")
+        if key not in self._needs_memories:
+            units = self.space.compose(parts).compute
+            self._needs_memories[key] = any(STRUCTURES.get(u.kind, (None, False))[1] for u in units)
+        if self._needs_memories[key]:
+            key += tuple((b, id(p)) for b, p in parts.items() if b[0] == "memories")
         if key not in self._structures:
-            arch = arch or self.space.compose(parts)
             try:
-                self._structures[key] = structure(self.graph, self.events, arch)
+                self._structures[key] = structure(self.graph, self.events, self.space.compose(parts))
             except TinysimError as exc:
                 self._structures[key] = exc
         return self._structures[key]
