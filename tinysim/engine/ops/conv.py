@@ -272,11 +272,12 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, planes, acc, geometry, z
             tv = min(tile, oh * cols - v0)
             base = b * frame + v0
             if count:
+                zp8 = np.int8(zp_in)  # compare int8 with int8, not widened to int64
                 for q in range(kp):
                     run = planes[base + taps[q] : base + taps[q] + tv]
-                    z = 0
+                    z = np.int32(0)
                     for t in range(tv):
-                        z += (run[t] == zp_in) & (mask[t] != 0)
+                        z = np.int32(z + ((run[t] == zp8) & (mask[t] != 0)))
                     zero_macs += z * nz_w[q]
             for o in range(oc):
                 arow = acc[o * tile : o * tile + tv]
@@ -294,9 +295,10 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, planes, acc, geometry, z
                         s23 = np.int32(w2 * np.int32(x2[t]) + w3 * np.int32(x3[t]))
                         arow[t] = np.int32(arow[t] + np.int32(s01 + s23))
                 requantize_scalar(arow, tv, mult[o], shift[o], mode, zp_out, lo, hi)
-                z = 0
+                z = np.int32(0)
+                zp32 = np.int32(zp_out)
                 for t in range(tv):
-                    z += (arow[t] == zp_out) & (mask[t] != 0)
+                    z = np.int32(z + ((arow[t] == zp32) & (mask[t] != 0)))
                 out_zeros += z
             for r in range(tv // cols):
                 oy = v0 // cols + r
@@ -409,7 +411,7 @@ def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_i
         gather(x, patch, p0, tn, kr, geometry, zp_in)
         if count:
             z = np.int32(0)  # int32 lanes: at most tile * kr * oc, far below 2**31
-            fill = zp_in + 128  # the input zero point as stored in the patch (nz_w is 0 past k)
+            fill = np.uint8(zp_in + 128)  # the input zero point as stored in the patch (nz_w is 0 past k)
             for q in range(tn * kr):
                 z = np.int32(z + (nz_w[q] if patch[np.uint64(q)] == fill else np.int32(0)))
             zero_macs += z

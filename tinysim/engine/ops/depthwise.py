@@ -197,13 +197,14 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c,
                     wb = np.uint64((i * kw + j) * r) + ab
                     xb = np.uint64(((b * h + iy) * sw * wq + cols[j, 2]) * c)
                     if count:  # one pass: MACs and the zero-operand count (int32 lanes)
+                        zp8 = np.int8(zp_in)  # compare int8 with int8, not widened to int64
                         z = np.int32(0)
                         for q in range(length):
                             u = np.uint64(q)
                             xq = src[xb + u]
                             xv = np.int32(np.int32(xq) - zp_in)
                             acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
-                            z = np.int32(z + (nz_w[wb + u] if xq == zp_in else np.int32(0)))
+                            z = np.int32(z + (nz_w[wb + u] if xq == zp8 else np.int32(0)))
                         zero_macs += z
                     else:
                         for q in range(length):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
