@@ -284,30 +284,29 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, planes, acc, geometry, z
                 for t in range(tv):
                     arow[t] = bias[o]
                 wo = w[o * kp : o * kp + kp]
+                ab = np.uint64(o * tile)
                 for q in range(0, kp, 4):
                     w0, w1, w2, w3 = np.int32(wo[q]), np.int32(wo[q + 1]), np.int32(wo[q + 2]), np.int32(wo[q + 3])
-                    x0 = planes[base + taps[q] : base + taps[q] + tv]
-                    x1 = planes[base + taps[q + 1] : base + taps[q + 1] + tv]
-                    x2 = planes[base + taps[q + 2] : base + taps[q + 2] + tv]
-                    x3 = planes[base + taps[q + 3] : base + taps[q + 3] + tv]
-                    for t in range(tv):  # wrapped to int32 each step so LLVM keeps 32-bit lanes
-                        s01 = np.int32(w0 * np.int32(x0[t]) + w1 * np.int32(x1[t]))
-                        s23 = np.int32(w2 * np.int32(x2[t]) + w3 * np.int32(x3[t]))
-                        arow[t] = np.int32(arow[t] + np.int32(s01 + s23))
+                    x0, x1 = np.uint64(base + taps[q]), np.uint64(base + taps[q + 1])
+                    x2, x3 = np.uint64(base + taps[q + 2]), np.uint64(base + taps[q + 3])
+                    for t in range(tv):  # unsigned indices, int32 wrapping: 32-bit vector lanes
+                        u = np.uint64(t)
+                        s01 = np.int32(w0 * np.int32(planes[x0 + u]) + w1 * np.int32(planes[x1 + u]))
+                        s23 = np.int32(w2 * np.int32(planes[x2 + u]) + w3 * np.int32(planes[x3 + u]))
+                        acc[ab + u] = np.int32(acc[ab + u] + np.int32(s01 + s23))
                 requantize_scalar(arow, tv, mult[o], shift[o], mode, zp_out, lo, hi)
                 z = np.int32(0)
                 zp32 = np.int32(zp_out)
                 for t in range(tv):
                     z = np.int32(z + ((arow[t] == zp32) & (mask[t] != 0)))
                 out_zeros += z
-            for r in range(tv // cols):
-                oy = v0 // cols + r
-                dst = out[(b * oh + oy) * ow * oc : (b * oh + oy + 1) * ow * oc]
-                src = acc[r * cols :]
+            for r in range(tv // cols):  # transpose to NHWC; unsigned indices, no array views
+                dst = np.uint64((b * oh + v0 // cols + r) * ow * oc)
                 for t in range(ow):
-                    d = dst[t * oc : t * oc + oc]
+                    src = np.uint64(r * cols + t)
+                    d = dst + np.uint64(t * oc)
                     for o in range(oc):
-                        d[o] = src[o * tile + t]
+                        out[d + np.uint64(o)] = acc[src + np.uint64(o * tile)]
     return zero_macs, out_zeros
 
 
