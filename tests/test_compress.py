@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_model
 
-from tests.conftest import require_model
 from tinysim.compress.fidelity import ad_windows, compare, random_inputs
 from tinysim.compress.layers import as_rows, channel_scales, real_rows, weighted_layers
 from tinysim.compress.pipeline import CompressOptions, compress
@@ -309,3 +309,17 @@ def test_bias_correction_recovers_pruned_ad_on_held_out_windows():
     f_plain = compare(graph, plain.graph, held_out, "held out")
     f_corr = compare(graph, corrected.graph, held_out, "held out")
     assert f_corr.recon_change < 0.5 * f_plain.recon_change
+
+
+def test_prune_sensitivity_has_one_row_per_layer(ad):
+    from tinysim.compress.sensitivity import prune_sensitivity
+
+    rows = prune_sensitivity(ad, 0.5, random_inputs(ad, 2), "random")
+    assert [r.layer for r in rows] == [layer.name for layer in weighted_layers(ad)]
+    assert all(r.fidelity.snr_db < float("inf") for r in rows)  # every layer alone changes the output
+
+
+def test_cli_sensitivity_table():
+    proc = tinysim("compress", "workloads/kws.yaml", "--prune", "0.5", "--sensitivity", "--inputs", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "pruning sensitivity" in proc.stdout and "layer pruned alone" in proc.stdout

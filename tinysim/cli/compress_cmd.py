@@ -9,7 +9,14 @@ from pathlib import Path
 from tinysim.cli.output import emit
 from tinysim.compress.fidelity import ad_windows, compare, random_inputs
 from tinysim.compress.pipeline import CompressOptions, compress
-from tinysim.compress.tables import as_data, fidelity_table, hardware_record, hardware_table, size_table
+from tinysim.compress.tables import (
+    as_data,
+    fidelity_record,
+    fidelity_table,
+    hardware_record,
+    hardware_table,
+    size_table,
+)
 from tinysim.errors import TinysimError, WorkloadError
 from tinysim.workload import load_workload
 from tinysim.workload.npz_graph import save_graph_npz
@@ -65,6 +72,11 @@ def register(sub) -> None:
     p.add_argument("--inputs", type=int, default=16, metavar="N", help="seeded random inputs for fidelity (default 16)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first random input (default 0)")
     p.add_argument("--sample", metavar="FILE", help="AD sample clip (float32 200x128 log-mel frames) for fidelity")
+    p.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="also prune each layer alone to --prune and report the fidelity (on --sample if given)",
+    )
     p.add_argument("--arch", metavar="ARCH", help="also price original and compressed on this architecture")
     p.add_argument("--operating-point", metavar="NAME", help="operating point of --arch (default: its first)")
     p.add_argument("-o", "--out", metavar="OUT.yaml", help="write the compressed workload (OUT.yaml + OUT.npz)")
@@ -87,6 +99,21 @@ def run(args: argparse.Namespace) -> int:
         windows = _windows(args.sample, graph, "--sample")
         fidelity.append(compare(graph, result.graph, windows, f"{Path(args.sample).name} windows"))
     data = as_data(result, fidelity)
+    sensitivity = ""
+    if args.sensitivity:
+        from tinysim.compress.sensitivity import prune_sensitivity
+        from tinysim.compress.tables import sensitivity_table
+
+        if not options.prune:
+            raise TinysimError("a sensitivity analysis needs a sparsity to prune each layer to", field="--prune")
+        label, inputs = (
+            (fidelity[-1].inputs, windows)
+            if args.sample
+            else (f"{max(args.inputs, 1)} seeded random", random_inputs(graph, max(args.inputs, 1), args.seed))
+        )
+        rows = prune_sensitivity(graph, options.prune, inputs, label, granularity=options.granularity)
+        data["sensitivity"] = [{"layer": r.layer, "weights": r.weights, **fidelity_record(r.fidelity)} for r in rows]
+        sensitivity = "\n\n" + sensitivity_table(rows, options.prune)
     hardware = None
     if args.arch:
         from tinysim.compress.hardware import hardware_effect
@@ -110,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         text = f"{graph.name}: {options.describe()}\n\n{size_table(result)}"
         if fidelity:
             text += "\n\n" + fidelity_table(fidelity)
+        text += sensitivity
         if hardware is not None:
             text += "\n\n" + hardware_table(hardware)
         text += written

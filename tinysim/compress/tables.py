@@ -8,6 +8,7 @@ from dataclasses import asdict
 from tinysim.compress.fidelity import Fidelity
 from tinysim.compress.hardware import ASSUMPTIONS, HardwareEffect
 from tinysim.compress.pipeline import Compressed
+from tinysim.compress.sensitivity import LayerSensitivity
 from tinysim.compress.size import LayerSize
 from tinysim.report.table import format_count, format_table
 from tinysim.units import format_si
@@ -192,3 +193,25 @@ def hardware_record(h: HardwareEffect) -> dict:
         "compressed": one(h.after, h.weight_bytes_read_after),
         "zero_operand_macs": h.zero_weight_macs_after,
     }
+
+
+def sensitivity_table(rows: list[LayerSensitivity], sparsity: float) -> str:
+    """One row per layer: the outputs when only that layer is pruned to `sparsity`."""
+    out = []
+    for r in rows:
+        f = r.fidelity
+        out.append(
+            [
+                r.layer,
+                format_count(r.weights),
+                f"{100 * f.top1_agreement:.1f} %" if f.top1_agreement is not None else "-",
+                _db(f.snr_db),
+                _db(f.snr_varying_db) if f.snr_varying_db is not None else "-",
+                f"{100 * f.recon_change:+.1f} %" if f.recon_change is not None else "-",
+            ]
+        )
+    headers = ["layer pruned alone", "weights", "top-1 agree", "SNR", "SNR varying", "recon change"]
+    inputs = rows[0].fidelity.inputs if rows else ""
+    return f"pruning sensitivity: one layer at a time to {sparsity:.0%} ({inputs})\n\n" + format_table(
+        headers, out, numeric=[False] + [True] * 5
+    )
