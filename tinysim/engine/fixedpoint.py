@@ -113,8 +113,9 @@ def requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, base):
     for i in range(n):  # no left shift: a 32 x 32 -> 64-bit product (vpmuldq)
         right = np.int64(-shift[i])
         ab = np.int64(acc[i]) * np.int64(mult[i])
-        dst[i] = round_clamp(ab, right, mode, zp_out, lo, hi)
-        zeros += dst[i] == zp_out
+        v = round_clamp(ab, right, mode, zp_out, lo, hi)
+        dst[i] = v
+        zeros += v == zp_out
     return zeros
 
 
