@@ -121,17 +121,18 @@ def requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, base):
 
 @kernel
 def round_shift(ab, right, mode):
-    """The high half of 2 * ab (rounded, truncating division), shifted right with `mode`'s rounding.
+    """The rounded high half of 2 * ab, shifted right with `mode`'s rounding (ab = acc * 2**left * mult).
 
-    Branch-free (selects), so loops over it vectorise; ab = acc * 2**left * mult, exact in int64.
+    srdhm's nudge (2**30, or 1 - 2**30 below zero) followed by a truncating division by 2**31 is,
+    in both signs, (ab + 2**30) >> 31. RoundingDivideByPOT (ties away from zero) is
+    (hi + half - [hi < 0]) >> right, ruy's (ties toward +inf) (hi + half) >> right, half = 2**right / 2.
+    Branch-free (selects), so loops over it vectorise.
     """
-    num = ab + (np.int64(1 << 30) if ab >= 0 else np.int64(1 - (1 << 30)))
-    hi32 = (num + (np.int64((1 << 31) - 1) if num < 0 else np.int64(0))) >> 31  # truncating division
-    mask = (np.int64(1) << right) - 1
+    hi32 = (ab + np.int64(1 << 30)) >> 31
+    half = (np.int64(1) << right) >> 1
     if mode == 1:  # RUY: ties toward +inf
-        return (hi32 + (mask + 1 >> 1)) >> right
-    threshold = (mask >> 1) + (np.int64(1) if hi32 < 0 else np.int64(0))  # TFLITE: ties away from zero
-    return (hi32 >> right) + (np.int64(1) if (hi32 & mask) > threshold else np.int64(0))
+        return (hi32 + half) >> right
+    return (hi32 + half - (np.int64(1) if (hi32 < 0) & (right > 0) else np.int64(0))) >> right  # TFLITE
 
 
 @kernel
