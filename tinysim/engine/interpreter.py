@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
@@ -89,6 +89,9 @@ class Prepared:
     static_events: tuple[Events, ...]
     inputs: tuple[tuple[int, int, tuple[int, ...], str], ...] = ()  # per graph input: offset, size, shape, name
     outputs: tuple[tuple[int, int, tuple[int, ...]], ...] = ()  # per graph output: offset, size, shape
+    # idle (arena, s16, s32) buffers: a run takes one (or allocates) and returns it; results never
+    # alias them (outputs are copied), and every kernel writes arena and scratch before reading
+    spare: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
 
 
 def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
@@ -179,7 +182,11 @@ def run_graph(
     arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
     if len(arrays) != len(prep.inputs):
         raise WorkloadError(f"{prep.graph.name}: expected {len(prep.inputs)} input(s), got {len(arrays)}")
-    arena = np.empty(max(prep.arena.peak_bytes, 1), np.int8)
+    try:
+        arena, s16, s32 = prep.spare.pop()  # list.pop is atomic: concurrent runs never share buffers
+    except IndexError:
+        arena = np.empty(max(prep.arena.peak_bytes, 1), np.int8)
+        s16, s32 = np.empty(prep.scratch16, np.int16), np.empty(prep.scratch32, np.int32)
     for (off, size, shape, name), a in zip(prep.inputs, arrays):
         if a.dtype != np.int8 or a.size != size:
             raise WorkloadError(
@@ -187,9 +194,9 @@ def run_graph(
             )
         arena[off : off + size] = a.reshape(-1)
     counted = np.zeros((len(prep.codes), 2), np.int64)
-    s16, s32 = np.empty(prep.scratch16, np.int16), np.empty(prep.scratch32, np.int32)
     _execute(prep.codes, prep.params, arena, prep.i16, prep.i32, prep.f32, s16, s32, count_events, counted)
     outputs = [arena[off : off + size].reshape(shape).copy() for off, size, shape in prep.outputs]
+    prep.spare.append((arena, s16, s32))
     return RunResult(outputs, prep.static_events, counted if count_events else None)
 
 
