@@ -281,18 +281,18 @@ def conv_zero_macs(x, w, zp_in, stride, dilation, same):
     return zeros, macs
 
 
-def depthwise_zero_macs(x, w, zp_in, depth_mult, stride, same):
+def depthwise_zero_macs(x, w, zp_in, depth_mult, stride, same, dilation=(1, 1)):
     _, h, wd, _ = x.shape
     _, kh, kw, oc = w.shape
-    oh, ph = _pad_before(h, kh, stride[0], 1, same)
-    ow, pw = _pad_before(wd, kw, stride[1], 1, same)
+    oh, ph = _pad_before(h, kh, stride[0], dilation[0], same)
+    ow, pw = _pad_before(wd, kw, stride[1], dilation[1], same)
     src = np.arange(oc) // depth_mult
     zeros = macs = 0
     for y in range(oh):
         for xo in range(ow):
             for i in range(kh):
                 for j in range(kw):
-                    iy, ix = y * stride[0] - ph + i, xo * stride[1] - pw + j
+                    iy, ix = y * stride[0] - ph + i * dilation[0], xo * stride[1] - pw + j * dilation[1]
                     if 0 <= iy < h and 0 <= ix < wd:
                         z = (x[:, iy, ix, src] == zp_in) | (w[0, i, j, :] == 0)
                         zeros += int(z.sum())

@@ -208,6 +208,44 @@ def test_depthwise_conv2d(seed):
     assert (r.events[0].macs, r.events[0].zero_macs) == (macs, zero_macs)
 
 
+# Depth multiplier 1 (row-wise kernel; stride > 1 reads a column-phase split of the input).
+@pytest.mark.parametrize(
+    ("x_shape", "k", "kw", "stride", "dil", "pad"),
+    [
+        ((1, 25, 5, 64), 3, 3, 1, 1, Padding.SAME),
+        ((1, 13, 12, 17), 3, 3, 2, 1, Padding.SAME),
+        ((2, 11, 15, 5), 3, 3, 2, 1, Padding.VALID),
+        ((1, 12, 13, 9), 3, 3, 1, 2, Padding.SAME),
+        ((1, 14, 17, 3), 5, 3, 3, 1, Padding.SAME),
+        ((1, 9, 16, 7), 3, 5, 2, 2, Padding.VALID),
+        ((1, 6, 6, 130), 3, 3, 2, 1, Padding.SAME),
+    ],
+)
+def test_depthwise_rows(x_shape, k, kw, stride, dil, pad):
+    rng = np.random.default_rng(sum(x_shape) + k + kw + stride)
+    n, h, wd, c = x_shape
+    same = pad is Padding.SAME
+    x_t = act_t("x", x_shape, 0.03, int(rng.integers(-20, 20)))
+    w = weights(rng, (1, k, kw, c), c)
+    oh, _ = naive._pad_before(h, k, stride, dil, same)
+    ow, _ = naive._pad_before(wd, kw, stride, dil, same)
+    y_t = act_t("y", (n, oh, ow, c), 0.07, int(rng.integers(-10, 10)))
+    act = ACTS[(k + stride) % 4]
+    attrs = OpAttrs(padding=pad, stride_h=stride, stride_w=stride, dilation_h=dil, dilation_w=dil,
+                    depth_multiplier=1, activation=act)  # fmt: skip
+    b = bias(rng, c)
+    x = random_x(rng, x_shape, x_t.quant.zero_point[0])
+    r = run_graph(one_op(OpKind.DEPTHWISE_CONV_2D, [x_t], y_t, attrs, (w, b)), x)
+    mult, shift = multipliers(0.03, w.quant.scale, 0.07)
+    zp_in, zp_out = x_t.quant.zero_point[0], y_t.quant.zero_point[0]
+    ref = naive.depthwise_conv2d(x, w.data, b.data, zp_in, zp_out, mult, shift, naive.act_range(act.value, 0.07, zp_out),
+                                 1, (stride, stride), (dil, dil), same)  # fmt: skip
+    np.testing.assert_array_equal(r.outputs[0], ref)
+    zero_macs, macs = naive.depthwise_zero_macs(x, w.data, zp_in, 1, (stride, stride), same, (dil, dil))
+    e = r.events[0]
+    assert (e.macs, e.zero_macs, e.output_zeros) == (macs, zero_macs, int((ref == zp_out).sum()))
+
+
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("semantics", ["litert", "tflm"])
 def test_fully_connected(seed, semantics):
