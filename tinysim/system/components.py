@@ -139,8 +139,9 @@ class AlwaysOnModel:
             self.chip_process.interrupt(span_s)  # its current interval ends span_s later
 
     def coarse_state(self) -> tuple:
-        tracks = tuple(t for t in self.ledger.signature() if t[0] != "chip")
-        return (tracks, self.pending, self.host_asleep)
+        """What must stay put between saturated windows: the sensor, and no keyword waiting to be seen."""
+        tracks = tuple(t for t in self.ledger.signature() if t[0] not in ("chip", "host"))
+        return (tracks, self.pending)
 
     def state(self, seq: int) -> tuple:
         """Everything the future depends on, relative to now and to frame `seq` (times to the ns)."""
@@ -160,6 +161,10 @@ class AlwaysOnModel:
             horizon = min(horizon, float(self.arrivals[self.next_arrival]))
         if not self.host_asleep:
             horizon = min(horizon, self.host_off_s)
+        if self.ledger.state("host") == HOST_WAKE:
+            horizon = self.env.now  # waking up: no jump until it is on
+        if self.pending:
+            horizon = self.env.now  # a keyword the next inference will detect
         if self.window is not None and self.env.now < self.window[1]:
             horizon = min(horizon, max(self.window[0], self.env.now))
         return horizon

@@ -12,7 +12,8 @@ back to sleep, the end of the run, the timeline window), crediting each as one m
 - saturated: the chip never waits and its buffer stays full (it cannot keep up, frames are
   dropped in both windows); its phase against the frames drifts, so no single period repeats. Two consecutive windows of about
   `SATURATED_WINDOW_S` that agree within `SATURATED_REL` (counts within one or that fraction)
-  make a repetition of both windows together. This is an extrapolation: energy and inference
+  make a repetition of both windows together (the host, independent of the chip, is credited
+  from its present state, so host wake-ups do not restart the windows). This is an extrapolation: energy and inference
   counts land within about one inference per repetition, but drop counts of a chip whose drop
   pattern wanders over tens of seconds can be off by tens of percent (the result says how much
   time was extrapolated this way; --no-fast-forward simulates it all).
@@ -90,11 +91,12 @@ class FastForward:
             (s0, a), (s1, b), (s2, c) = h[-1 - 2 * lag], h[-1 - lag], h[-1]
             if s0 == s1 == s2:
                 delta = c.minus(b)
-                if delta.close_to(b.minus(a)):
-                    return lag, delta
+                if not any(delta.counts.get(k) for k in _HOST_COUNTS) and delta.close_to(b.minus(a)):
+                    return lag, delta  # (keywords are not periodic: a stretch with one is no repetition)
         return None
 
     def _saturated(self, snap: Snapshot, coarse: Hashable, saturated: bool) -> Snapshot | None:
+        snap = _without_host(snap)  # the host is independent of the chip: credited from its present state
         if not saturated or coarse != self._coarse or not self._windows:
             self._coarse, self._windows = coarse, [(self._index, snap)] if saturated else []
             return None
@@ -109,7 +111,14 @@ class FastForward:
             return None  # still filling its buffer: not the steady regime yet
         if not _similar(first, second):
             return None
-        return s2.minus(s0)
+        delta = s2.minus(s0)
+        host = self.ledger.open_interval("host")
+        if host is not None:  # constant until the horizon (its next change bounds the jump)
+            key, power_w = host
+            unit_s = 2 * self.window_periods * self.period_s
+            delta.energy_j[key] = power_w * unit_s
+            delta.time_s[key] = unit_s
+        return delta
 
     def _fit(self, delta: Snapshot, unit_periods: int, now: float, horizon_s: float) -> Jump | None:
         units = math.floor((horizon_s - now) / (unit_periods * self.period_s) * (1 + 1e-12))
@@ -124,6 +133,18 @@ class FastForward:
         after = self.ledger.snapshot(now_s + span_s)
         self._history = [(self._history[-1][0], after)] if self._history else []
         self._windows = [(self._index, after)] if self._windows else []
+
+
+_HOST_COUNTS = ("events", "detections", "host_wakeups")
+
+
+def _without_host(snap: Snapshot) -> Snapshot:
+    """The chip and sensor part of a snapshot (no host energy, no event counts)."""
+    return Snapshot(
+        {k: v for k, v in snap.energy_j.items() if k[0] != "host"},
+        {k: v for k, v in snap.time_s.items() if k[0] != "host"},
+        {k: (0 if k in _HOST_COUNTS else v) for k, v in snap.counts.items()},
+    )
 
 
 def _similar(a: Snapshot, b: Snapshot, rel: float = SATURATED_REL) -> bool:

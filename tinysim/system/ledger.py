@@ -97,6 +97,11 @@ class Ledger:
         current = self._open.get(track)
         return current.key if current else None
 
+    def open_interval(self, track: str) -> tuple[Key, float] | None:
+        """(key, power) of the interval `track` is in now, if any."""
+        current = self._open.get(track)
+        return (current.key, current.power_w) if current else None
+
     def signature(self) -> tuple:
         """What the tracks are doing (not since when): equal signatures + equal deltas = a steady state."""
         return tuple(sorted((t, o.key, o.power_w) for t, o in self._open.items()))

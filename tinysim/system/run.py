@@ -1,8 +1,10 @@
 """Run an always-on scenario: load what it names, price the work once, simulate, return an AlwaysOnResult.
 
-scenario = load_scenario("workloads/scenarios/kws_always_on.yaml")
-result = run_always_on(scenario, duration_s=86400)           # arch and workload from the scenario
-result.average_power_w, result.chip_power_w, result.counts["deadline_misses"]
+Usage, with the arch and workload the scenario names::
+
+    scenario = load_scenario("workloads/scenarios/kws_always_on.yaml")
+    result = run_always_on(scenario, duration_s=86400)
+    result.average_power_w, result.chip_power_w, result.counts["deadline_misses"]
 """
 
 from __future__ import annotations
