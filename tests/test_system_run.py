@@ -223,3 +223,18 @@ def test_auto_power_state_skips_a_sleep_too_slow_to_wake_for_the_deadline(scenar
     r = run_always_on(sc, slow_arch, duration_s=2.0, prepared=prepared)
     assert ("chip", "idle") in r.time_s and r.time_s.get(("chip", "sleep"), 0.0) == 0.0
     assert r.counts["deadline_misses"] == 0 and isinstance(slow[PowerStateName.SLEEP], PowerState)
+
+
+def test_saturated_jumps_keep_every_keyword(scenario, prepared):
+    """Overloaded chip, a keyword every 50 s: jumps stop short of each, counts stay whole and non-negative."""
+    sc = busy(scenario, every_frames=1, deadline_s=0.01)
+    sc = dataclasses.replace(sc, events=Events(trace_times_s=tuple(float(t) for t in range(25, 600, 50))))
+    a = arch("stm32l4r5")
+    full = run_always_on(sc, a, duration_s=600.0, fast_forward=False, prepared=prepared)
+    fast = run_always_on(sc, a, duration_s=600.0, prepared=prepared)
+    assert fast.extrapolated_s > 300.0
+    assert all(v >= 0 for v in fast.counts.values())
+    for name in ("events", "detections", "host_wakeups"):
+        assert fast.counts[name] == full.counts[name] == 12
+    assert fast.average_power_w == pytest.approx(full.average_power_w, rel=0.01)
+    assert fast.component_energy_j()["host"] == pytest.approx(full.component_energy_j()["host"], rel=0.01)

@@ -139,9 +139,9 @@ class AlwaysOnModel:
             self.chip_process.interrupt(span_s)  # its current interval ends span_s later
 
     def coarse_state(self) -> tuple:
-        """What must stay put between saturated windows: the sensor, and no keyword waiting to be seen."""
-        tracks = tuple(t for t in self.ledger.signature() if t[0] not in ("chip", "host"))
-        return (tracks, self.pending)
+        """What must stay put between saturated windows: the sensor (keywords and the host do not change
+        what the chip does; they only bound the jumps)."""
+        return tuple(t for t in self.ledger.signature() if t[0] not in ("chip", "host"))
 
     def state(self, seq: int) -> tuple:
         """Everything the future depends on, relative to now and to frame `seq` (times to the ns)."""

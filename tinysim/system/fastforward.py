@@ -132,7 +132,7 @@ class FastForward:
             self.saturated_s += span_s
         after = self.ledger.snapshot(now_s + span_s)
         self._history = [(self._history[-1][0], after)] if self._history else []
-        self._windows = [(self._index, after)] if self._windows else []
+        self._windows = [(self._index, _without_host(after))] if self._windows else []
 
 
 _HOST_COUNTS = ("events", "detections", "host_wakeups")
