@@ -6,7 +6,7 @@ Two paths, both int32-exact:
   row) and multiplied by the int8 weights, 4 pixels x 4 channels per pass, then requantized as
   one long row. Padded taps hold zp_in + 128 and the bias is pre-folded with
   -(zp_in + 128) * sum(w), so a padded tap contributes exactly 0, as the reference's skipped tap.
-- direct (spatial kernels on few input channels over wide rows, i.e. the stems): the padded
+- direct (short patches over wide rows: the stems, 1x1 on < 16 channels): the padded
   input is split once into row/column-phase planes so that each tap reads one contiguous run
   per block of output rows, and the GEMM is vectorised over output pixels.
 
@@ -27,8 +27,9 @@ from tinysim.engine.program import OpPlan, PrepareContext, pixel_tile, row, scal
 from tinysim.workload.graph import DType, Op, Padding
 
 OPCODE = 1
-# Direct conv vectorised over output pixels (split_planes) for short patches of a spatial kernel
-# over wide rows (the stems: 3 input channels); else im2col and one dot product per (pixel, channel).
+# Direct conv vectorised over output pixels (conv_direct) for short patches over rows of >= 16
+# outputs: a spatial kernel on few channels (the stems) or 1x1 on < 16 channels; else im2col and
+# one dot product per (pixel, channel).
 PIXEL_MAJOR_BELOW_K = 64
 PIXEL_MAJOR_FROM_OW = 16
 ROW_BUDGET = 8192  # uint8 im2col elements per block of the dot-product path (8 KiB, within L1)
