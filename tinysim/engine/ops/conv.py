@@ -83,7 +83,8 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
         kr = row_stride(k)  # patch rows and weight rows padded with zero weights to whole vectors
         tile = pixel_tile(n * oh * ow, oc, kr, budget=ROW_BUDGET)
-        tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block
+        if tile < n * oh * ow:
+            tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block between blocks
         w8 = np.zeros((oc, kr), np.int8)  # int8 weights, packed in pairs into the int16 pool
         w8[:, :k] = wk
         nz = np.zeros(kr, np.int64)
