@@ -165,6 +165,8 @@ class AlwaysOnModel:
             horizon = self.env.now  # waking up: no jump until it is on
         if self.pending:
             horizon = self.env.now  # a keyword the next inference will detect
+        if self.chip_waiting and not self.buffer.get_queue:
+            horizon = self.env.now  # the chip was handed a frame this instant and has not started on it
         if self.window is not None and self.env.now < self.window[1]:
             horizon = min(horizon, max(self.window[0], self.env.now))
         return horizon
