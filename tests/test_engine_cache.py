@@ -1,21 +1,42 @@
-"""The Numba cache is dropped whenever any engine source changes (Numba alone keys on one file)."""
+"""The engine's Numba cache folder is keyed by a digest of ALL engine sources (Numba alone keys on one file)."""
 
 from __future__ import annotations
 
-from tinysim.engine.jit import drop_stale_cache
+from tinysim.engine import jit
 
 
-def test_cache_dropped_when_any_source_changes(tmp_path):
+def test_digest_changes_when_any_source_changes(tmp_path):
     (tmp_path / "ops").mkdir()
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "ops" / "b.py").write_text("y = 2\n")
-    cached = tmp_path / "ops" / "__pycache__" / "b.f-1.py311.nbi"
-    cached.parent.mkdir()
-    cached.write_bytes(b"old")
-    assert drop_stale_cache(tmp_path) is True and not cached.exists()
-
-    cached.write_bytes(b"fresh")
-    assert drop_stale_cache(tmp_path) is False and cached.exists()  # sources unchanged: keep the cache
-
+    first = jit.cache_dir(tmp_path)
+    assert first == jit.cache_dir(tmp_path)  # stable while sources are unchanged
     (tmp_path / "a.py").write_text("x = 3\n")  # a kernel in ANOTHER file changed
-    assert drop_stale_cache(tmp_path) is True and not cached.exists()
+    second = jit.cache_dir(tmp_path)
+    assert second != first and second.parent == first.parent
+
+
+def test_old_cache_folders_are_removed_but_not_the_current(tmp_path):
+    keep = tmp_path / "numba-aaaa"
+    old = tmp_path / "numba-bbbb"
+    for d in (keep, old):
+        d.mkdir()
+        (d / "k.nbi").write_bytes(b"x")
+    jit.remove_other_caches(keep)
+    assert keep.exists() and not old.exists()
+
+
+def test_user_cache_dir_is_respected(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert jit.cache_dir() is None
+
+
+def test_kernels_cache_in_the_digest_folder():
+    import numba
+
+    before = numba.config.CACHE_DIR
+    from tinysim.engine.fixedpoint import requantize  # noqa: F401  (decorated through jit.kernel)
+
+    assert numba.config.CACHE_DIR == before  # the global setting is restored after decoration
+    if jit._CACHE_DIR is not None:
+        assert jit._CACHE_DIR.name.startswith("numba-")

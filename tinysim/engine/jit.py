@@ -1,47 +1,74 @@
 """The one place that sets Numba's JIT options for every engine kernel.
 
 Integer kernels must be bit-exact, so no fastmath; no object mode (njit); cache=True so
-a second process loads machine code from __pycache__ instead of recompiling;
+a second process loads machine code from disk instead of recompiling;
 boundscheck off because wrappers validate shapes before calling a kernel.
+
+Where the cache lives: Numba keys a cached function on its own source file only, so a cached
+kernel that inlines kernels from other files would keep stale (and, with boundscheck off,
+memory-unsafe) copies of them after those files change — an edit or an upgrade. So the cache
+folder is named after a digest of ALL engine sources: changed sources get a fresh folder, and a
+process still running older code can never write into the new one.
 """
 
 from __future__ import annotations
 
 import hashlib
-from itertools import chain
+import os
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import numba
 
 _ENGINE_DIR = Path(__file__).resolve().parent
+_njit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
 
 
-def drop_stale_cache(root: Path = _ENGINE_DIR) -> bool:
-    """Delete cached machine code when any engine source changed; True if it did.
+def source_digest(root: Path = _ENGINE_DIR) -> str:
+    """One digest over every engine source file (names and contents)."""
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
-    Numba keys a cached function on its own source file only, so a cached kernel that calls
-    kernels in other files keeps stale inlined copies of them after those files change (an edit
-    or an upgrade). Keying the whole engine on one digest of all its sources avoids that.
-    """
-    sources = sorted(root.rglob("*.py"))
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
-    stamp = root / "__pycache__" / "numba-sources.sha256"
+
+def cache_dir(root: Path = _ENGINE_DIR) -> Path | None:
+    """The digest-named cache folder; None when the user chose NUMBA_CACHE_DIR or the tree is read-only."""
+    if os.environ.get("NUMBA_CACHE_DIR") or not os.access(root, os.W_OK):
+        return None
+    return root / "__pycache__" / f"numba-{source_digest(root)}"
+
+
+def remove_other_caches(keep: Path) -> None:
+    """Best effort: drop cache folders of other source versions (never the one in use)."""
+    for old in keep.parent.glob("numba-*"):
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+_CACHE_DIR = cache_dir()
+if _CACHE_DIR is not None:
+    remove_other_caches(_CACHE_DIR)
+
+
+@contextmanager
+def _cache_location():
+    """Point Numba's cache at our folder only while our kernels are decorated (the location is
+    fixed at decoration), leaving the setting as it was for anyone else's code."""
+    if _CACHE_DIR is None:
+        yield
+        return
+    before = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = str(_CACHE_DIR)
     try:
-        if stamp.read_text() == digest:
-            return False
-    except OSError:
-        pass  # no stamp yet: treat every cached kernel as stale
-    try:
-        for cache_dir in root.rglob("__pycache__"):
-            for cached in chain(cache_dir.glob("*.nbi"), cache_dir.glob("*.nbc")):
-                cached.unlink(missing_ok=True)
-        stamp.parent.mkdir(exist_ok=True)
-        stamp.write_text(digest)
-    except OSError:  # a read-only install: Numba then caches elsewhere or not at all
-        return False
-    return True
+        yield
+    finally:
+        numba.config.CACHE_DIR = before
 
 
-drop_stale_cache()  # before any kernel below is compiled or loaded from the cache
-
-kernel = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+def kernel(fn):
+    """Decorator for every engine kernel: njit with the options above and the digest-keyed cache."""
+    with _cache_location():
+        return _njit(fn)
