@@ -23,6 +23,12 @@ output tensors once each in `activations_in` (the NPU reuses them on chip, unlik
     cycles = max(npu, bytes / bandwidth of each memory) + overhead_cycles.
 Energy = MACs x energy_per_mac + cycles x energy_per_cycle (both x (V / V_nominal)^2)
        + bytes x energy per byte of each memory + static power x latency.
+Optional unit flags (spec/compute_mcu.py):
+  sparsity        the MAC-proportional array time shrinks to the share of MACs with a non-zero
+                  weight, plus skipped MACs x cycles_per_skipped_mac; skipped MACs cost no energy_per_mac;
+  weight_decoder  weights a compressed workload stores encoded stream at their stored size (+ scale/bias
+                  bytes per channel) and are decoded beside the array: npu = max(npu, weights x
+                  cycles_per_weight), + weights x energy_per_weight.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import math
 import numpy as np
 
 from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, static_power_w
+from tinysim.cost.mcu import decoded_weights, skipped_macs
 from tinysim.cost.result import LayerCost
 from tinysim.engine.events import Events
 from tinysim.spec.compute_npu import NpuUnit, WeightEncoding
@@ -45,9 +52,16 @@ _POOLS = frozenset({OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D})
 def price(graph: Graph, op: Op, events: Events, unit: NpuUnit, arch, op_point) -> LayerCost:
     """Price one op's events on an `npu` unit at an operating point."""
     outputs = sum(t.size for t in graph.op_outputs(op))
-    npu_cycles = pipelined_cycles(
-        mac_array_cycles(graph, op, unit), outputs * unit.cycles_per_output_for(op.kind), outputs, unit
-    )
+    array = mac_array_cycles(graph, op, unit)
+    skipped = skipped_macs(graph, op, events, unit)
+    if skipped:
+        array = array * (events.macs - skipped) / events.macs + skipped * unit.sparsity.cycles_per_skipped_mac
+    npu_cycles = pipelined_cycles(array, outputs * unit.cycles_per_output_for(op.kind), outputs, unit)
+    coded = decoded_weights(graph, op, unit)
+    decode_energy = 0.0
+    if coded is not None:
+        npu_cycles = max(npu_cycles, coded.size * unit.weight_decoder.cycles_per_weight)
+        decode_energy = coded.size * unit.weight_decoder.energy_per_weight_j
     weight_bytes = encoded_weight_bytes(graph, op, unit)
     act_read, act_written = activation_bytes(graph, op)
     reads = {unit.weights_in: weight_bytes}
@@ -65,7 +79,10 @@ def price(graph: Graph, op: Op, events: Events, unit: NpuUnit, arch, op_point) -
         macs=events.macs,
         cycles=cycles,
         latency_s=latency_s,
-        compute_energy_j=(events.macs * unit.energy_per_mac_j + cycles * unit.energy_per_cycle_j) * scale,
+        compute_energy_j=(
+            (events.macs - skipped) * unit.energy_per_mac_j + cycles * unit.energy_per_cycle_j + decode_energy
+        )
+        * scale,
         memory_energy_j=access_energy(arch, reads, writes),
         static_energy_j=static_power_w(arch, op_point) * latency_s,
         weight_bytes=weight_bytes,
@@ -120,12 +137,15 @@ def activation_bytes(graph: Graph, op: Op) -> tuple[int, int]:
 
 
 def encoded_weight_bytes(graph: Graph, op: Op, unit: NpuUnit) -> int:
-    """Bytes of `op`'s weights as stored for the NPU: (entropy-coded) values + scale/bias per channel."""
+    """Bytes of `op`'s weights as stored for the NPU: values (as the workload stores them where the unit
+    decodes that encoding, else raw or entropy-coded as `weight_encoding` says) + scale/bias per channel."""
     if op.kind not in MAC_OPS:
         return 0
     weights = graph.tensor(op.inputs[1])
     channels = weights.shape[0] if op.kind != OpKind.DEPTHWISE_CONV_2D else weights.shape[-1]
-    if unit.weight_encoding is WeightEncoding.ENTROPY and weights.data is not None:
+    if decoded_weights(graph, op, unit) is not None:
+        value_bytes = weights.stored_bytes
+    elif unit.weight_encoding is WeightEncoding.ENTROPY and weights.data is not None:
         value_bytes = math.ceil(weights.size * _entropy_bits(weights.data) / 8)
     else:
         value_bytes = weights.nbytes

@@ -48,6 +48,7 @@ class SimResult:
     arena_memory: str = ""
     arena_capacity_bytes: int = 0
     events_source: str = "shapes"  # "shapes" (estimated) or "engine" (counted on a real run)
+    weights_encoding: str = ""  # compressed workloads: encodings kept in flash ("huffman"), or "decoded"
 
     @property
     def cycles(self) -> float:

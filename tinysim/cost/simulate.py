@@ -9,6 +9,7 @@ from functools import cache
 from types import MappingProxyType
 
 import tinysim.cost
+from tinysim.cost.mcu import decoded_weights
 from tinysim.cost.result import LayerCost, SimResult
 from tinysim.engine.events import Events
 from tinysim.errors import SpecError
@@ -68,6 +69,7 @@ def simulate(
         layers=tuple(layers),
         sleep_power_w=arch.sleep_power_w,
         weights_bytes=stored_weight_bytes(graph, units),
+        weights_encoding=weights_encoding(graph, units),
         weights_memory=weights_mem.name,
         weights_capacity_bytes=weights_mem.size_bytes,
         arena_bytes=arena_bytes,
@@ -78,8 +80,9 @@ def simulate(
 
 
 def stored_weight_bytes(graph: Graph, units: Sequence) -> int:
-    """Bytes of constants as stored: a unit declaring `weight_bits` (e.g. 4-bit IMC cells) packs its
-    ops' weight tensors at that width; biases and everything else keep their dtype's size."""
+    """Bytes of constants as stored: a compressed workload's encoded weights at their stored size where
+    the placed unit declares a decoder for that encoding; a unit declaring `weight_bits` (e.g. 4-bit IMC
+    cells) packs its ops' weight tensors at that width; biases and everything else keep their dtype's size."""
     total, seen = 0, set()
     for op, unit in zip(graph.ops, units):
         for position, index in enumerate(op.inputs):
@@ -88,11 +91,31 @@ def stored_weight_bytes(graph: Graph, units: Sequence) -> int:
             seen.add(index)
             tensor = graph.tensor(index)
             bits = getattr(unit, "weight_bits", None)
-            if position == 1 and bits and op.kind in MAC_OPS:
+            if position == 1 and decoded_weights(graph, op, unit) is not None:
+                total += tensor.stored_bytes
+            elif position == 1 and bits and op.kind in MAC_OPS:
                 total += -(-tensor.size * bits // 8)
             else:
                 total += tensor.nbytes
     return total
+
+
+def weights_encoding(graph: Graph, units: Sequence) -> str:
+    """How a compressed workload's weights are stored: '' when none is encoded, the encodings kept
+    (e.g. 'huffman') where the placed units decode them, 'decoded' where no unit declares a decoder."""
+    kept, decoded, seen = set(), False, set()
+    for op, unit in zip(graph.ops, units):
+        if op.kind not in MAC_OPS or len(op.inputs) < 2 or op.inputs[1] < 0 or op.inputs[1] in seen:
+            continue
+        seen.add(op.inputs[1])
+        tensor = graph.tensor(op.inputs[1])
+        if tensor.stored_encoding is None:
+            continue
+        if decoded_weights(graph, op, unit) is not None:
+            kept.add(tensor.stored_encoding)
+        else:
+            decoded = True
+    return ", ".join(sorted(kept) + (["partly decoded" if kept else "decoded"] if decoded else []))
 
 
 def _naive_arena_bytes(graph: Graph) -> int:

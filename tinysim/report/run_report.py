@@ -32,6 +32,7 @@ def summary_dict(result: SimResult, rate_hz: float | None) -> dict:
         "energy_breakdown_j": result.energy_breakdown_j(),
         "macs_per_cycle": result.macs / result.cycles if result.cycles else 0.0,
         "weights_bytes": result.weights_bytes,
+        "weights_encoding": result.weights_encoding or None,
         "weights_memory": result.weights_memory,
         "weights_capacity_bytes": result.weights_capacity_bytes,
         "weights_fit": result.weights_fit,
@@ -107,7 +108,7 @@ def to_text(result: SimResult, rate_hz: float | None, *, per_layer: bool = False
         parts[1:1] = ["DOES NOT FIT: " + "; ".join(
             f"{what} {_fit_text(used, cap, mem)}"
             for what, used, cap, mem, ok in (
-                ("weights", result.weights_bytes, result.weights_capacity_bytes, result.weights_memory,
+                ("weights", _weights_size(result), result.weights_capacity_bytes, result.weights_memory,
                  result.weights_fit),
                 ("activation arena", result.arena_bytes, result.arena_capacity_bytes, result.arena_memory,
                  result.arena_fits),
@@ -150,13 +151,24 @@ def _summary_table(result: SimResult, rate_hz: float | None) -> str:
     ]
     if rate_hz is not None:
         rows.append([f"average power at {rate_hz:g} Hz", format_quantity(result.average_power_w(rate_hz), Dimension.POWER)])
-    rows.append(["weights", _fit_text(result.weights_bytes, result.weights_capacity_bytes, result.weights_memory)])
+    rows.append(["weights", _fit_text(_weights_size(result), result.weights_capacity_bytes, result.weights_memory)])
     rows.append(["activation arena", _fit_text(result.arena_bytes, result.arena_capacity_bytes, result.arena_memory)])
     return format_table(["figure", "value"], rows, numeric=[False, False])
 
 
-def _fit_text(used: int, capacity: int, memory: str) -> str:
-    size = format_quantity(used, Dimension.SIZE)
+def _weights_size(result: SimResult) -> tuple[int, str]:
+    """Stored weight bytes and, for a compressed workload, how they are stored ("encoded (huffman)")."""
+    enc = result.weights_encoding
+    if not enc:
+        return result.weights_bytes, ""
+    if enc == "decoded":
+        return result.weights_bytes, "decoded (no weight decoder)"
+    return result.weights_bytes, f"encoded ({enc})"
+
+
+def _fit_text(used: int | tuple[int, str], capacity: int, memory: str) -> str:
+    used, how = used if isinstance(used, tuple) else (used, "")
+    size = format_quantity(used, Dimension.SIZE) + (f" {how}" if how else "")
     cap = format_quantity(capacity, Dimension.SIZE)
     if used <= capacity:
         return f"{size} of {cap} {memory}: fits ({100 * used / capacity:.1f} %)"

@@ -4,6 +4,16 @@ Cost per op = overhead + MACs × cycles_per_mac / simd_macs_per_cycle + taps × 
 + elements × cycles_per_element cycles, where a tap is one start of the innermost MAC loop (one
 filter position of one output: bounds checks and address setup in TFLM-style kernels); energy per cycle is given at `nominal_voltage` and scaled by (V / V_nominal)² by the
 cost model.
+
+Optional, both off by default (shared with `kind: npu`):
+    sparsity: {skip_zero_weights: true, cycles_per_skipped_mac: X}
+        MACs whose weight is zero cost X cycles instead of the full MAC cost.
+    weight_decoder: {kind: huffman|codebook, cycles_per_weight: C, energy_per_weight: E}
+        weights stay encoded in `weights_in` (footprint and bytes read = the stored size of a
+        compressed workload's weights) and are decoded at C cycles and E joules per weight per
+        inference. `huffman` decodes every encoding `tinysim compress` writes; `codebook` only the
+        fixed-width ones (shared / quantized indices, sparse positions). Without a decoder a
+        compressed workload's weights are stored decoded.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinysim.spec.compute import ComputeContext, get_memory, get_op_table, get_runs
-from tinysim.spec.fields import Bound, Where, block, get_int, get_quantity, get_str
+from tinysim.spec.fields import Bound, Where, block, get_choice, get_int, get_quantity, get_str
 from tinysim.spec.model import OpTable
 from tinysim.units import Dimension
 from tinysim.workload.graph import OpKind
@@ -33,6 +43,8 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "sparsity",
+    "weight_decoder",
 )
 _REQUIRED = (
     "cycles_per_mac",
@@ -43,6 +55,69 @@ _REQUIRED = (
     "weights_in",
     "activations_in",
 )
+
+
+# Encodings (Tensor.stored_encoding) each decoder kind reads.
+DECODER_KINDS = {
+    "huffman": frozenset({"huffman", "shared", "quantized", "sparse"}),
+    "codebook": frozenset({"shared", "quantized", "sparse"}),
+}
+
+
+@dataclass(frozen=True)
+class Sparsity:
+    """Zero-weight skipping: a MAC with a zero weight costs `cycles_per_skipped_mac` instead."""
+
+    skip_zero_weights: bool
+    cycles_per_skipped_mac: float
+
+
+@dataclass(frozen=True)
+class WeightDecoder:
+    """Weights stored encoded, decoded on the fly at a cost per weight (see the module docstring)."""
+
+    kind: str
+    cycles_per_weight: float
+    energy_per_weight_j: float
+
+    def decodes(self, encoding: str | None) -> bool:
+        return encoding is not None and encoding in DECODER_KINDS[self.kind]
+
+
+def parse_sparsity(m: Mapping[str, Any], where: Where) -> Sparsity | None:
+    """The optional `sparsity:` block of a compute unit."""
+    if "sparsity" not in m:
+        return None
+    here = where.key(m, "sparsity")
+    b = block(
+        m["sparsity"],
+        here,
+        allowed=("skip_zero_weights", "cycles_per_skipped_mac"),
+        required=("skip_zero_weights", "cycles_per_skipped_mac"),
+    )
+    skip = b["skip_zero_weights"]
+    if not isinstance(skip, bool):
+        raise here.key(b, "skip_zero_weights").fail(f"expected true or false, got {skip!r}")
+    cycles = get_quantity(b, "cycles_per_skipped_mac", here, Dimension.CYCLES, bound=Bound.NONNEGATIVE)
+    return Sparsity(skip, cycles) if skip else None
+
+
+def parse_weight_decoder(m: Mapping[str, Any], where: Where) -> WeightDecoder | None:
+    """The optional `weight_decoder:` block of a compute unit."""
+    if "weight_decoder" not in m:
+        return None
+    here = where.key(m, "weight_decoder")
+    b = block(
+        m["weight_decoder"],
+        here,
+        allowed=("kind", "cycles_per_weight", "energy_per_weight"),
+        required=("kind", "cycles_per_weight", "energy_per_weight"),
+    )
+    return WeightDecoder(
+        get_choice(b, "kind", here, tuple(DECODER_KINDS), "a decoder kind"),
+        get_quantity(b, "cycles_per_weight", here, Dimension.CYCLES, bound=Bound.NONNEGATIVE),
+        get_quantity(b, "energy_per_weight", here, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
+    )
 
 
 @dataclass(frozen=True)
@@ -62,6 +137,8 @@ class McuUnit:
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
     cycles_per_tap: OpTable = OpTable(default=0.0)
+    sparsity: Sparsity | None = None
+    weight_decoder: WeightDecoder | None = None
 
     def cycles_per_mac_for(self, kind: OpKind) -> float:
         return self.cycles_per_mac.for_op(kind)
@@ -93,4 +170,6 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         description=get_str(m, "description", where, default=""),
         runs=get_runs(m, "runs", where),
         cycles_per_tap=get_op_table(m, "cycles_per_tap", where) if "cycles_per_tap" in m else OpTable(default=0.0),
+        sparsity=parse_sparsity(m, where),
+        weight_decoder=parse_weight_decoder(m, where),
     )

@@ -13,6 +13,10 @@ overlaps the array across output blocks of `ofm_block_outputs` elements. Weights
 live in `activations_in`; DMA overlaps compute, so an op takes max(compute, memory transfers) +
 `overhead_cycles`. Energy: `energy_per_mac` per executed MAC and `energy_per_cycle` per active
 cycle (clocking, control), both at `nominal_voltage`.
+
+Optional `sparsity:` and `weight_decoder:` blocks as for `kind: mcu` (compute_mcu.py). A decoder
+applies to weights a compressed workload stores encoded (Tensor.stored_encoding): they stream at
+their stored size and decode beside the MAC array; other weights are stored as `weight_encoding` says.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinysim.spec.compute import ComputeContext, get_memory, get_op_table, get_runs
+from tinysim.spec.compute_mcu import Sparsity, WeightDecoder, parse_sparsity, parse_weight_decoder
 from tinysim.spec.fields import Bound, Where, block, get_enum, get_int, get_quantity, get_str
 from tinysim.spec.model import OpTable
 from tinysim.units import Dimension
@@ -60,6 +65,8 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "sparsity",
+    "weight_decoder",
 )
 _REQUIRED = (
     "macs_per_cycle",
@@ -107,6 +114,8 @@ class NpuUnit:
     runs: frozenset[OpKind] = frozenset()
     weight_encoding: WeightEncoding = WeightEncoding.RAW
     scale_bias_bytes_per_channel: int = 0
+    sparsity: Sparsity | None = None
+    weight_decoder: WeightDecoder | None = None
 
     @property
     def ublock_elements(self) -> int:
@@ -158,4 +167,6 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         scale_bias_bytes_per_channel=get_int(
             m, "scale_bias_bytes_per_channel", where, Dimension.SIZE, bound=Bound.NONNEGATIVE, default=0
         ),
+        sparsity=parse_sparsity(m, where),
+        weight_decoder=parse_weight_decoder(m, where),
     )

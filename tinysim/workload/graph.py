@@ -74,13 +74,20 @@ class Quantization:
 
 @dataclass(frozen=True, eq=False)
 class Tensor:
-    """A tensor of the graph; `data` is set for constants (weights, biases, shapes)."""
+    """A tensor of the graph; `data` is set for constants (weights, biases, shapes).
+
+    `stored_bytes` / `stored_encoding`: set when a compressed workload stores this constant encoded
+    (e.g. 27,171 bytes, 'huffman'); `data` always holds the decoded values. A cost model uses the
+    stored size only where the unit declares a decoder for that encoding.
+    """
 
     name: str
     shape: tuple[int, ...]
     dtype: DType
     quant: Quantization | None = None
     data: np.ndarray | None = None
+    stored_bytes: int | None = None
+    stored_encoding: str | None = None  # 'sparse', 'quantized', 'shared' or 'huffman'
 
     @property
     def is_constant(self) -> bool:

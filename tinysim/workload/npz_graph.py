@@ -16,7 +16,12 @@ when a `.yaml` file says `format: graph-npz`.
       - {name: dense/weights, shape: [128, 640], dtype: int8, quant_axis: 0, constant: true}
     ops:
       - {kind: FULLY_CONNECTED, name: dense, inputs: [0, 1, 2], outputs: [3], attrs: {activation: RELU}}
-    compression: {...}           # optional, free-form: what was applied and the encoded sizes
+    compression: {...}           # optional: what was applied and the encoded sizes
+
+When `compression.layers` lists per-layer sizes (as `tinysim compress` writes them, one per
+weighted layer in execution order), each layer's weight tensor gets `stored_bytes` (its encoded
+size, `final_bytes`) and `stored_encoding` ('huffman', 'shared', 'quantized' or 'sparse'), so a
+cost model can price the encoded weights where the architecture declares a decoder.
 
 Quantization scales and zero points live in the `.npz` (float64 / int64, exact), so the YAML stays
 readable however many channels a layer has.
@@ -24,7 +29,7 @@ readable however many channels a layer has.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +38,7 @@ import yaml
 
 from tinysim.errors import WorkloadError
 from tinysim.spec.yamlio import load_yaml
-from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
+from tinysim.workload.graph import MAC_OPS, Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
 from tinysim.workload.validate import check_graph
 
 FORMAT = "graph-npz"
@@ -120,6 +125,7 @@ def load_graph_npz(path: str | Path) -> Graph:
             raise WorkloadError(f"cannot read the weight file {npz_path}: {err}", file=file, field="weights") from err
         tensors = tuple(_tensor(i, entry, arrays, file) for i, entry in enumerate(top["tensors"]))
         ops = tuple(_op(entry) for entry in top["ops"])
+        tensors = _with_stored_sizes(tensors, ops, top.get("compression"), file)
         graph = Graph(
             str(top["name"]),
             tensors,
@@ -158,6 +164,55 @@ def _tensor(i: int, entry: dict, arrays: dict[str, np.ndarray], file: str) -> Te
             )
         data.setflags(write=False)
     return Tensor(str(entry["name"]), shape, dtype, quant, data)
+
+
+def _with_stored_sizes(tensors: tuple[Tensor, ...], ops: tuple[Op, ...], block: Any, file: str) -> tuple[Tensor, ...]:
+    """Tensors with `stored_bytes`/`stored_encoding` set from a `compression:` block's per-layer sizes."""
+    if not isinstance(block, dict) or not block.get("layers"):
+        return tensors
+    options = block.get("options") or {}
+    weights = _weighted_tensors(tensors, ops)
+    layers = block["layers"]
+    if len(layers) != len(weights):
+        raise WorkloadError(
+            f"compression.layers lists {len(layers)} layers, the graph has {len(weights)} weighted layers",
+            file=file,
+            field="compression.layers",
+        )
+    out = list(tensors)
+    for k, (index, record) in enumerate(zip(weights, layers)):
+        tensor = tensors[index]
+        if int(record["weights"]) != tensor.size:
+            raise WorkloadError(
+                f"layer {record.get('layer')}: {record['weights']} weights, tensor '{tensor.name}' has {tensor.size}",
+                file=file,
+                field=f"compression.layers[{k}]",
+            )
+        encoding = _encoding(record, options)
+        if encoding is not None:
+            out[index] = replace(tensor, stored_bytes=int(record["final_bytes"]), stored_encoding=encoding)
+    return tuple(out)
+
+
+def _weighted_tensors(tensors: tuple[Tensor, ...], ops: tuple[Op, ...]) -> list[int]:
+    """Weight tensor indices of the MAC ops with constant int8 weights, in execution order, each once
+    (the order `tinysim.compress` lists its layers in)."""
+    found: list[int] = []
+    for op in ops:
+        if op.kind in MAC_OPS and len(op.inputs) > 1 and op.inputs[1] >= 0 and op.inputs[1] not in found:
+            w = tensors[op.inputs[1]]
+            if w.is_constant and w.dtype is DType.INT8:
+                found.append(op.inputs[1])
+    return found
+
+
+def _encoding(record: dict, options: dict) -> str | None:
+    """How a layer's weights are stored: the last stage that changed them; None when stored as int8."""
+    if options.get("huffman"):
+        return "huffman"
+    if int(record.get("index_bits", 8)) < 8:
+        return "shared" if options.get("share") else "quantized"
+    return "sparse" if record.get("sparse") else None
 
 
 def _op(entry: dict) -> Op:
