@@ -6,10 +6,11 @@ compressed one, two things change:
   scales that are stored as they are), so the fit check sees the compressed model;
 - each op's weight bytes read scale with its layer's stored bytes per weight (final / original
   bytes), i.e. the weights are fetched in their coded form.
-Assumptions, stated because no architecture declares the hardware that would price them yet: the
-decode (codebook look-up, Huffman) costs nothing, and no MAC is skipped for a zero weight (the
-engine still counts them in `zero_macs`, ready for a cost model whose architecture declares
-sparsity support).
+This is the ideal-decoder what-if that `tinysim compress --arch` prints: decoding (codebook
+look-up, Huffman) costs nothing and no MAC is skipped for a zero weight, whatever the architecture
+declares. `tinysim run ARCH OUT.yaml` on the written workload prices what the architecture really
+declares instead: a `weight_decoder` (stored footprint and reads, decode cycles and energy) and
+`sparsity` (zero-weight MACs skipped at their cost); without a decoder, weights are stored decoded.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from tinysim.engine import plan_arena, run_graph
 from tinysim.workload.graph import Graph
 
 ASSUMPTIONS = (
-    "weights fetched in coded form (bytes read x stored/original bytes per layer); decode cost not priced and "
-    "no zero-weight MAC skipped (no architecture declares a decoder or sparsity support)"
+    "ideal decoder: weights fetched in coded form (bytes read x stored/original bytes per layer), decode cost "
+    "not priced, no zero-weight MAC skipped; `tinysim run` on the written workload prices the arch's declared "
+    "weight_decoder/sparsity instead"
 )
 
 
