@@ -126,7 +126,7 @@ def test_stm32l4r5_provenance():
     assert arch.provenance("compute.cpu.energy_per_cycle").startswith("assumed: ")
     assert arch.provenance("compute.cpu.cycles_per_mac").startswith("source: mlperf-v0.5-ref (MLPerf Tiny")
     assert arch.provenance("operating_points[0].static_power").startswith("source: calibrated")
-    assert arch.provenance("operating_points[0].voltage") is None
+    assert arch.provenance("operating_points[0].voltage").startswith("source: mlperf-v0.5-ref")
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(ROOT / "archs" / "*.yaml"))))
