@@ -341,3 +341,26 @@ def test_float_activation_is_unsupported():
     g = one_op(OpKind.FULLY_CONNECTED, [x_t], y_t, consts=(weights(np.random.default_rng(0), (2, 4), 1),))
     with pytest.raises(UnsupportedOpError, match="FULLY_CONNECTED"):
         run_graph(g, np.zeros((1, 4), np.int8))
+
+
+# The dot path's micro-kernels on their own: 4 x 4 blocks plus leftover pixels and channels, rows of
+# k = 16 .. 592 (whole 64-byte steps and 16-byte tails), and the extreme products 255 x -128.
+@pytest.mark.parametrize(("tn", "k", "oc"), [(1, 16, 1), (4, 16, 4), (7, 48, 5), (13, 64, 17), (56, 144, 16),
+                                             (9, 208, 6), (28, 288, 33), (12, 576, 64), (6, 592, 3)])  # fmt: skip
+@pytest.mark.parametrize("kernel", ["portable", "vnni"])
+def test_dot_block_kernels(tn, k, oc, kernel):
+    from tinysim.engine.ops import conv, vnni
+
+    if kernel == "vnni" and not vnni.HAVE_VNNI:
+        pytest.skip("no AVX-512 VNNI on this host")
+    rng = np.random.default_rng(tn * k + oc)
+    patch = rng.integers(0, 256, tn * k + 32).astype(np.uint8)  # + slack past the block
+    w = rng.integers(-128, 128, oc * k + 32).astype(np.int8)
+    patch[:k], w[:k] = 255, -128  # the largest products
+    bias = rng.integers(-(2**20), 2**20, oc).astype(np.int32)
+    acc = np.full(tn * oc + 8, 7, np.int32)
+    fn = vnni.dot_block_vnni if kernel == "vnni" else conv.dot_block
+    fn(patch, w, bias, acc, tn, k, oc)
+    ref = patch[: tn * k].reshape(tn, k).astype(np.int64) @ w[: oc * k].reshape(oc, k).astype(np.int64).T + bias
+    np.testing.assert_array_equal(acc[: tn * oc], ref.ravel())
+    assert (acc[tn * oc :] == 7).all()  # nothing written past the block

@@ -23,6 +23,7 @@ from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops.conv_direct import PLANE_ACC_BUDGET, conv2d_by_pixel, plane_geometry
+from tinysim.engine.ops.vnni import HAVE_VNNI, dot_block_vnni
 from tinysim.engine.program import OpPlan, PrepareContext, pixel_tile, row, scale, tap_counts, window, zp
 from tinysim.workload.graph import DType, Op, Padding
 
@@ -300,6 +301,9 @@ def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_i
             for q in range(tn * kr):
                 z = np.int32(z + (nz_w[q] if patch[np.uint64(q)] == fill else np.int32(0)))
             zero_macs += z
-        dot_block(patch, w, bias, acc, tn, kr, oc)
+        if HAVE_VNNI:  # a compile-time constant: one branch is compiled
+            dot_block_vnni(patch, w, bias, acc, tn, kr, oc)
+        else:
+            dot_block(patch, w, bias, acc, tn, kr, oc)
         out_zeros += requantize_row(acc[: tn * oc], mult, shift, mode, zp_out, lo, hi, out, p0 * oc)
     return zero_macs, out_zeros

@@ -1,0 +1,165 @@
+"""The dot path's micro-kernel on AVX-512 VNNI: `vpdpbusd` (uint8 x int8, 4 products summed into
+each int32 lane, no saturation) called directly from LLVM IR, 64 bytes of a row per instruction.
+
+LLVM does not form `vpdpbusd` from Numba's loops: the portable `dot_block` (conv.py) widens every
+byte to a 32-bit lane and its `vpdpwssd` does 16 MACs per instruction; this one does 64.
+
+Exactness: the patch holds x + 128 in [0, 255] and the weights are int8, so each group of four
+products is at most 4 * 255 * 128 < 2**31 and `vpdpbusd` (unlike `vpdpbusds`) wraps like int32
+additions: the same int32 sums as `dot_block`, whose true values fit in int32.
+
+Used only where the host CPU has AVX-512 VNNI and Numba compiles for the host (`HAVE_VNNI`);
+Numba's on-disk cache is keyed by CPU name and features, so a cache never crosses machines.
+The intrinsic reads raw pointers (no bounds checks even with NUMBA_BOUNDSCHECK=1), so
+`dot_block_vnni` checks the block's extent once per call.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+import numpy as np
+from llvmlite import binding as llvm_binding
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from tinysim.engine.jit import kernel
+
+
+def _host_has_vnni() -> bool:
+    if os.environ.get("TINYSIM_NO_VNNI"):
+        return False
+    if numba.config.CPU_NAME not in (None, "host") or numba.config.CPU_FEATURES:
+        return False  # compiling for another CPU than this one
+    try:
+        feats = llvm_binding.get_host_cpu_features()
+    except RuntimeError:
+        return False
+    return all(feats.get(f, False) for f in ("avx512f", "avx512bw", "avx512vnni"))
+
+
+HAVE_VNNI = _host_has_vnni()
+
+_I8, _I32, _I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
+_V16 = ir.VectorType(_I32, 16)  # one zmm: 16 int32 lanes, or 64 bytes
+_B16 = ir.VectorType(_I8, 16)
+
+
+@intrinsic
+def dot4x4(typingctx, patch, w, xb, wb, k):
+    """The 16 sums patch[xb + r*k : +k] . w[wb + c*k : +k] (r, c < 4) as int32, r-major.
+
+    k must be a multiple of 16: 64 bytes per step, then 16-byte steps zero-extended to 64.
+    """
+    sig = types.UniTuple(types.int32, 16)(patch, w, types.int64, types.int64, types.int64)
+
+    def codegen(context, builder, signature, args):
+        pa, wa, xbv, wbv, kv = args
+        pdata = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=pa).data
+        wdata = cgutils.create_struct_proxy(signature.args[1])(context, builder, value=wa).data
+        pdata, wdata = builder.bitcast(pdata, _I8.as_pointer()), builder.bitcast(wdata, _I8.as_pointer())
+        dp = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(_V16, [_V16, _V16, _V16]), "llvm.x86.avx512.vpdpbusd.512"
+        )
+        red = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(_I32, [_V16]), "llvm.vector.reduce.add.v16i32"
+        )
+        c = lambda v: ir.Constant(_I64, v)  # noqa: E731
+        n64 = builder.udiv(kv, c(64))
+        n16 = builder.udiv(builder.urem(kv, c(64)), c(16))
+        xrow = [builder.add(xbv, builder.mul(kv, c(r))) for r in range(4)]
+        wrow = [builder.add(wbv, builder.mul(kv, c(r))) for r in range(4)]
+        fn = builder.function
+        pre = builder.block
+        head, body = fn.append_basic_block("vnni.head"), fn.append_basic_block("vnni.body")
+        thead, tbody = fn.append_basic_block("vnni.thead"), fn.append_basic_block("vnni.tbody")
+        done = fn.append_basic_block("vnni.done")
+        builder.branch(head)
+
+        builder.position_at_end(head)  # 64 bytes per row per step
+        i = builder.phi(_I64)
+        i.add_incoming(c(0), pre)
+        accs = []
+        for _ in range(16):
+            ph = builder.phi(_V16)
+            ph.add_incoming(ir.Constant(_V16, None), pre)
+            accs.append(ph)
+        builder.cbranch(builder.icmp_unsigned("<", i, n64), body, thead)
+        builder.position_at_end(body)
+        off = builder.mul(i, c(64))
+
+        def load64(base, row):
+            return builder.load(builder.bitcast(builder.gep(base, [builder.add(row, off)]), _V16.as_pointer()), align=1)
+
+        xs = [load64(pdata, r) for r in xrow]
+        ws = [load64(wdata, r) for r in wrow]
+        new = [builder.call(dp, [accs[r * 4 + q], xs[r], ws[q]]) for r in range(4) for q in range(4)]
+        end = builder.block
+        i.add_incoming(builder.add(i, c(1)), end)
+        for a, v in zip(accs, new):
+            a.add_incoming(v, end)
+        builder.branch(head)
+
+        builder.position_at_end(thead)  # the last k % 64 bytes, 16 per step
+        j = builder.phi(_I64)
+        j.add_incoming(c(0), head)
+        taccs = []
+        for a in accs:
+            ph = builder.phi(_V16)
+            ph.add_incoming(a, head)
+            taccs.append(ph)
+        builder.cbranch(builder.icmp_unsigned("<", j, n16), tbody, done)
+        builder.position_at_end(tbody)
+        toff = builder.add(builder.mul(n64, c(64)), builder.mul(j, c(16)))
+        widen = ir.Constant(ir.VectorType(_I32, 64), [q if q < 16 else 16 for q in range(64)])
+
+        def load16(base, row):
+            v = builder.load(builder.bitcast(builder.gep(base, [builder.add(row, toff)]), _B16.as_pointer()), align=1)
+            return builder.bitcast(builder.shuffle_vector(v, ir.Constant(_B16, None), widen), _V16)
+
+        txs = [load16(pdata, r) for r in xrow]
+        tws = [load16(wdata, r) for r in wrow]
+        tnew = [builder.call(dp, [taccs[r * 4 + q], txs[r], tws[q]]) for r in range(4) for q in range(4)]
+        tend = builder.block
+        j.add_incoming(builder.add(j, c(1)), tend)
+        for a, v in zip(taccs, tnew):
+            a.add_incoming(v, tend)
+        builder.branch(thead)
+
+        builder.position_at_end(done)
+        return context.make_tuple(builder, signature.return_type, [builder.call(red, [a]) for a in taccs])
+
+    return sig, codegen
+
+
+@kernel
+def dot_block_vnni(patch, w, bias, acc, tn, k, oc):
+    """`dot_block` (conv.py) with `vpdpbusd`: acc[t, o] = bias[o] + sum_q patch[t, q] * w[o, q].
+
+    4 x 4 blocks through `dot4x4`; leftover channels and pixels with plain int32 loops.
+    k must be a multiple of 16 (the dot path's row stride).
+    """
+    if k % 16 != 0 or tn * k > patch.shape[0] or oc * k > w.shape[0] or tn * oc > acc.shape[0]:
+        raise ValueError("dot_block_vnni: block outside its arrays")
+    t4 = tn - tn % 4
+    o4 = oc - oc % 4
+    for t in range(0, t4, 4):
+        for o in range(0, o4, 4):
+            s = dot4x4(patch, w, t * k, o * k, k)
+            b = t * oc + o
+            for r in range(4):
+                for q in range(4):
+                    acc[b + r * oc + q] = bias[o + q] + s[r * 4 + q]
+    for t in range(tn):
+        lo = o4 if t < t4 else 0  # pixels of whole 4-blocks lack only the leftover channels
+        xb = np.uint64(t * k)
+        for o in range(lo, oc):
+            wb = np.uint64(o * k)
+            s0 = np.int32(0)
+            for q in range(k):
+                u = np.uint64(q)
+                s0 = np.int32(s0 + np.int32(patch[xb + u]) * np.int32(w[wb + u]))
+            acc[t * oc + o] = bias[o] + s0
