@@ -45,27 +45,33 @@ HAVE_VNNI = _host_has_vnni()
 
 _I8, _I32, _I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
 _V16 = ir.VectorType(_I32, 16)  # one zmm: 16 int32 lanes, or 64 bytes
-_B16 = ir.VectorType(_I8, 16)
+_V4 = ir.VectorType(_I32, 4)  # one xmm
+_V4I, _V8I = ir.VectorType(_I32, 4), ir.VectorType(_I32, 8)  # shuffle masks
 
 
 @intrinsic
-def dot4x4(typingctx, patch, w, xb, wb, k):
-    """The 16 sums patch[xb + r*k : +k] . w[wb + c*k : +k] (r, c < 4) as int32, r-major.
+def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
+    """acc[ab + r*oc + o + c] = bias[o + c] + patch[xb + r*k : +k] . w[wb + c*k : +k] for r, c < 4.
 
-    k must be a multiple of 16: 64 bytes per step, then 16-byte steps zero-extended to 64.
+    k must be a multiple of 16: 64 bytes per step in zmm accumulators, the last k % 64 bytes 16 per
+    step in xmm ones; the zmm sums are folded into the xmm ones, then each pixel's four channels are
+    summed by a 4 x 4 transpose and stored as one vector.
     """
-    sig = types.UniTuple(types.int32, 16)(patch, w, types.int64, types.int64, types.int64)
+    sig = types.none(patch, w, bias, acc, types.int64, types.int64, types.int64, types.int64, types.int64, types.int64)
 
     def codegen(context, builder, signature, args):
-        pa, wa, xbv, wbv, kv = args
-        pdata = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=pa).data
-        wdata = cgutils.create_struct_proxy(signature.args[1])(context, builder, value=wa).data
-        pdata, wdata = builder.bitcast(pdata, _I8.as_pointer()), builder.bitcast(wdata, _I8.as_pointer())
+        pa, wa, ba, aa, xbv, wbv, kv, abv, ocv, ov = args
+
+        def data(i, value, elem):
+            ptr = cgutils.create_struct_proxy(signature.args[i])(context, builder, value=value).data
+            return builder.bitcast(ptr, elem.as_pointer())
+
+        pdata, wdata, bdata, adata = data(0, pa, _I8), data(1, wa, _I8), data(2, ba, _I32), data(3, aa, _I32)
         dp = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(_V16, [_V16, _V16, _V16]), "llvm.x86.avx512.vpdpbusd.512"
         )
-        red = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(_I32, [_V16]), "llvm.vector.reduce.add.v16i32"
+        dp4 = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(_V4, [_V4, _V4, _V4]), "llvm.x86.avx512.vpdpbusd.128"
         )
         c = lambda v: ir.Constant(_I64, v)  # noqa: E731
         n64 = builder.udiv(kv, c(64))
@@ -75,6 +81,7 @@ def dot4x4(typingctx, patch, w, xb, wb, k):
         fn = builder.function
         pre = builder.block
         head, body = fn.append_basic_block("vnni.head"), fn.append_basic_block("vnni.body")
+        fold = fn.append_basic_block("vnni.fold")
         thead, tbody = fn.append_basic_block("vnni.thead"), fn.append_basic_block("vnni.tbody")
         done = fn.append_basic_block("vnni.done")
         builder.branch(head)
@@ -87,15 +94,15 @@ def dot4x4(typingctx, patch, w, xb, wb, k):
             ph = builder.phi(_V16)
             ph.add_incoming(ir.Constant(_V16, None), pre)
             accs.append(ph)
-        builder.cbranch(builder.icmp_unsigned("<", i, n64), body, thead)
+        builder.cbranch(builder.icmp_unsigned("<", i, n64), body, fold)
         builder.position_at_end(body)
         off = builder.mul(i, c(64))
 
-        def load64(base, row):
-            return builder.load(builder.bitcast(builder.gep(base, [builder.add(row, off)]), _V16.as_pointer()), align=1)
+        def load(base, row, at, vt):
+            return builder.load(builder.bitcast(builder.gep(base, [builder.add(row, at)]), vt.as_pointer()), align=1)
 
-        xs = [load64(pdata, r) for r in xrow]
-        ws = [load64(wdata, r) for r in wrow]
+        xs = [load(pdata, r, off, _V16) for r in xrow]
+        ws = [load(wdata, r, off, _V16) for r in wrow]
         new = [builder.call(dp, [accs[r * 4 + q], xs[r], ws[q]]) for r in range(4) for q in range(4)]
         end = builder.block
         i.add_incoming(builder.add(i, c(1)), end)
@@ -103,34 +110,50 @@ def dot4x4(typingctx, patch, w, xb, wb, k):
             a.add_incoming(v, end)
         builder.branch(head)
 
+        builder.position_at_end(fold)  # 16 lanes -> 4 (all zero when k < 64)
+        lo8, hi8 = list(range(8)), list(range(8, 16))
+        folded = []
+        for a in accs:
+            h = builder.add(builder.shuffle_vector(a, a, ir.Constant(_V8I, lo8)),
+                            builder.shuffle_vector(a, a, ir.Constant(_V8I, hi8)))
+            folded.append(builder.add(builder.shuffle_vector(h, h, ir.Constant(_V4I, [0, 1, 2, 3])),
+                                      builder.shuffle_vector(h, h, ir.Constant(_V4I, [4, 5, 6, 7]))))
+        builder.branch(thead)
+
         builder.position_at_end(thead)  # the last k % 64 bytes, 16 per step
         j = builder.phi(_I64)
-        j.add_incoming(c(0), head)
+        j.add_incoming(c(0), fold)
         taccs = []
-        for a in accs:
-            ph = builder.phi(_V16)
-            ph.add_incoming(a, head)
+        for a in folded:
+            ph = builder.phi(_V4)
+            ph.add_incoming(a, fold)
             taccs.append(ph)
         builder.cbranch(builder.icmp_unsigned("<", j, n16), tbody, done)
         builder.position_at_end(tbody)
         toff = builder.add(builder.mul(n64, c(64)), builder.mul(j, c(16)))
-        widen = ir.Constant(ir.VectorType(_I32, 64), [q if q < 16 else 16 for q in range(64)])
-
-        def load16(base, row):
-            v = builder.load(builder.bitcast(builder.gep(base, [builder.add(row, toff)]), _B16.as_pointer()), align=1)
-            return builder.bitcast(builder.shuffle_vector(v, ir.Constant(_B16, None), widen), _V16)
-
-        txs = [load16(pdata, r) for r in xrow]
-        tws = [load16(wdata, r) for r in wrow]
-        tnew = [builder.call(dp, [taccs[r * 4 + q], txs[r], tws[q]]) for r in range(4) for q in range(4)]
+        txs = [load(pdata, r, toff, _V4) for r in xrow]
+        tws = [load(wdata, r, toff, _V4) for r in wrow]
+        tnew = [builder.call(dp4, [taccs[r * 4 + q], txs[r], tws[q]]) for r in range(4) for q in range(4)]
         tend = builder.block
         j.add_incoming(builder.add(j, c(1)), tend)
         for a, v in zip(taccs, tnew):
             a.add_incoming(v, tend)
         builder.branch(thead)
 
-        builder.position_at_end(done)
-        return context.make_tuple(builder, signature.return_type, [builder.call(red, [a]) for a in taccs])
+        builder.position_at_end(done)  # per pixel: transpose-sum 4 channel vectors, + bias, store
+        bvec = builder.load(builder.bitcast(builder.gep(bdata, [ov]), _V4.as_pointer()), align=4)
+
+        def mix(a, b, m):
+            return builder.shuffle_vector(a, b, ir.Constant(_V4I, m))
+
+        for r in range(4):
+            a0, a1, a2, a3 = taccs[r * 4 : r * 4 + 4]
+            u0 = builder.add(mix(a0, a1, [0, 4, 1, 5]), mix(a0, a1, [2, 6, 3, 7]))  # a0 02 a1 02 a0 13 a1 13
+            u1 = builder.add(mix(a2, a3, [0, 4, 1, 5]), mix(a2, a3, [2, 6, 3, 7]))
+            v = builder.add(mix(u0, u1, [0, 1, 4, 5]), mix(u0, u1, [2, 3, 6, 7]))  # sums of a0, a1, a2, a3
+            at = builder.add(builder.add(abv, builder.mul(ocv, c(r))), ov)
+            builder.store(builder.add(v, bvec), builder.bitcast(builder.gep(adata, [at]), _V4.as_pointer()), align=4)
+        return context.get_dummy_value()
 
     return sig, codegen
 
@@ -142,17 +165,13 @@ def dot_block_vnni(patch, w, bias, acc, tn, k, oc):
     4 x 4 blocks through `dot4x4`; leftover channels and pixels with plain int32 loops.
     k must be a multiple of 16 (the dot path's row stride).
     """
-    if k % 16 != 0 or tn * k > patch.shape[0] or oc * k > w.shape[0] or tn * oc > acc.shape[0]:
+    if k % 16 != 0 or tn * k > patch.shape[0] or oc * k > w.shape[0] or tn * oc > acc.shape[0] or oc > bias.shape[0]:
         raise ValueError("dot_block_vnni: block outside its arrays")
     t4 = tn - tn % 4
     o4 = oc - oc % 4
     for t in range(0, t4, 4):
         for o in range(0, o4, 4):
-            s = dot4x4(patch, w, t * k, o * k, k)
-            b = t * oc + o
-            for r in range(4):
-                for q in range(4):
-                    acc[b + r * oc + q] = bias[o + q] + s[r * 4 + q]
+            dot4x4(patch, w, bias, acc, t * k, o * k, k, t * oc, oc, o)
     for t in range(tn):
         lo = o4 if t < t4 else 0  # pixels of whole 4-blocks lack only the leftover channels
         xb = np.uint64(t * k)
