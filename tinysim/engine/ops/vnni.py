@@ -81,7 +81,7 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
         fn = builder.function
         pre = builder.block
         head, body = fn.append_basic_block("vnni.head"), fn.append_basic_block("vnni.body")
-        fold = fn.append_basic_block("vnni.fold")
+        check, fold = fn.append_basic_block("vnni.check"), fn.append_basic_block("vnni.fold")
         thead, tbody = fn.append_basic_block("vnni.thead"), fn.append_basic_block("vnni.tbody")
         done = fn.append_basic_block("vnni.done")
         builder.branch(head)
@@ -94,7 +94,7 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
             ph = builder.phi(_V16)
             ph.add_incoming(ir.Constant(_V16, None), pre)
             accs.append(ph)
-        builder.cbranch(builder.icmp_unsigned("<", i, n64), body, fold)
+        builder.cbranch(builder.icmp_unsigned("<", i, n64), body, check)
         builder.position_at_end(body)
         off = builder.mul(i, c(64))
 
@@ -110,7 +110,9 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
             a.add_incoming(v, end)
         builder.branch(head)
 
-        builder.position_at_end(fold)  # 16 lanes -> 4 (all zero when k < 64)
+        builder.position_at_end(check)  # k < 64: nothing to fold
+        builder.cbranch(builder.icmp_unsigned("==", n64, c(0)), thead, fold)
+        builder.position_at_end(fold)  # 16 lanes -> 4
         lo8, hi8 = list(range(8)), list(range(8, 16))
         folded = []
         for a in accs:
@@ -123,10 +125,12 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
         builder.position_at_end(thead)  # the last k % 64 bytes, 16 per step
         j = builder.phi(_I64)
         j.add_incoming(c(0), fold)
+        j.add_incoming(c(0), check)
         taccs = []
         for a in folded:
             ph = builder.phi(_V4)
             ph.add_incoming(a, fold)
+            ph.add_incoming(ir.Constant(_V4, None), check)
             taccs.append(ph)
         builder.cbranch(builder.icmp_unsigned("<", j, n16), tbody, done)
         builder.position_at_end(tbody)
