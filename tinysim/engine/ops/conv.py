@@ -10,9 +10,11 @@ Two paths, both int32-exact:
   input is split once into row/column-phase planes so that each tap reads one contiguous run
   per block of output rows, and the GEMM is vectorised over output pixels.
 
-Zero-operand MACs are counted on the gathered inputs without a per-MAC test: a tap with
-x == zp_in adds (oc - zero weights of that tap), every tap adds its zero weights; padded taps
-(always == zp_in, never MACs) are corrected by a constant computed at prepare time.
+Zero-operand MACs are counted without a per-MAC test: an input read with x == zp_in by a tap adds
+(oc - zero weights of that tap), every tap read adds its zero weights (a constant of prepare).
+The dot path counts once per input value (`count_input_zeros`: each input's taps from a table by
+row and column class); the direct path counts on the planes and corrects padded taps (always
+== zp_in, never MACs) by a constant computed at prepare time.
 """
 
 from __future__ import annotations
@@ -88,13 +90,14 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
             tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block between blocks
         w8 = np.zeros((oc, kr), np.int8)  # int8 weights, packed in pairs into the int16 pool
         w8[:, :k] = wk
-        nz = np.zeros(kr, np.int64)
-        nz[:k] = oc - zero_w.ravel()
         bias_u8 = bias - 128 * wk.sum(axis=1)  # the patch holds x + 128
+        table, ry, rx = zero_tap_table(h, oh, kh, a.stride_h, a.dilation_h, ph, wd, ow, kw, a.stride_w, a.dilation_w,
+                                       pw, oc - zero_w)  # fmt: skip
+        static_zero = int((valid[:, :, None] * zero_w).sum())  # padded taps are never counted on this path
         consts = (ctx.i16.add(w8.ravel().view(np.int16)), ctx.i32.add(bias_u8), ctx.i32.add(np.tile(mult, tile)),
-                  ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(np.tile(nz, tile)))  # fmt: skip
+                  ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(table))  # fmt: skip
         scratch16, scratch32 = tile * kr // 2, tile * oc
-        planes = (kr,)
+        planes = (kr, ctx.i32.add(ry), ctx.i32.add(rx), table.shape[0], table.shape[1])
     params = row(
         ctx.offset(op, 0), ctx.offset(op, 0, output=True), *consts,
         n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
@@ -108,6 +111,50 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         weight_bytes_unique=w.nbytes + bias_bytes, act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
     return OpPlan(OPCODE, params, events, scratch16=scratch16, scratch32=scratch32)
+
+
+def zero_tap_table(h, oh, kh, sh, dh, ph, wd, ow, kw, sw, dw, pw, nz_w):
+    """Zero-operand MACs per input value equal to zp_in, by input row class, column class and channel.
+
+    An input at (iy, ix, ci) is read by tap (i, j) of exactly one output pixel when row iy is some
+    oy * sh - ph + i * dh (oy < oh) and likewise for the column, and each such read with x == zp_in
+    makes nz_w[i, j, ci] (= oc - zero weights of that tap) zero-operand MACs. Rows (columns) read by
+    the same taps share a class: table[ry[iy], rx[ix], ci] sums nz_w over the taps that read them.
+    """
+
+    def reads(size, out, k, stride, dil, pad):
+        pos = np.arange(out)[:, None] * stride - pad + np.arange(k)[None, :] * dil  # (out, k) input index
+        used = np.zeros((size, k), np.int64)
+        for t in range(k):
+            p = pos[:, t]
+            used[p[(p >= 0) & (p < size)], t] = 1
+        classes, which = np.unique(used, axis=0, return_inverse=True)
+        return classes, which.ravel().astype(np.int32)
+
+    cy, ry = reads(h, oh, kh, sh, dh, ph)
+    cx, rx = reads(wd, ow, kw, sw, dw, pw)
+    table = np.einsum("ai,bj,ijc->abc", cy, cx, nz_w.astype(np.int64))
+    return table, ry, rx
+
+
+@kernel
+def count_input_zeros(x, table, ry, rx, n, h, wd, c, nx, zp_in):
+    """Dynamic zero-operand MACs of the dot path: sum of table[ry[iy], rx[ix], ci] over inputs == zp_in."""
+    zp8 = np.int8(zp_in)
+    total = 0
+    for b in range(n):
+        for iy in range(h):
+            z = 0
+            for ix in range(wd):
+                tb = np.uint64((ry[iy] * nx + rx[ix]) * c)
+                xb = np.uint64(((b * h + iy) * wd + ix) * c)
+                zp = np.int32(0)  # at most c * kh * kw * oc per input pixel
+                for ci in range(c):
+                    u = np.uint64(ci)
+                    zp = np.int32(zp + (table[tb + u] if x[xb + u] == zp8 else np.int32(0)))
+                z += zp
+            total += z
+    return total
 
 
 def row_stride(k: int) -> int:
@@ -132,13 +179,15 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
             p[22], p[23], p[24], p[25], p[26], i32[p[30] : p[30] + kp], frame, cols, i16[p[33] : p[33] + tile], count,
         )  # fmt: skip
     else:
-        kr = p[30]
-        zero_macs, out_zeros = conv2d_by_row(
+        kr, ny, nx = p[30], p[33], p[34]
+        zero_macs, out_zeros = 0, conv2d_by_row(
             x, i16.view(np.int8)[2 * p[2] : 2 * p[2] + oc * kr], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + tile * oc],
-            i32[p[5] : p[5] + tile * oc], i32[p[6] : p[6] + tile * kr], out, s16.view(np.uint8)[: tile * kr],
-            s32[: tile * oc],
-            geometry, p[22], p[23], p[24], p[25], p[26], tile, count,
+            i32[p[5] : p[5] + tile * oc], out, s16.view(np.uint8)[: tile * kr], s32[: tile * oc],
+            geometry, p[22], p[23], p[24], p[25], p[26], tile,
         )  # fmt: skip
+        if count:
+            zero_macs = count_input_zeros(x, i32[p[6] : p[6] + ny * nx * c], i32[p[31] : p[31] + h], i32[p[32] : p[32] + wd],
+                                          n, h, wd, c, nx, p[22])  # fmt: skip
     return zero_macs + (p[29] if count else 0), out_zeros
 
 
@@ -281,29 +330,22 @@ def dot_block(patch, w, bias, acc, tn, k, oc):
 
 
 @kernel
-def conv2d_by_row(x, w, bias, mult, shift, nz_w, out, patch, acc, geometry, zp_in, zp_out, lo, hi, mode,
-                  tile, count):  # fmt: skip
-    """One dot product per (pixel, channel) over an im2col block; mult, shift, nz_w tiled `tile` times.
+def conv2d_by_row(x, w, bias, mult, shift, out, patch, acc, geometry, zp_in, zp_out, lo, hi, mode, tile):
+    """One dot product per (pixel, channel) over an im2col block; mult, shift tiled `tile` times.
 
-    Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
+    Returns the number of outputs equal to the output zero point (zero-operand MACs are counted
+    on the input by `count_input_zeros`).
     """
     n, _, _, _, oh, ow, oc, _, _, _, _, _, _, _, _ = geometry
     kr = w.shape[0] // oc  # patch/weight row stride (k padded with zero weights)
     pixels = n * oh * ow
-    zero_macs = 0
     out_zeros = 0
     for p0 in range(0, pixels, tile):
         tn = min(tile, pixels - p0)
         gather(x, patch, p0, tn, kr, geometry, zp_in)
-        if count:
-            z = np.int32(0)  # int32 lanes: at most tile * kr * oc, far below 2**31
-            fill = np.uint8(zp_in + 128)  # the input zero point as stored in the patch (nz_w is 0 past k)
-            for q in range(tn * kr):
-                z = np.int32(z + (nz_w[q] if patch[np.uint64(q)] == fill else np.int32(0)))
-            zero_macs += z
         if HAVE_VNNI:  # a compile-time constant: one branch is compiled
             dot_block_vnni(patch, w, bias, acc, tn, kr, oc)
         else:
             dot_block(patch, w, bias, acc, tn, kr, oc)
         out_zeros += requantize_row(acc[: tn * oc], mult, shift, mode, zp_out, lo, hi, out, p0 * oc)
-    return zero_macs, out_zeros
+    return out_zeros
