@@ -46,6 +46,7 @@ HAVE_VNNI = _host_has_vnni()
 _I8, _I32, _I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
 _V16 = ir.VectorType(_I32, 16)  # one zmm: 16 int32 lanes, or 64 bytes
 _V4 = ir.VectorType(_I32, 4)  # one xmm
+_B16 = ir.VectorType(_I8, 16)
 _V4I, _V8I = ir.VectorType(_I32, 4), ir.VectorType(_I32, 8)  # shuffle masks
 
 
@@ -53,9 +54,9 @@ _V4I, _V8I = ir.VectorType(_I32, 4), ir.VectorType(_I32, 8)  # shuffle masks
 def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
     """acc[ab + r*oc + o + c] = bias[o + c] + patch[xb + r*k : +k] . w[wb + c*k : +k] for r, c < 4.
 
-    k must be a multiple of 16: 64 bytes per step in zmm accumulators, the last k % 64 bytes 16 per
-    step in xmm ones; the zmm sums are folded into the xmm ones, then each pixel's four channels are
-    summed by a 4 x 4 transpose and stored as one vector.
+    k must be a multiple of 16: 64 bytes per step in zmm accumulators, then the last k % 64 bytes
+    16 per step (zero-extended loads); each pixel's four channel sums are reduced together by a
+    transpose-sum and stored with the bias as one vector.
     """
     sig = types.none(patch, w, bias, acc, types.int64, types.int64, types.int64, types.int64, types.int64, types.int64)
 
@@ -70,9 +71,6 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
         dp = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(_V16, [_V16, _V16, _V16]), "llvm.x86.avx512.vpdpbusd.512"
         )
-        dp4 = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(_V4, [_V4, _V4, _V4]), "llvm.x86.avx512.vpdpbusd.128"
-        )
         c = lambda v: ir.Constant(_I64, v)  # noqa: E731
         n64 = builder.udiv(kv, c(64))
         n16 = builder.udiv(builder.urem(kv, c(64)), c(16))
@@ -81,7 +79,7 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
         fn = builder.function
         pre = builder.block
         head, body = fn.append_basic_block("vnni.head"), fn.append_basic_block("vnni.body")
-        check, fold = fn.append_basic_block("vnni.check"), fn.append_basic_block("vnni.fold")
+        check = fn.append_basic_block("vnni.check")
         thead, tbody = fn.append_basic_block("vnni.thead"), fn.append_basic_block("vnni.tbody")
         done = fn.append_basic_block("vnni.done")
         builder.branch(head)
@@ -110,53 +108,54 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
             a.add_incoming(v, end)
         builder.branch(head)
 
-        builder.position_at_end(check)  # k < 64: nothing to fold
-        builder.cbranch(builder.icmp_unsigned("==", n64, c(0)), thead, fold)
-        builder.position_at_end(fold)  # 16 lanes -> 4
-        lo8, hi8 = list(range(8)), list(range(8, 16))
-        folded = []
-        for a in accs:
-            h = builder.add(builder.shuffle_vector(a, a, ir.Constant(_V8I, lo8)),
-                            builder.shuffle_vector(a, a, ir.Constant(_V8I, hi8)))
-            folded.append(builder.add(builder.shuffle_vector(h, h, ir.Constant(_V4I, [0, 1, 2, 3])),
-                                      builder.shuffle_vector(h, h, ir.Constant(_V4I, [4, 5, 6, 7]))))
+        builder.position_at_end(check)  # the last k % 64 bytes, 16 per step, zero-extended to 64
         builder.branch(thead)
-
-        builder.position_at_end(thead)  # the last k % 64 bytes, 16 per step
+        builder.position_at_end(thead)
         j = builder.phi(_I64)
-        j.add_incoming(c(0), fold)
         j.add_incoming(c(0), check)
         taccs = []
-        for a in folded:
-            ph = builder.phi(_V4)
-            ph.add_incoming(a, fold)
-            ph.add_incoming(ir.Constant(_V4, None), check)
+        for a in accs:
+            ph = builder.phi(_V16)
+            ph.add_incoming(a, check)
             taccs.append(ph)
         builder.cbranch(builder.icmp_unsigned("<", j, n16), tbody, done)
         builder.position_at_end(tbody)
         toff = builder.add(builder.mul(n64, c(64)), builder.mul(j, c(16)))
-        txs = [load(pdata, r, toff, _V4) for r in xrow]
-        tws = [load(wdata, r, toff, _V4) for r in wrow]
-        tnew = [builder.call(dp4, [taccs[r * 4 + q], txs[r], tws[q]]) for r in range(4) for q in range(4)]
+        widen = ir.Constant(ir.VectorType(_I32, 64), [q if q < 16 else 16 for q in range(64)])
+
+        def load16(base, row):
+            v = load(base, row, toff, _B16)
+            return builder.bitcast(builder.shuffle_vector(v, ir.Constant(_B16, None), widen), _V16)
+
+        txs = [load16(pdata, r) for r in xrow]
+        tws = [load16(wdata, r) for r in wrow]
+        tnew = [builder.call(dp, [taccs[r * 4 + q], txs[r], tws[q]]) for r in range(4) for q in range(4)]
         tend = builder.block
         j.add_incoming(builder.add(j, c(1)), tend)
         for a, v in zip(taccs, tnew):
             a.add_incoming(v, tend)
         builder.branch(thead)
 
-        builder.position_at_end(done)  # per pixel: transpose-sum 4 channel vectors, + bias, store
+        # per pixel: a 4 x 4 transpose-sum inside each 128-bit lane turns its four channel
+        # accumulators into one vector of per-lane partial sums (channel order), then 16 -> 4 lanes
+        builder.position_at_end(done)
         bvec = builder.load(builder.bitcast(builder.gep(bdata, [ov]), _V4.as_pointer()), align=4)
 
-        def mix(a, b, m):
-            return builder.shuffle_vector(a, b, ir.Constant(_V4I, m))
+        def mix(a, b, pattern):  # the same 4-element pattern in each 128-bit lane; >= 4 picks from b
+            m = [4 * g + (e if e < 4 else 16 + e - 4) for g in range(4) for e in pattern]
+            return builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(_I32, 16), m))
 
         for r in range(4):
             a0, a1, a2, a3 = taccs[r * 4 : r * 4 + 4]
-            u0 = builder.add(mix(a0, a1, [0, 4, 1, 5]), mix(a0, a1, [2, 6, 3, 7]))  # a0 02 a1 02 a0 13 a1 13
+            u0 = builder.add(mix(a0, a1, [0, 4, 1, 5]), mix(a0, a1, [2, 6, 3, 7]))  # a0 02, a1 02, a0 13, a1 13
             u1 = builder.add(mix(a2, a3, [0, 4, 1, 5]), mix(a2, a3, [2, 6, 3, 7]))
-            v = builder.add(mix(u0, u1, [0, 1, 4, 5]), mix(u0, u1, [2, 3, 6, 7]))  # sums of a0, a1, a2, a3
+            v = builder.add(mix(u0, u1, [0, 1, 4, 5]), mix(u0, u1, [2, 3, 6, 7]))  # a0, a1, a2, a3 per lane
+            h = builder.add(builder.shuffle_vector(v, v, ir.Constant(_V8I, list(range(8)))),
+                            builder.shuffle_vector(v, v, ir.Constant(_V8I, list(range(8, 16)))))
+            v4 = builder.add(builder.shuffle_vector(h, h, ir.Constant(_V4I, [0, 1, 2, 3])),
+                             builder.shuffle_vector(h, h, ir.Constant(_V4I, [4, 5, 6, 7])))
             at = builder.add(builder.add(abv, builder.mul(ocv, c(r))), ov)
-            builder.store(builder.add(v, bvec), builder.bitcast(builder.gep(adata, [at]), _V4.as_pointer()), align=4)
+            builder.store(builder.add(v4, bvec), builder.bitcast(builder.gep(adata, [at]), _V4.as_pointer()), align=4)
         return context.get_dummy_value()
 
     return sig, codegen
