@@ -9,7 +9,9 @@ products is at most 4 * 255 * 128 < 2**31 and `vpdpbusd` (unlike `vpdpbusds`) wr
 additions: the same int32 sums as `dot_block`, whose true values fit in int32.
 
 Used only where the host CPU has AVX-512 VNNI and Numba compiles for the host (`HAVE_VNNI`);
-Numba's on-disk cache is keyed by CPU name and features, so a cache never crosses machines.
+Numba's on-disk cache is keyed by CPU name and features, so a cache never crosses machines;
+`TINYSIM_NO_VNNI=1` (tests of the portable kernel) needs its own NUMBA_CACHE_DIR, since cached
+callers keep the choice they were compiled with.
 The intrinsic reads raw pointers (no bounds checks even with NUMBA_BOUNDSCHECK=1), so
 `dot_block_vnni` checks the block's extent once per call.
 """
