@@ -40,3 +40,15 @@ def test_kernels_cache_in_the_digest_folder():
     assert numba.config.CACHE_DIR == before  # the global setting is restored after decoration
     if jit._CACHE_DIR is not None:
         assert jit._CACHE_DIR.name.startswith("numba-")
+
+
+def test_no_vnni_switch_gets_its_own_cache_folder(tmp_path, monkeypatch):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    plain = jit.cache_dir(tmp_path)
+    monkeypatch.setenv("TINYSIM_NO_VNNI", "1")
+    portable = jit.cache_dir(tmp_path)
+    assert portable != plain and portable.name.startswith(plain.name)
+    for d in (plain, portable):
+        d.mkdir(parents=True, exist_ok=True)
+    jit.remove_other_caches(portable)
+    assert plain.exists() and portable.exists()  # variants of the same sources are both kept

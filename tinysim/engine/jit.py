@@ -38,13 +38,17 @@ def cache_dir(root: Path = _ENGINE_DIR) -> Path | None:
     """The digest-named cache folder; None when the user chose NUMBA_CACHE_DIR or the tree is read-only."""
     if os.environ.get("NUMBA_CACHE_DIR") or not os.access(root, os.W_OK):
         return None
-    return root / "__pycache__" / f"numba-{source_digest(root)}"
+    # Build switches that change what is compiled (TINYSIM_NO_VNNI picks the portable dot kernel) are
+    # baked into cached code as constants, so they are part of the folder name too.
+    variant = "-novnni" if os.environ.get("TINYSIM_NO_VNNI") else ""
+    return root / "__pycache__" / f"numba-{source_digest(root)}{variant}"
 
 
 def remove_other_caches(keep: Path) -> None:
-    """Best effort: drop cache folders of other source versions (never the one in use)."""
+    """Best effort: drop cache folders of other source versions (never the one in use, nor its variants)."""
+    current = keep.name.split("-")[1]
     for old in keep.parent.glob("numba-*"):
-        if old != keep:
+        if old.name.split("-")[1] != current:
             shutil.rmtree(old, ignore_errors=True)
 
 

@@ -10,7 +10,7 @@ additions: the same int32 sums as `dot_block`, whose true values fit in int32.
 
 Used only where the host CPU has AVX-512 VNNI and Numba compiles for the host (`HAVE_VNNI`);
 Numba's on-disk cache is keyed by CPU name and features, so a cache never crosses machines;
-`TINYSIM_NO_VNNI=1` (tests of the portable kernel) needs its own NUMBA_CACHE_DIR, since cached
+`TINYSIM_NO_VNNI=1` (tests of the portable kernel) gets its own cache folder (engine/jit.py), since cached
 callers keep the choice they were compiled with.
 The intrinsic reads raw pointers (no bounds checks even with NUMBA_BOUNDSCHECK=1), so
 `dot_block_vnni` checks the block's extent once per call.
