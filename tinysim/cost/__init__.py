@@ -3,4 +3,4 @@
 from tinysim.cost.result import LayerCost, SimResult
 from tinysim.cost.simulate import cost_models, simulate
 
-__all__ = ["cost_models", "LayerCost", "SimResult", "simulate"]
+__all__ = ["LayerCost", "SimResult", "cost_models", "simulate"]

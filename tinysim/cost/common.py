@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tinysim.cost.result import LayerCost
+
 
 def dynamic_scale(op_point, nominal_voltage_v: float) -> float:
     """Dynamic energy scales with C·V²: the factor at this operating point vs the nominal voltage."""
@@ -47,3 +49,27 @@ def memory_traffic(unit, events) -> tuple[dict[str, int], dict[str, int]]:
     reads[unit.activations_in] = reads.get(unit.activations_in, 0) + events.act_bytes_read
     writes = {unit.activations_in: events.act_bytes_written}
     return reads, writes
+
+
+def core_layer_cost(op, events, unit, arch, op_point, compute_cycles: float, reads: dict[str, int],
+                    writes: dict[str, int], extra_dynamic_j: float = 0.0) -> LayerCost:
+    """LayerCost of a programmable core (mcu, dsp, mvp): roofline over its memory traffic, then energy =
+    (cycles x energy per cycle + extra dynamic energy) x (V/V_nominal)^2 + accesses + static x time."""
+    traffic = {name: reads.get(name, 0) + writes.get(name, 0) for name in {*reads, *writes}}
+    cycles, bound = bandwidth_bound(arch, traffic, compute_cycles, op_point.freq_hz)
+    latency_s = cycles / op_point.freq_hz
+    return LayerCost(
+        name=op.name,
+        op_kind=op.kind.value,
+        unit=unit.name,
+        macs=events.macs,
+        cycles=cycles,
+        latency_s=latency_s,
+        compute_energy_j=(cycles * unit.energy_per_cycle_j + extra_dynamic_j)
+        * dynamic_scale(op_point, unit.nominal_voltage_v),
+        memory_energy_j=access_energy(arch, reads, writes),
+        static_energy_j=static_power_w(arch, op_point) * latency_s,
+        bytes_read=sum(reads.values()),
+        bytes_written=sum(writes.values()),
+        bound=bound,
+    )

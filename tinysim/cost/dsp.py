@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, memory_traffic, static_power_w
+from tinysim.cost.common import core_layer_cost, memory_traffic
 from tinysim.cost.result import LayerCost
 from tinysim.engine.events import Events
 from tinysim.workload.graph import Graph, Op, OpKind
@@ -58,20 +58,4 @@ def price(graph: Graph, op: Op, events: Events, unit, arch, op_point) -> LayerCo
         + events.elementwise * unit.cycles_per_element.for_op(kind)
     )
     reads, writes = memory_traffic(unit, events)
-    traffic = {name: reads.get(name, 0) + writes.get(name, 0) for name in {*reads, *writes}}
-    cycles, bound = bandwidth_bound(arch, traffic, compute_cycles, op_point.freq_hz)
-    latency_s = cycles / op_point.freq_hz
-    return LayerCost(
-        name=op.name,
-        op_kind=kind.value,
-        unit=unit.name,
-        macs=events.macs,
-        cycles=cycles,
-        latency_s=latency_s,
-        compute_energy_j=cycles * unit.energy_per_cycle_j * dynamic_scale(op_point, unit.nominal_voltage_v),
-        memory_energy_j=access_energy(arch, reads, writes),
-        static_energy_j=static_power_w(arch, op_point) * latency_s,
-        bytes_read=events.weight_bytes_read + events.act_bytes_read,
-        bytes_written=events.act_bytes_written,
-        bound=bound,
-    )
+    return core_layer_cost(op, events, unit, arch, op_point, compute_cycles, reads, writes)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, static_power_w
+from tinysim.cost.common import core_layer_cost
 from tinysim.cost.result import LayerCost
 from tinysim.engine.events import Events
 from tinysim.engine.program import tap_counts, window
@@ -53,24 +53,7 @@ def price(graph: Graph, op: Op, events: Events, unit, arch, op_point) -> LayerCo
     reads = {unit.weights_in: weight_read}
     reads[unit.activations_in] = reads.get(unit.activations_in, 0) + events.act_bytes_read
     writes = {unit.activations_in: events.act_bytes_written}
-    traffic = {name: reads.get(name, 0) + writes.get(name, 0) for name in {*reads, *writes}}
-    cycles, bound = bandwidth_bound(arch, traffic, compute_cycles, op_point.freq_hz)
-    latency_s = cycles / op_point.freq_hz
-    return LayerCost(
-        name=op.name,
-        op_kind=kind.value,
-        unit=unit.name,
-        macs=events.macs,
-        cycles=cycles,
-        latency_s=latency_s,
-        compute_energy_j=(cycles * unit.energy_per_cycle_j + decode_energy)
-        * dynamic_scale(op_point, unit.nominal_voltage_v),
-        memory_energy_j=access_energy(arch, reads, writes),
-        static_energy_j=static_power_w(arch, op_point) * latency_s,
-        bytes_read=weight_read + events.act_bytes_read,
-        bytes_written=events.act_bytes_written,
-        bound=bound,
-    )
+    return core_layer_cost(op, events, unit, arch, op_point, compute_cycles, reads, writes, decode_energy)
 
 
 def decoded_weights(graph: Graph, op: Op, unit) -> Tensor | None:
