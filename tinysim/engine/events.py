@@ -25,7 +25,7 @@ class Events:
         return Events(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
     def scaled(self, k: float) -> Events:
-        return Events(**{f.name: int(round(getattr(self, f.name) * k)) for f in fields(self)})
+        return Events(**{f.name: round(getattr(self, f.name) * k) for f in fields(self)})
 
     @property
     def output_zero_fraction(self) -> float:

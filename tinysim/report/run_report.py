@@ -99,9 +99,9 @@ def to_csv(result: SimResult) -> str:
 
 def to_text(result: SimResult, rate_hz: float | None, *, per_layer: bool = False) -> str:
     parts = [
-        f"{result.workload} on {result.arch} @ {result.operating_point} "
-        f"({format_quantity(result.freq_hz, Dimension.FREQUENCY)}, {format_quantity(result.voltage_v, Dimension.VOLTAGE)});"
-        f" costs from {'engine-counted' if result.events_source == 'engine' else 'shape-estimated'} events",
+        (f"{result.workload} on {result.arch} @ {result.operating_point} "
+         f"({format_quantity(result.freq_hz, Dimension.FREQUENCY)}, {format_quantity(result.voltage_v, Dimension.VOLTAGE)});"
+         f" costs from {'engine-counted' if result.events_source == 'engine' else 'shape-estimated'} events"),
         "",
     ]
     if not (result.weights_fit and result.arena_fits):

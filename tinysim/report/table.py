@@ -24,4 +24,4 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numer
 
 def format_count(n: float) -> str:
     """Integers with thousands separators: 2656768 -> '2,656,768'."""
-    return f"{int(round(n)):,}"
+    return f"{round(n):,}"

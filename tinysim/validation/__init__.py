@@ -8,10 +8,10 @@ from pathlib import Path
 import yaml
 
 from tinysim.cost import simulate
+from tinysim.engine import plan_arena, random_input, run_graph
 from tinysim.spec import load_arch
 from tinysim.units import Dimension, parse_quantity
 from tinysim.workload import load_workload
-from tinysim.engine import plan_arena, random_input, run_graph
 
 PUBLISHED = Path(__file__).with_name("published.yaml")
 

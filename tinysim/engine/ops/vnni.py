@@ -73,7 +73,7 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
         dp = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(_V16, [_V16, _V16, _V16]), "llvm.x86.avx512.vpdpbusd.512"
         )
-        c = lambda v: ir.Constant(_I64, v)  # noqa: E731
+        c = lambda v: ir.Constant(_I64, v)
         n64 = builder.udiv(kv, c(64))
         n16 = builder.udiv(builder.urem(kv, c(64)), c(16))
         xrow = [builder.add(xbv, builder.mul(kv, c(r))) for r in range(4)]
@@ -123,7 +123,7 @@ def dot4x4(typingctx, patch, w, bias, acc, xb, wb, k, ab, oc, o):
         builder.cbranch(builder.icmp_unsigned("<", j, n16), tbody, done)
         builder.position_at_end(tbody)
         toff = builder.add(builder.mul(n64, c(64)), builder.mul(j, c(16)))
-        widen = ir.Constant(ir.VectorType(_I32, 64), [q if q < 16 else 16 for q in range(64)])
+        widen = ir.Constant(ir.VectorType(_I32, 64), [min(16, q) for q in range(64)])
 
         def load16(base, row):
             v = load(base, row, toff, _B16)
