@@ -26,6 +26,7 @@ from tinysim.spec.fields import (
     expect_list,
     expect_mapping,
     get_choice,
+    get_quantity,
     get_str,
     quantity,
 )
@@ -34,7 +35,7 @@ from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 from tinysim.workload.graph import OpKind
 
-__all__ = ["ComputeContext", "compute_kinds", "get_memory", "get_op_table", "get_runs", "parse_compute_unit"]
+__all__ = ["ComputeContext", "common_unit_fields", "compute_kinds", "get_memory", "get_op_table", "get_runs", "parse_compute_unit"]
 
 ParseFn = Callable[[str, Mapping[str, Any], Where, "ComputeContext"], ComputeUnit]
 
@@ -114,3 +115,14 @@ def get_runs(mapping: Mapping[str, Any], key: str, where: Where) -> frozenset[Op
 def get_memory(mapping: Mapping[str, Any], key: str, where: Where, ctx: ComputeContext) -> str:
     """The name of a memory defined under `memories:`."""
     return get_choice(mapping, key, where, ctx.memory_names, "a memory name")
+
+
+def common_unit_fields(mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> dict[str, Any]:
+    """Fields every compute kind has: the voltage its energies are quoted at, where its weights and
+    activations live, and a description (keyword arguments for the kind's dataclass)."""
+    return {
+        "nominal_voltage_v": get_quantity(mapping, "nominal_voltage", where, Dimension.VOLTAGE, bound=Bound.POSITIVE),
+        "weights_in": get_memory(mapping, "weights_in", where, ctx),
+        "activations_in": get_memory(mapping, "activations_in", where, ctx),
+        "description": get_str(mapping, "description", where, default=""),
+    }

@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tinysim.spec.compute import ComputeContext, get_memory, get_op_table, get_runs
-from tinysim.spec.fields import Bound, Where, block, get_choice, get_int, get_quantity, get_str
+from tinysim.spec.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
+from tinysim.spec.fields import Bound, Where, block, get_choice, get_int, get_quantity
 from tinysim.spec.model import OpTable
 from tinysim.units import Dimension
 from tinysim.workload.graph import OpKind
@@ -164,10 +164,7 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         overhead_cycles=get_op_table(m, "overhead_cycles", where),
         cycles_per_element=get_op_table(m, "cycles_per_element", where),
         energy_per_cycle_j=get_quantity(m, "energy_per_cycle", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
-        nominal_voltage_v=get_quantity(m, "nominal_voltage", where, Dimension.VOLTAGE, bound=Bound.POSITIVE),
-        weights_in=get_memory(m, "weights_in", where, ctx),
-        activations_in=get_memory(m, "activations_in", where, ctx),
-        description=get_str(m, "description", where, default=""),
+        **common_unit_fields(m, where, ctx),
         runs=get_runs(m, "runs", where),
         cycles_per_tap=get_op_table(m, "cycles_per_tap", where) if "cycles_per_tap" in m else OpTable(default=0.0),
         sparsity=parse_sparsity(m, where),

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tinysim.spec.compute import ComputeContext, get_memory, get_runs
-from tinysim.spec.fields import Bound, Where, block, get_enum, get_int, get_quantity, get_str
+from tinysim.spec.compute import ComputeContext, common_unit_fields, get_memory, get_runs
+from tinysim.spec.fields import Bound, Where, block, get_enum, get_int, get_quantity
 from tinysim.units import Dimension
 from tinysim.workload.graph import MAC_OPS, OpKind
 
@@ -101,14 +101,11 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         mac_energy_j=get_quantity(m, "mac_energy", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
         pe_cycle_energy_j=get_quantity(
             m, "pe_cycle_energy", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE, default=0.0
-        ),
-        nominal_voltage_v=get_quantity(m, "nominal_voltage", where, Dimension.VOLTAGE, bound=Bound.POSITIVE),
-        accumulator_bytes=get_int(m, "accumulator_width", where, Dimension.SIZE, bound=Bound.POSITIVE, default=4),
+        ),        accumulator_bytes=get_int(m, "accumulator_width", where, Dimension.SIZE, bound=Bound.POSITIVE, default=4),
         ifmap_buffer=get_memory(m, "ifmap_buffer", where, ctx),
         filter_buffer=get_memory(m, "filter_buffer", where, ctx),
         ofmap_buffer=get_memory(m, "ofmap_buffer", where, ctx),
-        weights_in=get_memory(m, "weights_in", where, ctx),
-        activations_in=get_memory(m, "activations_in", where, ctx),
-        description=get_str(m, "description", where, default=""),
+
+        **common_unit_fields(m, where, ctx),
         runs=runs,
     )
