@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import RUY, TFLITE
+from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multipliers
 from tinysim.errors import UnsupportedOpError
-from tinysim.workload.graph import DType, Graph, Op, Tensor
+from tinysim.workload.graph import DType, Graph, Op, Padding, Tensor
 
 PARAMS = 40  # width of an op's parameter row
 ALIGN = 16
@@ -131,6 +131,24 @@ def window(size: int, k: int, stride: int, dilation: int, same: bool) -> tuple[i
     out = (size + stride - 1) // stride if same else (size - eff + stride) // stride
     total = max(0, (out - 1) * stride + eff - size)
     return out, total // 2
+
+
+def conv_geometry(ctx, op: Op, x: Tensor, w: Tensor, y: Tensor, kh: int, kw: int, oc: int):
+    """Shared by conv and depthwise prepare: output size and leading padding of the window (checked
+    against the output tensor), and per-channel requantization multipliers (symmetric weights only).
+    Returns (oh, ph, ow, pw, mult, shift)."""
+    n, h, wd, _ = x.shape
+    a = op.attrs
+    same = a.padding is Padding.SAME
+    oh, ph = window(h, kh, a.stride_h, a.dilation_h, same)
+    ow, pw = window(wd, kw, a.stride_w, a.dilation_w, same)
+    if y.shape != (n, oh, ow, oc):
+        raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, oc)}")
+    if any(z != 0 for z in w.quant.zero_point):
+        raise ctx.fail(op, "weights must be symmetric (zero point 0)")
+    w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (oc,))
+    mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
+    return oh, ph, ow, pw, mult, shift
 
 
 def valid_taps(size: int, out: int, k: int, stride: int, dilation: int, pad: int) -> int:

@@ -22,12 +22,12 @@ from __future__ import annotations
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
+from tinysim.engine.fixedpoint import activation_range, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops.conv_direct import PLANE_ACC_BUDGET, conv2d_by_pixel, plane_geometry
 from tinysim.engine.ops.vnni import HAVE_VNNI, dot_block_vnni
-from tinysim.engine.program import OpPlan, PrepareContext, pixel_tile, row, scale, tap_counts, window, zp
-from tinysim.workload.graph import DType, Op, Padding
+from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pixel_tile, row, scale, tap_counts, zp
+from tinysim.workload.graph import DType, Op
 
 OPCODE = 1
 # Direct conv vectorised over output pixels (conv_direct) for short patches over rows of >= 16
@@ -49,15 +49,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     if ic != c:
         raise ctx.fail(op, f"weights expect {ic} input channels, input has {c}")
     a = op.attrs
-    same = a.padding is Padding.SAME
-    oh, ph = window(h, kh, a.stride_h, a.dilation_h, same)
-    ow, pw = window(wd, kw, a.stride_w, a.dilation_w, same)
-    if y.shape != (n, oh, ow, oc):
-        raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, oc)}")
-    if any(z != 0 for z in w.quant.zero_point):
-        raise ctx.fail(op, "weights must be symmetric (zero point 0)")
-    w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (oc,))
-    mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
+    oh, ph, ow, pw, mult, shift = conv_geometry(ctx, op, x, w, y, kh, kw, oc)
     k = kh * kw * ic
     wk = w.data.reshape(oc, k).astype(np.int32)
     bias = (b.data.astype(np.int64) if b is not None else np.zeros(oc, np.int64)) - zp(x) * wk.sum(axis=1)

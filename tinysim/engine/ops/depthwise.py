@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from tinysim.engine.events import Events
-from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multipliers, requantize_row
+from tinysim.engine.fixedpoint import TFLITE, activation_range, requantize_row
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, scale, tap_counts, valid_taps, window, zp
-from tinysim.workload.graph import DType, Op, Padding
+from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, row, scale, tap_counts, valid_taps, zp
+from tinysim.workload.graph import DType, Op
 
 OPCODE = 2
 
@@ -30,15 +30,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     if m * c != oc or (op.attrs.depth_multiplier not in (0, m)):
         raise ctx.fail(op, f"{oc} output channels is not input channels {c} x depth multiplier")
     a = op.attrs
-    same = a.padding is Padding.SAME
-    oh, ph = window(h, kh, a.stride_h, a.dilation_h, same)
-    ow, pw = window(wd, kw, a.stride_w, a.dilation_w, same)
-    if y.shape != (n, oh, ow, oc):
-        raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, oc)}")
-    if any(z != 0 for z in w.quant.zero_point):
-        raise ctx.fail(op, "weights must be symmetric (zero point 0)")
-    w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (oc,))
-    mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
+    oh, ph, ow, pw, mult, shift = conv_geometry(ctx, op, x, w, y, kh, kw, oc)
     wk = w.data.reshape(kh, kw, c, m).astype(np.int32)
     bias = b.data if b is not None else np.zeros(oc, np.int32)
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
