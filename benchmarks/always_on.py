@@ -49,7 +49,7 @@ def day(scenario, arch, prepared) -> None:
     from tinysim.system.workcost import choose_work_cost
 
     t0 = time.perf_counter()
-    choose_work_cost(arch, prepared.graph, prepared.events, scenario)
+    choose_work_cost(arch, prepared, scenario)
     pricing = time.perf_counter() - t0
     t1 = time.perf_counter()
     r = run_always_on(scenario, arch, duration_s=86400.0, prepared=prepared)

@@ -31,10 +31,11 @@ from pathlib import Path
 
 import yaml
 
+from tinysim.arch.compute_systolic import Dataflow
 from tinysim.cost.systolic import gemm_of, schedule
-from tinysim.spec.compute_systolic import Dataflow
+from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind
+from tinysim.workload.graph import Graph, Op
 
 ROOT = Path(__file__).resolve().parent.parent
 DATAFLOWS = {"os": Dataflow.OUTPUT_STATIONARY, "ws": Dataflow.WEIGHT_STATIONARY, "is": Dataflow.INPUT_STATIONARY}

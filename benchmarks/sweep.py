@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from scalesim_compare import run_scalesim
 
+from tinysim.arch import parse_arch
 from tinysim.cost import simulate
 from tinysim.errors import TinysimError
 from tinysim.explore.design import DesignSpace, point_mapping
@@ -46,9 +47,9 @@ from tinysim.explore.executors import LocalExecutor
 from tinysim.explore.runner import run_sweep
 from tinysim.explore.store import point_id
 from tinysim.explore.sweep_spec import load_sweep, sample_points
-from tinysim.spec import parse_arch
+from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import MAC_OPS, Graph, OpKind
+from tinysim.workload.graph import Graph
 
 SWEEP = """\
 version: 1

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import yaml
 
+from tinysim.arch import load_arch
+from tinysim.arch.model import OpTable
 from tinysim.cost import simulate
-from tinysim.spec import load_arch
-from tinysim.spec.model import OpTable
+from tinysim.ops import OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import OpKind
 from tinysim.workload.stats import estimate_events
 
 REPO = Path(__file__).resolve().parents[1]

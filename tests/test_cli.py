@@ -106,8 +106,8 @@ def test_help_has_examples():
 
 
 def test_run_real_model_with_input_saves_litert_identical_output(tmp_path, require_model):
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
     import numpy as np
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     model = require_model("kws_ref_model_int8.tflite")
     x = np.random.default_rng(7).integers(-128, 128, (1, 49, 10, 1), dtype=np.int8)

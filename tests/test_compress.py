@@ -261,8 +261,8 @@ def test_cli_compress_bad_bits_is_one_line():
 
 
 def test_hardware_effect_shrinks_footprint_and_bytes_read(ad):
+    from tinysim.arch import load_arch
     from tinysim.compress.hardware import hardware_effect
-    from tinysim.spec import load_arch
 
     result = compress(ad, CompressOptions(prune=0.9, bits=4, share=True, huffman=True))
     h = hardware_effect(load_arch(ROOT / "archs" / "stm32l4r5.yaml"), ad, result, random_input(ad))

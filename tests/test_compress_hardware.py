@@ -14,10 +14,10 @@ import pytest
 
 from tinysim.compress import CompressOptions, compress
 from tinysim.compress.tables import as_data
-from tinysim.cost.mcu import zero_weight_macs
+from tinysim.cost.weights import zero_weight_macs
 from tinysim.engine import random_input, run_graph
+from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import MAC_OPS, OpKind
 from tinysim.workload.npz_graph import save_graph_npz
 
 ROOT = Path(__file__).resolve().parents[1]

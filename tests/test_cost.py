@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tinysim.arch import load_arch
 from tinysim.cost import simulate
 from tinysim.errors import CostError
-from tinysim.spec import load_arch
-from tinysim.workload.graph import DType, Graph, Op, OpKind, Quantization, Tensor
+from tinysim.ops import OpKind
+from tinysim.workload.graph import DType, Graph, Op, Quantization, Tensor
 from tinysim.workload.stats import estimate_events
 
 ARCH_YAML = """\
@@ -111,7 +112,7 @@ def test_fit_check_reports_weights_and_arena(toy):
 def test_stored_weight_bytes_packs_low_bit_weights():
     from types import SimpleNamespace
 
-    from tinysim.cost.simulate import stored_weight_bytes
+    from tinysim.cost.weights import stored_weight_bytes
 
     graph = _fc_graph()
     four_bit = SimpleNamespace(weight_bits=4)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tinysim.arch import load_arch
 from tinysim.cost import simulate
 from tinysim.cost.dsp import inner_loop_length
 from tinysim.errors import SpecError
-from tinysim.spec import load_arch
 from tinysim.workload import load_workload
 from tinysim.workload.stats import estimate_events
 

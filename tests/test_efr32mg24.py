@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tinysim.spec import load_arch
+from tinysim.arch import load_arch
 from tinysim.validation import compare, load_references
 
 ROOT = Path(__file__).resolve().parents[1]

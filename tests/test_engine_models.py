@@ -138,7 +138,7 @@ def test_arena_plan_matches_tflm_and_is_sound(model):
 
 def test_events_are_consistent_with_shapes(model):
     _, _, graph = model
-    from tinysim.workload.graph import MAC_OPS
+    from tinysim.ops import MAC_OPS
 
     r = run_graph(graph, random_input(graph, 0))
     for op, e in zip(graph.ops, r.events):

@@ -9,7 +9,8 @@ import pytest
 from tinysim.engine import prepare, run_graph
 from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multiplier, requantize, requantize_row
 from tinysim.errors import UnsupportedOpError
-from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, Padding, Quantization, Tensor
 
 ACTS = list(Activation)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tinysim.arch import parse_arch
 from tinysim.cost import simulate
 from tinysim.errors import SpecError, TinysimError
 from tinysim.explore.design import DesignSpace, point_mapping
@@ -16,7 +17,6 @@ from tinysim.explore.executors import DaskExecutor, LocalExecutor
 from tinysim.explore.runner import run_sweep
 from tinysim.explore.store import StoreError, point_id, read_sweep
 from tinysim.explore.sweep_spec import Method, load_sweep, sample_points, si_value
-from tinysim.spec import parse_arch
 
 ROOT = Path(__file__).resolve().parents[1]
 SWEEPS = sorted((ROOT / "workloads" / "sweeps").glob("*.yaml"))

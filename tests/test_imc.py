@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tinysim.arch import load_arch
 from tinysim.cost import simulate
 from tinysim.cost.imc import allocation, map_layer
 from tinysim.errors import CostError, SpecError
-from tinysim.spec import load_arch
 from tinysim.validation import compare, load_references
 from tinysim.workload import load_workload
 from tinysim.workload.stats import estimate_events

@@ -16,8 +16,9 @@ from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multipliers, requant
 from tinysim.engine.imc_numerics import ImcNumerics, prepare_layer, requantize_weights
 from tinysim.engine.imc_run import imc_fidelity, prepare_imc, run_graph_imc
 from tinysim.errors import TinysimError
+from tinysim.ops import OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import DType, Graph, Op, OpKind, Quantization, Tensor
+from tinysim.workload.graph import DType, Graph, Op, Quantization, Tensor
 from tinysim.workload.tflite_import import load_tflite
 
 WORKLOADS = ["kws", "vww", "ic", "ad", "fc4_audio"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tinysim.arch import load_arch
 from tinysim.cost import simulate
 from tinysim.cost.mvp import macs_per_step, programs
-from tinysim.spec import load_arch
 from tinysim.workload import load_workload
 from tinysim.workload.stats import estimate_events
 

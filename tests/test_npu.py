@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import yaml
 
+from tinysim.arch import load_arch
 from tinysim.cost import simulate
 from tinysim.errors import SpecError
-from tinysim.spec import load_arch
+from tinysim.ops import OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import DType, Graph, Op, OpAttrs, OpKind, Quantization, Tensor
+from tinysim.workload.graph import DType, Graph, Op, OpAttrs, Quantization, Tensor
 from tinysim.workload.stats import estimate_events
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tinysim.arch import load_arch
 from tinysim.cost import simulate
 from tinysim.engine import plan_arena, random_input, run_graph
 from tinysim.errors import TinysimError
-from tinysim.spec import load_arch
 from tinysim.workload import load_workload
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,11 +1,11 @@
-"""Tests for tinysim.spec: line-keeping YAML, the arch schema and its validation errors."""
+"""Tests for tinysim.arch: line-keeping YAML, the arch schema and its validation errors."""
 
 from __future__ import annotations
 
 import pytest
 
 from tinysim.errors import SpecError
-from tinysim.spec.yamlio import YamlList, YamlMap, line_of, load_yaml, load_yaml_text
+from tinysim.schema.yamlio import YamlList, YamlMap, line_of, load_yaml, load_yaml_text
 
 
 def test_yaml_keeps_lines(tmp_path):
@@ -71,8 +71,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinysim.errors import UnitError, WorkloadError
-from tinysim.spec import (
+from tinysim.arch import (
     Arch,
     ComputeUnit,
     McuUnit,
@@ -81,9 +80,10 @@ from tinysim.spec import (
     load_arch,
     parse_arch,
 )
-from tinysim.spec.fields import Bound, Where, block, get_enum, get_quantity
+from tinysim.errors import UnitError, WorkloadError
+from tinysim.ops import OpKind
+from tinysim.schema.fields import Bound, Where, block, get_enum, get_quantity
 from tinysim.units import Dimension
-from tinysim.workload.graph import OpKind
 
 ROOT = Path(__file__).resolve().parent.parent
 STM32 = ROOT / "archs" / "stm32l4r5.yaml"

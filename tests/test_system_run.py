@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tinysim.arch import load_arch
 from tinysim.errors import TinysimError
 from tinysim.report.always_on_report import comparison_table, to_json, to_text
-from tinysim.spec import load_arch
 from tinysim.system import load_scenario, parse_battery, prepare_workload, run_always_on
 from tinysim.system.scenario import Dvfs, DvfsPolicy, Events
 
@@ -192,7 +192,7 @@ def test_window_must_match_the_network_input(scenario, prepared):
 
 
 def test_front_end_cost_scales_from_the_first_operating_point():
-    from tinysim.spec import OperatingPoint
+    from tinysim.arch import OperatingPoint
     from tinysim.system.scenario import FrontEndCost
     from tinysim.system.workcost import front_end_cost
 
@@ -211,7 +211,7 @@ def test_front_end_cost_scales_from_the_first_operating_point():
 
 
 def test_auto_power_state_skips_a_sleep_too_slow_to_wake_for_the_deadline(scenario, prepared):
-    from tinysim.spec import PowerState, PowerStateName
+    from tinysim.arch import PowerState, PowerStateName
 
     a = arch("ecm3532")
     sc = dataclasses.replace(scenario, events=Events(), dvfs=Dvfs())

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tinysim.arch import load_arch
+from tinysim.arch.compute_systolic import Dataflow, SystolicUnit
 from tinysim.cost import simulate
 from tinysim.cost.systolic import Gemm, gemm_of, schedule, traffic
 from tinysim.errors import SpecError
-from tinysim.spec import load_arch
-from tinysim.spec.compute_systolic import Dataflow, SystolicUnit
+from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import MAC_OPS, OpKind
 from tinysim.workload.stats import estimate_events
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import require_model
 
-from tinysim.engine.events import Events
-from tinysim.workload.graph import MAC_OPS, OpKind
+from tinysim.events import Events
+from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload.stats import OpStats, estimate_events, graph_stats, op_stats, total_stats
 from tinysim.workload.tflite_import import load_tflite
 

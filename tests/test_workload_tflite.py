@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinysim.errors import UnsupportedOpError, WorkloadError
-from tinysim.workload.graph import Activation, DType, OpKind, Padding
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Activation, DType, Padding
 from tinysim.workload.stats import estimate_events, graph_stats
 from tinysim.workload.tflite_import import load_tflite, parse_tflite
 

@@ -10,8 +10,9 @@ import pytest
 from conftest import REPO_ROOT, require_model
 
 from tinysim.errors import WorkloadError
+from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload import load_workload
-from tinysim.workload.graph import MAC_OPS, Activation, DType, Graph, OpKind
+from tinysim.workload.graph import Activation, DType, Graph
 from tinysim.workload.layers_yaml import load_layers_yaml
 from tinysim.workload.stats import graph_stats, total_stats
 from tinysim.workload.tflite_import import load_tflite

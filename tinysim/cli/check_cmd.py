@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tinysim.arch import load_arch
 from tinysim.errors import TinysimError
-from tinysim.spec import load_arch
 from tinysim.workload import load_workload
 
 EXAMPLES = """examples:

@@ -11,16 +11,13 @@ import logging
 import re
 from pathlib import Path
 
+from tinysim.arch import load_arch
 from tinysim.cli.output import emit
-from tinysim.cost import simulate
-from tinysim.cost.dvfs import select_for_deadline, simulate_points
-from tinysim.engine import plan_arena, random_input, run_graph
 from tinysim.errors import TinysimError
+from tinysim.pipeline import WorkloadRun, price_run, run_workload
 from tinysim.report.compare_plot import compare_png
 from tinysim.report.compare_report import CompareRow, to_csv, to_json, to_text
-from tinysim.spec import load_arch
 from tinysim.units import Dimension, parse_quantity
-from tinysim.workload import load_workload
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +73,10 @@ def run(args: argparse.Namespace) -> int:
     rows: list[CompareRow] = []
     names = []
     for workload_path in args.workload:
-        graph = load_workload(workload_path)
-        names.append(graph.name)
-        events = list(run_graph(graph, random_input(graph, args.seed)).events)
-        peak = plan_arena(graph).peak_bytes
+        run_ = run_workload(workload_path, seed=args.seed)
+        names.append(run_.graph.name)
         for path, arch in archs:
-            rows.append(_row(path, arch, graph, events, peak, deadline_s))
+            rows.append(_row(path, arch, run_, deadline_s))
     text = {"json": to_json, "csv": to_csv}.get(args.format, to_text)(rows, rate_hz)
     if not args.no_plot:
         plot = Path(args.plot) if args.plot else Path("reports") / f"compare_{_slug('_'.join(names))}.png"
@@ -100,16 +95,13 @@ def _load(path: str):
         return path, str(err)
 
 
-def _row(path: str, arch, graph, events, peak: int, deadline_s: float | None) -> CompareRow:
+def _row(path: str, arch, run_: WorkloadRun, deadline_s: float | None) -> CompareRow:
+    graph, peak = run_.graph, run_.arena_bytes
     if isinstance(arch, str):
         return CompareRow(Path(path).stem, graph.name, peak, reason=arch)
     try:
-        if deadline_s is None:
-            result = simulate(arch, graph, events, arena_bytes=peak, events_source="engine")
-            return CompareRow(arch.name, graph.name, peak, result=result)
-        points = simulate_points(arch, graph, events, arena_bytes=peak, events_source="engine")
-        choice = select_for_deadline(points, deadline_s)
-        return CompareRow(arch.name, graph.name, peak, result=choice.chosen, choice=choice)
+        evaluation = price_run(arch, run_, deadline=deadline_s)
+        return CompareRow(arch.name, graph.name, peak, result=evaluation.result, choice=evaluation.dvfs)
     except TinysimError as err:
         return CompareRow(arch.name, graph.name, peak, reason=_short(err))
     except Exception as err:  # another kind's cost model failing must not hide the other rows

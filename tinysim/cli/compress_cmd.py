@@ -116,9 +116,9 @@ def run(args: argparse.Namespace) -> int:
         sensitivity = "\n\n" + sensitivity_table(rows, options.prune)
     hardware = None
     if args.arch:
+        from tinysim.arch import load_arch
         from tinysim.compress.hardware import hardware_effect
         from tinysim.engine import random_input
-        from tinysim.spec import load_arch
 
         hardware = hardware_effect(
             load_arch(args.arch), graph, result, random_input(graph, args.seed), args.operating_point

@@ -112,8 +112,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _imc_ops(path: str, graph) -> tuple[list[int], object]:
     """Indices of the MAC ops ARCH places on a `kind: imc` unit, and the first such unit."""
-    from tinysim.mapping.placement import place
-    from tinysim.spec import load_arch
+    from tinysim.arch import load_arch
+    from tinysim.cost.placement import place
 
     placed = place(graph, load_arch(path))
     ops = [k for k, unit in enumerate(placed) if unit.kind == "imc" and graph.ops[k].kind in MAC_KINDS]

@@ -7,17 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tinysim.cli.output import emit
-from tinysim.cost import simulate
-from tinysim.cost.dvfs import select_for_deadline, simulate_points
-from tinysim.engine import plan_arena, random_input, run_graph
-from tinysim.errors import TinysimError, WorkloadError
+from tinysim.cli.output import cli_flags, emit
+from tinysim.errors import TinysimError
+from tinysim.pipeline import dvfs_dict, evaluate
 from tinysim.report.compare_report import operating_points_table
 from tinysim.report.run_report import to_csv, to_json, to_text
-from tinysim.spec import load_arch
-from tinysim.units import Dimension, parse_quantity
-from tinysim.workload import load_workload
-from tinysim.workload.stats import estimate_events
 
 EXAMPLES = """examples:
   tinysim run archs/stm32l4r5.yaml workloads/kws.yaml
@@ -59,60 +53,30 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rate_hz = parse_quantity(args.rate, Dimension.FREQUENCY, field="--rate")
-    arch = load_arch(args.arch)
-    graph = load_workload(args.workload)
-    arena = plan_arena(graph)
-    extra: dict = {}
-    if args.events == "engine":
-        inputs = _load_input(args.input, graph) if args.input else random_input(graph, args.seed)
-        run_result = run_graph(graph, inputs)
-        events = list(run_result.events)
-        output = run_result.outputs[0]
-        if args.save_output:
-            _save(args.save_output, output)
-        extra = _prediction(output, graph)
-    else:
-        events = [estimate_events(graph, op) for op in graph.ops]
-    choice = None
-    if args.deadline:
-        deadline_s = parse_quantity(args.deadline, Dimension.TIME, field="--deadline")
-        points = simulate_points(arch, graph, events, arena_bytes=arena.peak_bytes, events_source=args.events)
-        choice = select_for_deadline(points, deadline_s)
-        result = choice.chosen
-        extra["dvfs"] = {"deadline_s": deadline_s, "reason": choice.reason(), "points": [
-            {"operating_point": r.operating_point, "voltage_v": r.voltage_v, "freq_hz": r.freq_hz,
-             "latency_s": r.latency_s, "energy_j": r.energy_j, "meets_deadline": r.latency_s <= deadline_s}
-            for r in points]}
-    else:
-        result = simulate(arch, graph, events, operating_point=args.operating_point, arena_bytes=arena.peak_bytes,
-                          events_source=args.events)
-    if args.format == "json":
-        text = to_json(result, rate_hz, extra=extra)
-    elif args.format == "csv":
-        text = to_csv(result)
-    else:
-        text = to_text(result, rate_hz, per_layer=args.per_layer)
+    with cli_flags({"rate": "--rate", "deadline": "--deadline", "input": "--input"}):
+        evaluation = evaluate(args.arch, args.workload, input=args.input, seed=args.seed, events=args.events,
+                              operating_point=args.operating_point, deadline=args.deadline, rate=args.rate)
+        result, rate_hz, choice = evaluation.result, evaluation.rate_hz, evaluation.dvfs
+        extra: dict = {}
+        if evaluation.output is not None:
+            if args.save_output:
+                _save(args.save_output, evaluation.output)
+            extra = _prediction(evaluation.output, evaluation.run.graph)
         if choice is not None:
-            text += "\n\n" + operating_points_table(choice.candidates, choice.deadline_s, choice.chosen.operating_point)
-            text += "\n" + choice.reason()
-        if "top_class" in extra:
-            text += f"\n\ntop class: {extra['top_class']} (score {extra['top_score']:.3f})"
+            extra["dvfs"] = dvfs_dict(choice)
+        if args.format == "json":
+            text = to_json(result, rate_hz, extra=extra)
+        elif args.format == "csv":
+            text = to_csv(result)
+        else:
+            text = to_text(result, rate_hz, per_layer=args.per_layer)
+            if choice is not None:
+                text += "\n\n" + operating_points_table(choice.candidates, choice.deadline_s, choice.chosen.operating_point)
+                text += "\n" + choice.reason()
+            if "top_class" in extra:
+                text += f"\n\ntop class: {extra['top_class']} (score {extra['top_score']:.3f})"
     emit(text, args.output)
     return 0
-
-
-def _load_input(path: str, graph) -> list[np.ndarray]:
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as err:
-        raise WorkloadError(f"cannot read a .npy array: {err}", file=path, field="--input") from err
-    want = graph.tensor(graph.inputs[0])
-    if array.dtype != want.dtype.numpy:
-        raise WorkloadError(f"expected dtype {want.dtype.value}, got {array.dtype}", file=path, field="--input")
-    if array.size != want.size:
-        raise WorkloadError(f"expected shape {list(want.shape)}, got {list(array.shape)}", file=path, field="--input")
-    return [np.ascontiguousarray(array.reshape(want.shape))]
 
 
 def _save(path: str, array: np.ndarray) -> None:

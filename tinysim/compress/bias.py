@@ -17,7 +17,8 @@ import numpy as np
 
 from tinysim.compress.layers import Layer, frozen, replaced, weighted_layers
 from tinysim.engine import run_graph
-from tinysim.workload.graph import Graph, OpKind
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Graph
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from tinysim.engine import random_input, run_graph
-from tinysim.workload.graph import Graph, OpKind, Tensor
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Graph, Tensor
 
 AD_FRAMES, AD_BINS, AD_CONTEXT = 200, 128, 5
 

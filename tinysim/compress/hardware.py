@@ -1,6 +1,6 @@
 """What compression does on an architecture: the weight footprint and fit, the weight bytes read, energy, latency.
 
-Both graphs run on the engine on the same input and are priced by `cost.simulate`. For the
+Both graphs run on the engine on the same input and are priced by `tinysim.pipeline`. For the
 compressed one, two things change:
 - the weight footprint is the measured encoded size (all layers' final bytes, plus the biases and
   scales that are stored as they are), so the fit check sees the compressed model;
@@ -21,9 +21,8 @@ import numpy as np
 
 from tinysim.compress.layers import weighted_layers
 from tinysim.compress.pipeline import Compressed
-from tinysim.cost import simulate
 from tinysim.cost.result import SimResult
-from tinysim.engine import plan_arena, run_graph
+from tinysim.pipeline import price_run, run_workload
 from tinysim.workload.graph import Graph
 
 ASSUMPTIONS = (
@@ -47,9 +46,9 @@ class HardwareEffect:
 def hardware_effect(
     arch, original: Graph, result: Compressed, x: list[np.ndarray], operating_point: str | None = None
 ) -> HardwareEffect:
-    arena = plan_arena(original).peak_bytes
-    ev0 = list(run_graph(original, x).events)
-    run1 = run_graph(result.graph, x)
+    run0 = run_workload(original, input=x[0])
+    run1 = run_workload(result.graph, input=x[0])
+    ev0 = list(run0.events)
     factor = {
         layer.op_index: s.final_bytes / s.original_bytes
         for layer, s in zip(weighted_layers(result.graph), result.sizes)
@@ -58,10 +57,10 @@ def hardware_effect(
         replace(e, weight_bytes_read=round(e.weight_bytes_read * factor[k])) if k in factor else e
         for k, e in enumerate(run1.events)
     ]
-    before = simulate(arch, original, ev0, operating_point=operating_point, arena_bytes=arena, events_source="engine")
-    after = simulate(
-        arch, result.graph, ev1, operating_point=operating_point, arena_bytes=arena, events_source="engine"
-    )
+    before = price_run(arch, run0, operating_point=operating_point).result
+    # the compressed graph's arena is the original's: compression changes constants, not activations
+    run1 = replace(run1, events=tuple(ev1), arena_bytes=run0.arena_bytes)
+    after = price_run(arch, run1, operating_point=operating_point).result
     t = result.total
     after = replace(after, weights_bytes=before.weights_bytes - t.original_bytes + t.final_bytes)
     return HardwareEffect(

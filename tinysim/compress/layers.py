@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tinysim.workload.graph import MAC_OPS, DType, Graph, OpKind, Quantization, Tensor
+from tinysim.ops import MAC_OPS, OpKind
+from tinysim.workload.graph import DType, Graph, Quantization, Tensor
 
 _SHORT = {OpKind.CONV_2D: "conv", OpKind.DEPTHWISE_CONV_2D: "dw", OpKind.FULLY_CONNECTED: "fc"}
 

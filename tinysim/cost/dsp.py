@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 
-from tinysim.cost.common import core_layer_cost, memory_traffic
-from tinysim.cost.result import LayerCost
-from tinysim.engine.events import Events
-from tinysim.workload.graph import Graph, Op, OpKind
+from tinysim.cost.common import core_shape, memory_traffic
+from tinysim.cost.shape import Mapping, OpShape
+from tinysim.events import Events
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Graph, Op
 
 KIND = "dsp"
 
@@ -49,13 +50,13 @@ def mac_cycles(macs: int, loop_length: int, unit, kind: OpKind) -> float:
     return issues * unit.cycles_per_issue.for_op(kind) + loops * unit.cycles_per_loop.for_op(kind)
 
 
-def price(graph: Graph, op: Op, events: Events, unit, arch, op_point) -> LayerCost:
-    """Price one op's events on a `dsp` unit at an operating point."""
-    kind = op.kind
+def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
+    """One op's events on a `dsp` unit, before any operating point."""
+    graph, kind = mapping.graph, op.kind
     compute_cycles = (
         unit.overhead_cycles.for_op(kind)
         + mac_cycles(events.macs, inner_loop_length(graph, op), unit, kind)
         + events.elementwise * unit.cycles_per_element.for_op(kind)
     )
     reads, writes = memory_traffic(unit, events)
-    return core_layer_cost(op, events, unit, arch, op_point, compute_cycles, reads, writes)
+    return core_shape(unit, compute_cycles, reads, writes)

@@ -1,7 +1,7 @@
 """DVFS with a deadline: of an architecture's operating points, the lowest-energy one that is fast enough.
 
-Re-pricing at another (V, f) needs no new engine run: `simulate_points` prices the same events at
-every operating point, `select_for_deadline` picks among the results. Lower V saves dynamic energy
+Re-pricing at another (V, f) needs no new engine run: `cost.simulate.simulate_points` prices the same events
+at every operating point, `select_for_deadline` picks among the results. Lower V saves dynamic energy
 (∝ V²) but stretches latency, so static power × time grows; the minimum-energy point is not always
 the slowest one, which is why every feasible point is priced rather than taking the slowest.
 """
@@ -12,11 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tinysim.cost.result import SimResult
-from tinysim.cost.simulate import simulate
-from tinysim.engine.events import Events
+from tinysim.cost.simulate import simulate_points
 from tinysim.errors import CostError
 from tinysim.units import Dimension, format_quantity
-from tinysim.workload.graph import Graph
 
 __all__ = ["DeadlineChoice", "select_for_deadline", "simulate_points"]
 
@@ -49,10 +47,6 @@ class DeadlineChoice:
         return text
 
 
-def simulate_points(arch, graph: Graph, events: Sequence[Events], **kwargs) -> tuple[SimResult, ...]:
-    """`simulate` at every operating point of `arch`, in the order the architecture lists them."""
-    return tuple(simulate(arch, graph, events, operating_point=p.name, **kwargs) for p in arch.operating_points)
-
 
 def select_for_deadline(results: Sequence[SimResult], deadline_s: float) -> DeadlineChoice:
     """The lowest-energy result whose latency meets `deadline_s` (ties: the faster one).
@@ -62,7 +56,7 @@ def select_for_deadline(results: Sequence[SimResult], deadline_s: float) -> Dead
     if not results:
         raise ValueError("expected at least one priced operating point")
     if deadline_s <= 0:
-        raise CostError(f"expected a positive deadline, got {_f(deadline_s, Dimension.TIME)}", field="--deadline")
+        raise CostError(f"expected a positive deadline, got {_f(deadline_s, Dimension.TIME)}", field="deadline")
     feasible = [r for r in results if r.latency_s <= deadline_s]
     if not feasible:
         fastest = min(results, key=lambda r: r.latency_s)
@@ -70,7 +64,7 @@ def select_for_deadline(results: Sequence[SimResult], deadline_s: float) -> Dead
             f"no operating point of {fastest.arch} meets the {_f(deadline_s, Dimension.TIME)} deadline for "
             f"{fastest.workload}: the fastest, {fastest.operating_point} ({_f(fastest.freq_hz, Dimension.FREQUENCY)}), "
             f"takes {_f(fastest.latency_s, Dimension.TIME)}",
-            field="--deadline",
+            field="deadline",
         )
     chosen = min(feasible, key=lambda r: (r.energy_j, r.latency_s))
     return DeadlineChoice(chosen=chosen, candidates=tuple(results), deadline_s=deadline_s)

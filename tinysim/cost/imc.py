@@ -37,13 +37,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, static_power_w
-from tinysim.cost.result import LayerCost
-from tinysim.engine.events import Events
+from tinysim.arch.compute_imc import ImcMode, ImcUnit
+from tinysim.cost.placement import place
+from tinysim.cost.shape import Mapping, OpShape
 from tinysim.errors import CostError
-from tinysim.mapping import place
-from tinysim.spec.compute_imc import ImcMode, ImcUnit
-from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind
+from tinysim.events import Events
+from tinysim.ops import MAC_OPS, OpKind
+from tinysim.workload.graph import Graph, Op
 
 KIND = "imc"
 
@@ -102,9 +102,10 @@ def _blocks(unit: ImcUnit, pixels: int, k: int, n: int, groups: int) -> ArrayMap
     return ArrayMapping(pixels, tiles, groups * k * n, activations, slots, cell_columns, cells, groups * k)
 
 
-def allocation(graph: Graph, arch, unit: ImcUnit) -> dict[str, int]:
-    """Arrays taken by each MAC layer placed on `unit`, in graph order; CostError if the weights do not fit."""
-    taken: dict[str, int] = {}
+def map_graph(graph: Graph, unit: ImcUnit, arch) -> Mapping:
+    """Every MAC layer placed on `unit`, allocated arrays in graph order (CostError if the weights do not
+    fit); `per_op` holds each layer's ArrayMapping. Computed once per graph and unit."""
+    per_op: dict[str, ArrayMapping] = {}
     used = 0
     for op, placed in zip(graph.ops, place(graph, arch)):
         if placed is not unit or op.kind not in MAC_OPS:
@@ -112,9 +113,14 @@ def allocation(graph: Graph, arch, unit: ImcUnit) -> dict[str, int]:
         m = map_layer(graph, op, unit)
         if used + m.tiles > unit.arrays:
             raise _unmappable(op, m, unit, used, arch)
-        taken[op.name] = m.tiles
+        per_op[op.name] = m
         used += m.tiles
-    return taken
+    return Mapping(graph, arch, per_op)
+
+
+def allocation(graph: Graph, arch, unit: ImcUnit) -> dict[str, int]:
+    """Arrays taken by each MAC layer placed on `unit`, in graph order; CostError if the weights do not fit."""
+    return {name: m.tiles for name, m in map_graph(graph, unit, arch).per_op.items()}
 
 
 def _unmappable(op: Op, m: ArrayMapping, unit: ImcUnit, used: int, arch) -> CostError:
@@ -132,45 +138,25 @@ def _unmappable(op: Op, m: ArrayMapping, unit: ImcUnit, used: int, arch) -> Cost
     )
 
 
-def price(graph: Graph, op: Op, events: Events, unit: ImcUnit, arch, op_point) -> LayerCost:
-    """Price one op on an `imc` unit at an operating point."""
+def structure(op: Op, events: Events, unit: ImcUnit, mapping: Mapping) -> OpShape:
+    """One op on an `imc` unit, before any operating point (MAC layers as `map_graph` placed them)."""
     kind = op.kind
-    act_mem = unit.activations_in
     if kind in MAC_OPS:
-        allocation(graph, arch, unit)  # raises if the network's weights do not fit the arrays
-        m = map_layer(graph, op, unit)
+        m = mapping.per_op[op.name]
         planes = m.pixels * unit.input_bits
         compute_cycles = unit.overhead_cycles.for_op(kind) + planes * m.slots * unit.cycles_per_activation
-        columns = planes * m.cell_columns
         per_column = unit.energy_per_accumulate_j
         if unit.mode is ImcMode.ANALOG:
             per_column += unit.energy_per_conversion_j
         dynamic_j = (
             planes * (m.activations * unit.energy_per_activation_j + m.cells * unit.energy_per_cell_j)
-            + columns * per_column
+            + planes * m.cell_columns * per_column
         )
-        itemsize = graph.tensor(op.inputs[0]).dtype.itemsize
-        bytes_read = m.pixels * m.inputs * itemsize
+        bytes_read = m.pixels * m.inputs * mapping.graph.tensor(op.inputs[0]).dtype.itemsize
     else:
         compute_cycles = unit.overhead_cycles.for_op(kind) + events.elementwise * unit.cycles_per_element.for_op(kind)
         dynamic_j = events.elementwise * unit.energy_per_element_j
         bytes_read = events.act_bytes_read
-    reads, writes = {act_mem: bytes_read}, {act_mem: events.act_bytes_written}
-    cycles, bound = bandwidth_bound(
-        arch, {act_mem: bytes_read + events.act_bytes_written}, compute_cycles, op_point.freq_hz
-    )
-    latency_s = cycles / op_point.freq_hz
-    return LayerCost(
-        name=op.name,
-        op_kind=kind.value,
-        unit=unit.name,
-        macs=events.macs,
-        cycles=cycles,
-        latency_s=latency_s,
-        compute_energy_j=dynamic_j * dynamic_scale(op_point, unit.nominal_voltage_v),
-        memory_energy_j=access_energy(arch, reads, writes),
-        static_energy_j=static_power_w(arch, op_point) * latency_s,
-        bytes_read=bytes_read,
-        bytes_written=events.act_bytes_written,
-        bound=bound,
-    )
+    act = unit.activations_in
+    return OpShape(compute_cycles, 0.0, dynamic_j, 0.0, unit.nominal_voltage_v, {act: bytes_read},
+                   {act: events.act_bytes_written})

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import math
 
-from tinysim.cost.common import core_layer_cost, memory_traffic
-from tinysim.cost.result import LayerCost
-from tinysim.engine.events import Events
-from tinysim.engine.program import window
-from tinysim.workload.graph import Graph, Op, OpKind, Padding
+from tinysim.cost.common import core_shape, memory_traffic
+from tinysim.cost.shape import Mapping, OpShape
+from tinysim.events import Events
+from tinysim.ops import OpKind, window
+from tinysim.workload.graph import Graph, Op, Padding
 
 KIND = "mvp"
 
@@ -86,12 +86,13 @@ def instructions(graph: Graph, op: Op, events: Events, unit) -> float:
     )
 
 
-def price(graph: Graph, op: Op, events: Events, unit, arch, op_point) -> LayerCost:
-    """Price one op's events on an `mvp` unit at an operating point."""
+def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
+    """One op's events on an `mvp` unit, before any operating point."""
+    graph = mapping.graph
     compute_cycles = (
         unit.overhead_cycles.for_op(op.kind)
         + programs(graph, op, unit) * unit.cycles_per_program
         + instructions(graph, op, events, unit) * unit.cycles_per_instruction
     )
     reads, writes = memory_traffic(unit, events)
-    return core_layer_cost(op, events, unit, arch, op_point, compute_cycles, reads, writes)
+    return core_shape(unit, compute_cycles, reads, writes)

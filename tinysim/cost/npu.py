@@ -23,7 +23,7 @@ output tensors once each in `activations_in` (the NPU reuses them on chip, unlik
     cycles = max(npu, bytes / bandwidth of each memory) + overhead_cycles.
 Energy = MACs x energy_per_mac + cycles x energy_per_cycle (both x (V / V_nominal)^2)
        + bytes x energy per byte of each memory + static power x latency.
-Optional unit flags (spec/compute_mcu.py):
+Optional unit flags (arch/compute_mcu.py):
   sparsity        the MAC-proportional array time shrinks to the share of MACs with a non-zero
                   weight, plus skipped MACs x cycles_per_skipped_mac; skipped MACs cost no energy_per_mac;
   weight_decoder  weights a compressed workload stores encoded stream at their stored size (+ scale/bias
@@ -37,20 +37,21 @@ import math
 
 import numpy as np
 
-from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, static_power_w
-from tinysim.cost.mcu import decoded_weights, skipped_macs
-from tinysim.cost.result import LayerCost
-from tinysim.engine.events import Events
-from tinysim.spec.compute_npu import NpuUnit, WeightEncoding
-from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind
+from tinysim.arch.compute_npu import NpuUnit, WeightEncoding
+from tinysim.cost.shape import Mapping, OpShape
+from tinysim.cost.weights import decoded_weights, skipped_macs
+from tinysim.events import Events
+from tinysim.ops import MAC_OPS, OpKind
+from tinysim.workload.graph import Graph, Op
 
 KIND = "npu"
 
 _POOLS = frozenset({OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D})
 
 
-def price(graph: Graph, op: Op, events: Events, unit: NpuUnit, arch, op_point) -> LayerCost:
-    """Price one op's events on an `npu` unit at an operating point."""
+def structure(op: Op, events: Events, unit: NpuUnit, mapping: Mapping) -> OpShape:
+    """One op's events on an `npu` unit, before any operating point."""
+    graph = mapping.graph
     outputs = sum(t.size for t in graph.op_outputs(op))
     array = mac_array_cycles(graph, op, unit)
     skipped = skipped_macs(graph, op, events, unit)
@@ -66,29 +67,15 @@ def price(graph: Graph, op: Op, events: Events, unit: NpuUnit, arch, op_point) -
     act_read, act_written = activation_bytes(graph, op)
     reads = {unit.weights_in: weight_bytes}
     reads[unit.activations_in] = reads.get(unit.activations_in, 0) + act_read
-    writes = {unit.activations_in: act_written}
-    traffic = {name: reads.get(name, 0) + writes.get(name, 0) for name in {*reads, *writes}}
-    busy, bound = bandwidth_bound(arch, traffic, npu_cycles, op_point.freq_hz)
-    cycles = busy + unit.overhead_cycles_for(op.kind)
-    latency_s = cycles / op_point.freq_hz
-    scale = dynamic_scale(op_point, unit.nominal_voltage_v)
-    return LayerCost(
-        name=op.name,
-        op_kind=op.kind.value,
-        unit=unit.name,
-        macs=events.macs,
-        cycles=cycles,
-        latency_s=latency_s,
-        compute_energy_j=(
-            (events.macs - skipped) * unit.energy_per_mac_j + cycles * unit.energy_per_cycle_j + decode_energy
-        )
-        * scale,
-        memory_energy_j=access_energy(arch, reads, writes),
-        static_energy_j=static_power_w(arch, op_point) * latency_s,
+    return OpShape(
+        compute_cycles=npu_cycles,
+        post_cycles=unit.overhead_cycles_for(op.kind),
+        dynamic_j=(events.macs - skipped) * unit.energy_per_mac_j + decode_energy,
+        dynamic_per_cycle_j=unit.energy_per_cycle_j,
+        nominal_voltage_v=unit.nominal_voltage_v,
+        reads=reads,
+        writes={unit.activations_in: act_written},
         weight_bytes=weight_bytes,
-        bytes_read=sum(reads.values()),
-        bytes_written=act_written,
-        bound=bound,
     )
 
 

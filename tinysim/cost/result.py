@@ -4,7 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from tinysim.errors import CostError
+
+
+def average_power_w(energy_j, latency_s, sleep_power_w, rate_hz):
+    """(E_inference + P_sleep x (1/R - t_inference)) x R: the chip sleeps between inferences (arrays too).
+    Only meaningful where t_inference <= 1/R; the caller decides what an unsustainable rate means."""
+    return (energy_j + sleep_power_w * (1.0 / rate_hz - latency_s)) * rate_hz
+
+
+def breakdown_totals(compute_j: np.ndarray, memory_j: np.ndarray, static_j: np.ndarray,
+                     touched: np.ndarray) -> dict[int | str, np.ndarray]:
+    """Energy by cause per point: 'compute', each memory index some op of the point touches (NaN at points
+    where none does), 'static' — summed over ops in one place so every path adds in the same order."""
+    out: dict[int | str, np.ndarray] = {"compute": compute_j.sum(axis=1)}
+    used = touched.any(axis=1)  # [P, M]
+    for m in range(memory_j.shape[2]):
+        if used[:, m].any():
+            out[m] = np.where(used[:, m], memory_j[:, :, m].sum(axis=1), np.nan)
+    out["static"] = static_j.sum(axis=1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -50,44 +71,103 @@ class SimResult:
     events_source: str = "shapes"  # "shapes" (estimated) or "engine" (counted on a real run)
     weights_encoding: str = ""  # compressed workloads: encodings kept in flash ("huffman"), or "decoded"
 
+    memory_order: tuple[str, ...] = ()  # the arch's memory levels, the energy breakdown's order
+
+    def _column(self, attr: str) -> np.ndarray:
+        return np.array([[getattr(layer, attr) for layer in self.layers]], dtype=float).reshape(1, -1)
+
     @property
     def cycles(self) -> float:
-        return sum(layer.cycles for layer in self.layers)
+        return float(self._column("cycles").sum(axis=1)[0])
 
     @property
     def latency_s(self) -> float:
-        return sum(layer.latency_s for layer in self.layers)
+        return float(self._column("latency_s").sum(axis=1)[0])
 
     @property
     def energy_j(self) -> float:
-        return sum(layer.energy_j for layer in self.layers)
+        return float(sum(self.energy_breakdown_j().values()))
 
     @property
     def macs(self) -> int:
         return sum(layer.macs for layer in self.layers)
 
     def energy_breakdown_j(self) -> dict[str, float]:
-        """Energy by cause: compute, each memory level, static."""
-        out: dict[str, float] = {"compute": sum(layer.compute_energy_j for layer in self.layers)}
-        for layer in self.layers:
-            for mem, e in layer.memory_energy_j.items():
-                out[mem] = out.get(mem, 0.0) + e
-        out["static"] = sum(layer.static_energy_j for layer in self.layers)
-        return out
+        """Energy by cause: compute, each memory level an op accesses (arch order), static — summed as
+        `cost.price.breakdown_totals` sums a sweep's points, so both give the same figures."""
+        names = list(self.memory_order) or list(dict.fromkeys(m for layer in self.layers for m in layer.memory_energy_j))
+        memory = np.array([[[layer.memory_energy_j.get(m, 0.0) for m in names] for layer in self.layers]],
+                          dtype=float).reshape(1, len(self.layers), len(names))
+        touched = np.array([[[m in layer.memory_energy_j for m in names] for layer in self.layers]],
+                           dtype=bool).reshape(memory.shape)
+        totals = breakdown_totals(self._column("compute_energy_j"), memory, self._column("static_energy_j"), touched)
+        return {(names[k] if isinstance(k, int) else k): float(v[0]) for k, v in totals.items()}
 
     def average_power_w(self, rate_hz: float) -> float:
         """(E_inference + P_sleep * (1/R - t_inference)) * R; the chip sleeps between inferences."""
         if rate_hz <= 0:
-            raise CostError(f"expected a positive inference rate, got {rate_hz} Hz", field="--rate")
+            raise CostError(f"expected a positive inference rate, got {rate_hz} Hz", field="rate")
         period_s = 1.0 / rate_hz
         if self.latency_s > period_s:
             raise CostError(
                 f"an inference takes {self.latency_s * 1e3:.4g} ms, longer than the period "
                 f"{period_s * 1e3:.4g} ms at {rate_hz:g} Hz; the highest sustainable rate is "
                 f"{1.0 / self.latency_s:.4g} Hz",
-                field="--rate",
+                field="rate",
             )
-        return (self.energy_j + self.sleep_power_w * (period_s - self.latency_s)) * rate_hz
+        return average_power_w(self.energy_j, self.latency_s, self.sleep_power_w, rate_hz)
+
+    def summary_dict(self, rate_hz: float | None = None) -> dict:
+        """Whole-inference figures, SI units in the key names (average power only with a rate)."""
+        out = {
+            "arch": self.arch,
+            "workload": self.workload,
+            "operating_point": self.operating_point,
+            "voltage_v": self.voltage_v,
+            "freq_hz": self.freq_hz,
+            "events_source": self.events_source,
+            "macs": self.macs,
+            "cycles": self.cycles,
+            "latency_s": self.latency_s,
+            "energy_j": self.energy_j,
+            "energy_breakdown_j": self.energy_breakdown_j(),
+            "macs_per_cycle": self.macs / self.cycles if self.cycles else 0.0,
+            "weights_bytes": self.weights_bytes,
+            "weights_encoding": self.weights_encoding or None,
+            "weights_memory": self.weights_memory,
+            "weights_capacity_bytes": self.weights_capacity_bytes,
+            "weights_fit": self.weights_fit,
+            "arena_bytes": self.arena_bytes,
+            "arena_memory": self.arena_memory,
+            "arena_capacity_bytes": self.arena_capacity_bytes,
+            "arena_fits": self.arena_fits,
+        }
+        if rate_hz is not None:
+            out["rate_hz"] = rate_hz
+            out["average_power_w"] = self.average_power_w(rate_hz)
+        return out
+
+    def layer_rows(self) -> list[dict]:
+        """One dict per layer, SI units in the key names."""
+        rows = []
+        for i, layer in enumerate(self.layers):
+            rows.append({
+                "index": i,
+                "layer": layer.name,
+                "op": layer.op_kind,
+                "unit": layer.unit,
+                "macs": layer.macs,
+                "cycles": layer.cycles,
+                "latency_s": layer.latency_s,
+                "energy_j": layer.energy_j,
+                "compute_energy_j": layer.compute_energy_j,
+                "memory_energy_j": sum(layer.memory_energy_j.values()),
+                "static_energy_j": layer.static_energy_j,
+                "bytes_read": layer.bytes_read,
+                "bytes_written": layer.bytes_written,
+                "bound": layer.bound,
+            })
+        return rows
 
     @property
     def weights_fit(self) -> bool:

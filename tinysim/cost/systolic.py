@@ -34,12 +34,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinysim.cost.common import access_energy, bandwidth_bound, dynamic_scale, static_power_w
-from tinysim.cost.result import LayerCost
-from tinysim.engine.events import Events
+from tinysim.arch.compute_systolic import Dataflow
+from tinysim.cost.shape import Mapping, OpShape
 from tinysim.errors import CostError
-from tinysim.spec.compute_systolic import Dataflow
-from tinysim.workload.graph import Graph, Op, OpKind
+from tinysim.events import Events
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Graph, Op
 
 KIND = "systolic"
 
@@ -162,26 +162,20 @@ def traffic(graph: Graph, op: Op, sched: Schedule, unit, arch) -> tuple[dict[str
     return reads, writes
 
 
-def price(graph: Graph, op: Op, events: Events, unit, arch, op_point) -> LayerCost:
-    """Price one MAC op on a `systolic` unit at an operating point."""
-    gemm = gemm_of(graph, op)
+STRUCTURE_READS_MEMORIES = True  # whether an operand fits its buffer depends on the buffer memory's size
+
+
+def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
+    """One MAC op on a `systolic` unit, before any operating point."""
+    gemm = gemm_of(mapping.graph, op)
     sched = schedule(gemm, unit.rows, unit.cols, unit.dataflow)
-    reads, writes = traffic(graph, op, sched, unit, arch)
-    moved = {name: reads.get(name, 0) + writes.get(name, 0) for name in {*reads, *writes}}
-    cycles, bound = bandwidth_bound(arch, moved, sched.cycles, op_point.freq_hz)
-    latency_s = cycles / op_point.freq_hz
-    array_j = gemm.macs * unit.mac_energy_j + unit.rows * unit.cols * cycles * unit.pe_cycle_energy_j
-    return LayerCost(
-        name=op.name,
-        op_kind=op.kind.value,
-        unit=unit.name,
-        macs=events.macs,
-        cycles=cycles,
-        latency_s=latency_s,
-        compute_energy_j=array_j * dynamic_scale(op_point, unit.nominal_voltage_v),
-        memory_energy_j=access_energy(arch, reads, writes),
-        static_energy_j=static_power_w(arch, op_point) * latency_s,
-        bytes_read=sum(reads.values()),
-        bytes_written=sum(writes.values()),
-        bound=bound,
+    reads, writes = traffic(mapping.graph, op, sched, unit, mapping.arch)
+    return OpShape(
+        compute_cycles=sched.cycles,
+        post_cycles=0.0,
+        dynamic_j=gemm.macs * unit.mac_energy_j,
+        dynamic_per_cycle_j=unit.rows * unit.cols * unit.pe_cycle_energy_j,
+        nominal_voltage_v=unit.nominal_voltage_v,
+        reads=reads,
+        writes=writes,
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tinysim.engine.arena import ArenaPlan, plan_arena, tensor_lifetimes
-from tinysim.engine.events import Events
 from tinysim.engine.interpreter import KERNELS, SEMANTICS, Prepared, RunResult, prepare, random_input, run_graph
+from tinysim.events import Events
 
 __all__ = [
     "KERNELS",

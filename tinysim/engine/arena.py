@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinysim.workload.graph import Graph, OpKind
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Graph
 
 ALIGNMENT = 16  # TFLM MicroArenaBufferAlignment()
 

@@ -13,7 +13,7 @@ Model (one `ImcNumerics` per run, applied to CONV_2D, DEPTHWISE_CONV_2D, FULLY_C
 - Columns. Default: one output channel is one column of multi-level (or differential) cells
   holding the signed weight. `bit_sliced=True`: one-bit cells, a weight spread over `weight_bits`
   columns in two's complement (slice j weighs 2**j, the top slice -2**(weight_bits-1)), as
-  tinysim/spec/compute_imc.py's arrays; each column sum then counts one-bit products (0..rows).
+  tinysim/arch/compute_imc.py's arrays; each column sum then counts one-bit products (0..rows).
 - The reduction length K is split into chunks of `rows_per_array` rows; each (chunk, input
   bit-plane, column) sum is one ADC conversion: Gaussian noise (`noise_sigma_lsb` ADC LSBs,
   seeded) is added, the value is divided by the LSB, rounded, clipped to the 2**adc_bits codes
@@ -36,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinysim.engine.fixedpoint import RUY, TFLITE, activation_range, quantize_multipliers
-from tinysim.engine.program import window
 from tinysim.errors import TinysimError
-from tinysim.workload.graph import Graph, Op, OpKind, Padding
+from tinysim.ops import OpKind, window
+from tinysim.workload.graph import Graph, Op, Padding
 
 MAC_KINDS = frozenset({OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.FULLY_CONNECTED})
 GEOMETRY = 16  # n, h, w, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw, groups

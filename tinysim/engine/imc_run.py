@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.imc_kernels import imc_layer
 from tinysim.engine.imc_numerics import (
     MAC_KINDS,
@@ -28,7 +27,9 @@ from tinysim.engine.imc_numerics import (
 )
 from tinysim.engine.interpreter import Prepared, _execute, prepared, random_input, run_graph
 from tinysim.errors import TinysimError, WorkloadError
-from tinysim.workload.graph import Graph, OpKind
+from tinysim.events import Events
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Graph
 
 CALIBRATION_INPUTS = 8
 CALIBRATION_SEED = 1_000_003  # calibration inputs are seeded apart from the evaluation inputs

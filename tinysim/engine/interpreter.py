@@ -24,12 +24,13 @@ from functools import cached_property
 import numpy as np
 
 from tinysim.engine.arena import ArenaPlan, plan_arena
-from tinysim.engine.events import Events
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops import add, conv, depthwise, fully_connected, pooling, reshape, softmax
 from tinysim.engine.program import PARAMS, OpPlan, PrepareContext
 from tinysim.errors import UnsupportedOpError, WorkloadError
-from tinysim.workload.graph import DType, Graph, Op, OpKind
+from tinysim.events import Events
+from tinysim.ops import OpKind
+from tinysim.workload.graph import DType, Graph, Op
 
 SEMANTICS = ("litert", "tflm")
 

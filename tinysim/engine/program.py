@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multipliers
 from tinysim.errors import UnsupportedOpError
+from tinysim.events import Events
+from tinysim.ops import window
 from tinysim.workload.graph import DType, Graph, Op, Padding, Tensor
 
 PARAMS = 40  # width of an op's parameter row
@@ -125,14 +126,6 @@ def row(*values: int) -> list[int]:
     return [int(v) for v in values] + [0] * (PARAMS - len(values))
 
 
-def window(size: int, k: int, stride: int, dilation: int, same: bool) -> tuple[int, int]:
-    """Output size and leading padding, as TFLite's ComputePaddingHeightWidth."""
-    eff = (k - 1) * dilation + 1
-    out = (size + stride - 1) // stride if same else (size - eff + stride) // stride
-    total = max(0, (out - 1) * stride + eff - size)
-    return out, total // 2
-
-
 def conv_geometry(ctx, op: Op, x: Tensor, w: Tensor, y: Tensor, kh: int, kw: int, oc: int):
     """Shared by conv and depthwise prepare: output size and leading padding of the window (checked
     against the output tensor), and per-channel requantization multipliers (symmetric weights only).
@@ -155,12 +148,6 @@ def valid_taps(size: int, out: int, k: int, stride: int, dilation: int, pad: int
     """Sum over output positions of the window taps that fall inside the input (padding skipped)."""
     pos = np.arange(out)[:, None] * stride - pad + np.arange(k)[None, :] * dilation
     return int(((pos >= 0) & (pos < size)).sum())
-
-
-def tap_counts(size: int, out: int, k: int, stride: int, dilation: int, pad: int) -> np.ndarray:
-    """For each window tap, the number of output positions where it falls inside the input."""
-    pos = np.arange(out)[:, None] * stride - pad + np.arange(k)[None, :] * dilation
-    return ((pos >= 0) & (pos < size)).sum(axis=0).astype(np.int64)
 
 
 def pixel_tile(pixels: int, *widths: int, budget: int = 4096) -> int:

@@ -16,10 +16,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from tinysim.arch import Arch, parse_arch
 from tinysim.errors import SpecError, TinysimError
 from tinysim.explore.sweep_spec import OPERATING_POINT, SweepSpec
-from tinysim.spec import Arch, parse_arch
-from tinysim.spec.yamlio import load_yaml
+from tinysim.schema.yamlio import load_yaml
 
 __all__ = ["DesignSpace", "block_of", "point_mapping"]
 

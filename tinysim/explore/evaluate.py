@@ -1,9 +1,10 @@
 """Evaluate design points on one workload: the engine runs once, then points are priced in bulk.
 
-`Evaluator(space, workload).evaluate(points)` returns one `ResultRow` per point. Points whose
-compute units all have a vectorised structure (`vector.STRUCTURES`) are priced together with
-numpy; the others go through `simulate()` one by one (`exact=True` sends every point there, which
-is what the tests compare against). A point whose architecture does not parse, or that its cost
+`Evaluator(space, workload).evaluate(points)` returns one `ResultRow` per point. The graph's
+structure on each distinct set of compute units (`cost.shape.graph_shape`, with the memories too
+where a kind's structure reads them) is computed once, and all points are priced together by the
+one pricing formula (`cost.price`); `exact=True` instead prices each point on its own through
+`tinysim.pipeline`, the path `tinysim run` takes (the tests check the two give identical rows). A point whose architecture does not parse, or that its cost
 model cannot price (an IMC layer that does not fit the arrays, an op no unit runs), is an
 'invalid' row with the one-line reason.
 """
@@ -17,13 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from tinysim.cost.simulate import simulate
-from tinysim.engine import plan_arena, random_input, run_graph
+from tinysim.cost.price import Points, average_power_w, price
+from tinysim.cost.shape import GraphShape, graph_shape, reads_memories
 from tinysim.errors import TinysimError
 from tinysim.explore.design import DesignSpace
 from tinysim.explore.store import ResultRow
-from tinysim.explore.vector import STRUCTURES, Structure, price_points, structure
-from tinysim.workload import load_workload
+from tinysim.pipeline import price_run, run_workload
 
 __all__ = ["Evaluator"]
 
@@ -38,11 +38,10 @@ class Evaluator:
     def __init__(self, space: DesignSpace, workload: str | Path) -> None:
         self.space = space
         self.workload = Path(workload).stem
-        self.graph = load_workload(workload)
-        self.events = list(run_graph(self.graph, random_input(self.graph, 0)).events)
-        self.arena_bytes = plan_arena(self.graph).peak_bytes
+        self.run = run_workload(workload, seed=0)
+        self.graph, self.events, self.arena_bytes = self.run.graph, self.run.events, self.run.arena_bytes
         self._needs_memories: dict[tuple, bool] = {}  # by set of compute units
-        self._structures: dict[tuple, Structure | TinysimError | None] = {}
+        self._structures: dict[tuple, GraphShape | TinysimError] = {}
         self._sleep: dict[int, float] = {}
         spec = space.spec
         self.rate_hz, self.deadline_s = spec.rate_hz, spec.deadline_s
@@ -60,7 +59,7 @@ class Evaluator:
                     break
                 parts[block] = part
             else:
-                shape = None if exact else self._structure(point, parts)
+                shape = None if exact else self._structure(parts)
                 if shape is None:
                     rows[i] = self._exact(pid, point, parts)
                 elif isinstance(shape, TinysimError):
@@ -72,33 +71,25 @@ class Evaluator:
                 rows[i] = row
         return rows  # type: ignore[return-value]
 
-    def _structure(self, point: Mapping[str, Any], parts: dict) -> Structure | TinysimError | None:
-        """The structure of the point's compute units (and memories, where a kind's depends on them), cached;
-        None for a kind without one, the error for units that cannot price the workload."""
+    def _structure(self, parts: dict) -> GraphShape | TinysimError:
+        """The graph's structure on the point's compute units (and memories, where a kind's structure reads
+        them), cached; the error for units that cannot price the workload."""
         key = tuple((b, id(p)) for b, p in parts.items() if b[0] == "compute")
-        if key not in self._needs_memories:
-            units = self.space.compose(parts).compute
-            self._needs_memories[key] = any(STRUCTURES.get(u.kind, (None, False))[1] for u in units)
-        if self._needs_memories[key]:
-            key += tuple((b, id(p)) for b, p in parts.items() if b[0] == "memories")
-        if key not in self._structures:
-            try:
-                self._structures[key] = structure(self.graph, self.events, self.space.compose(parts))
-            except TinysimError as exc:
-                self._structures[key] = exc
+        try:
+            if key not in self._needs_memories:
+                self._needs_memories[key] = reads_memories(self.space.compose(parts).compute)
+            if self._needs_memories[key]:
+                key += tuple((b, id(p)) for b, p in parts.items() if b[0] == "memories")
+            if key not in self._structures:
+                self._structures[key] = graph_shape(self.graph, self.events, self.space.compose(parts))
+        except TinysimError as exc:
+            self._structures[key] = exc
         return self._structures[key]
 
     def _exact(self, pid: str, point: Mapping[str, Any], parts: dict) -> ResultRow:
         try:
             arch = self.space.compose(parts)
-            result = simulate(
-                arch,
-                self.graph,
-                self.events,
-                operating_point=self.space.operating_point_name(point),
-                arena_bytes=self.arena_bytes,
-                events_source="engine",
-            )
+            result = price_run(arch, self.run, operating_point=self.space.operating_point_name(point)).result
         except TinysimError as exc:
             return ResultRow(pid, self.workload, "invalid", _one_line(exc))
         return self._row(
@@ -116,7 +107,7 @@ class Evaluator:
     def _row(self, pid, op_name, latency, energy, cycles, weights, fits, breakdown, sleep_w) -> ResultRow:
         average = None
         if self.rate_hz is not None and latency <= 1.0 / self.rate_hz:
-            average = (energy + sleep_w * (1.0 / self.rate_hz - latency)) * self.rate_hz
+            average = average_power_w(energy, latency, sleep_w, self.rate_hz)
         meets = None if self.deadline_s is None else int(latency <= self.deadline_s)
         return ResultRow(
             pid,
@@ -140,7 +131,7 @@ class Evaluator:
         base = self.space.base
         names = [m.name for m in base.memories]
         groups: dict[int, int] = {}
-        structures: list[Structure] = []
+        structures: list[GraphShape] = []
         group = np.empty(len(fast), dtype=np.int64)
         op_names, ops, mems, sleeps = [], [], [], []
         for j, (i, shape, parts) in enumerate(fast):
@@ -153,19 +144,10 @@ class Evaluator:
             ops.append(base.operating_point(name))
             mems.append(tuple(parts.get(("memories", m.name), m) for m in base.memories))
             sleeps.append(self._sleep_w(parts.get(("power_states",))))
-        freq = np.array([o.freq_hz for o in ops])
-        volt = np.array([o.voltage_v for o in ops])
-        static = np.array([o.static_power_w for o in ops])
-        memories = {
-            "bandwidth": np.array([[m.bandwidth_bytes_per_s or np.inf for m in row] for row in mems]),
-            "read": np.array([[m.read_energy_per_byte_j for m in row] for row in mems]),
-            "write": np.array([[m.write_energy_per_byte_j for m in row] for row in mems]),
-            "leakage": np.array([[m.leakage_w for m in row] for row in mems]),
-            "size": np.array([[m.size_bytes for m in row] for row in mems]),
-        }
-        priced = price_points(structures, group, freq, volt, static, memories, self.arena_bytes, names)
-        cols = {k: v.tolist() for k, v in priced.breakdown_j.items()}
-        lat, en, cyc = priced.latency_s.tolist(), priced.energy_j.tolist(), priced.cycles.tolist()
+        priced = price(structures, group, Points.of(ops, mems), self.arena_bytes)
+        cycles, latency, energy, breakdown = priced.totals()
+        cyc, lat, en = cycles.tolist(), latency.tolist(), energy.tolist()
+        cols = {(names[k] if isinstance(k, int) else k): v.tolist() for k, v in breakdown.items()}
         wb, fits = priced.weights_bytes.tolist(), (priced.weights_fit & priced.arena_fits).tolist()
         rows = []
         for j, (i, _, _) in enumerate(fast):

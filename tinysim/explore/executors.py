@@ -23,7 +23,7 @@ from tinysim.explore.design import DesignSpace
 from tinysim.explore.evaluate import Evaluator
 from tinysim.explore.store import ResultRow
 from tinysim.explore.sweep_spec import parse_sweep
-from tinysim.spec.yamlio import load_yaml_text
+from tinysim.schema.yamlio import load_yaml_text
 
 __all__ = ["DaskExecutor", "LocalExecutor", "Task", "evaluate_task", "make_executor"]
 

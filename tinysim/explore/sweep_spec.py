@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from tinysim.spec.fields import (
+from tinysim.schema.fields import (
     Bound,
     Where,
     block,
@@ -44,7 +44,7 @@ from tinysim.spec.fields import (
     get_quantity,
     get_str,
 )
-from tinysim.spec.yamlio import line_of, load_yaml
+from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension, parse_quantity
 from tinysim.units.dimension import dimension_of_unit
 from tinysim.units.quantity import describe_value

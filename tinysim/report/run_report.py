@@ -18,55 +18,11 @@ _LAYER_CSV_COLUMNS = (
 
 def summary_dict(result: SimResult, rate_hz: float | None) -> dict:
     """Whole-inference figures, SI units in the key names."""
-    out = {
-        "arch": result.arch,
-        "workload": result.workload,
-        "operating_point": result.operating_point,
-        "voltage_v": result.voltage_v,
-        "freq_hz": result.freq_hz,
-        "events_source": result.events_source,
-        "macs": result.macs,
-        "cycles": result.cycles,
-        "latency_s": result.latency_s,
-        "energy_j": result.energy_j,
-        "energy_breakdown_j": result.energy_breakdown_j(),
-        "macs_per_cycle": result.macs / result.cycles if result.cycles else 0.0,
-        "weights_bytes": result.weights_bytes,
-        "weights_encoding": result.weights_encoding or None,
-        "weights_memory": result.weights_memory,
-        "weights_capacity_bytes": result.weights_capacity_bytes,
-        "weights_fit": result.weights_fit,
-        "arena_bytes": result.arena_bytes,
-        "arena_memory": result.arena_memory,
-        "arena_capacity_bytes": result.arena_capacity_bytes,
-        "arena_fits": result.arena_fits,
-    }
-    if rate_hz is not None:
-        out["rate_hz"] = rate_hz
-        out["average_power_w"] = result.average_power_w(rate_hz)
-    return out
+    return result.summary_dict(rate_hz)
 
 
 def layer_rows(result: SimResult) -> list[dict]:
-    rows = []
-    for i, layer in enumerate(result.layers):
-        rows.append({
-            "index": i,
-            "layer": layer.name,
-            "op": layer.op_kind,
-            "unit": layer.unit,
-            "macs": layer.macs,
-            "cycles": layer.cycles,
-            "latency_s": layer.latency_s,
-            "energy_j": layer.energy_j,
-            "compute_energy_j": layer.compute_energy_j,
-            "memory_energy_j": sum(layer.memory_energy_j.values()),
-            "static_energy_j": layer.static_energy_j,
-            "bytes_read": layer.bytes_read,
-            "bytes_written": layer.bytes_written,
-            "bound": layer.bound,
-        })
-    return rows
+    return result.layer_rows()
 
 
 def to_json(result: SimResult, rate_hz: float | None, *, per_layer: bool = True, extra: dict | None = None) -> str:

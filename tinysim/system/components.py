@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from tinysim.spec import Arch, PowerStateName
+from tinysim.arch import Arch, PowerStateName
 from tinysim.system.fastforward import FastForward
 from tinysim.system.ledger import Key, Ledger
 from tinysim.system.scenario import BetweenWork, Scenario

@@ -9,36 +9,26 @@ Usage, with the arch and workload the scenario names::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from tinysim.engine.events import Events
+from tinysim.arch import Arch, load_arch
 from tinysim.errors import SpecError
-from tinysim.spec import Arch, load_arch
+from tinysim.pipeline import WorkloadRun, run_workload
 from tinysim.system.arrivals import event_times
 from tinysim.system.battery import Battery
 from tinysim.system.components import AlwaysOnModel
 from tinysim.system.result import AlwaysOnResult
 from tinysim.system.scenario import Scenario
-from tinysim.system.workcost import choose_work_cost, engine_events
-from tinysim.workload import load_workload
-from tinysim.workload.graph import Graph
+from tinysim.system.workcost import choose_work_cost
 
 __all__ = ["Prepared", "prepare_workload", "resolve_arch", "run_always_on"]
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """The scenario's network and the events of one engine run, shared by every arch it is run on."""
-
-    graph: Graph
-    events: Sequence[Events]
+Prepared = WorkloadRun  # the scenario's network run once (seed 0), shared by every arch it is priced on
 
 
-def prepare_workload(scenario: Scenario) -> Prepared:
-    graph = load_workload(scenario.workload_path)
-    return Prepared(graph, engine_events(graph))
+def prepare_workload(scenario: Scenario) -> WorkloadRun:
+    return run_workload(scenario.workload_path, seed=0)
 
 
 def resolve_arch(scenario: Scenario, arch: str | Path | None) -> Arch:
@@ -83,7 +73,7 @@ def run_always_on(
     duration = duration_s if duration_s is not None else scenario.duration_s
     if duration <= 0:
         raise SpecError(f"expected a positive duration, got {duration:g} s", field="--duration")
-    work = choose_work_cost(arch, prepared.graph, prepared.events, scenario)
+    work = choose_work_cost(arch, prepared, scenario)
     model = AlwaysOnModel(
         scenario, arch, work, event_times(scenario, duration), duration, fast_forward=fast_forward, window=timeline_s
     )

@@ -32,7 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tinysim.errors import SpecError, TinysimError
-from tinysim.spec.fields import (
+from tinysim.schema.fields import (
     Bound,
     Where,
     block,
@@ -42,7 +42,7 @@ from tinysim.spec.fields import (
     get_quantity,
     get_str,
 )
-from tinysim.spec.yamlio import line_of, load_yaml
+from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 

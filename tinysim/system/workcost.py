@@ -1,23 +1,22 @@
 """What one frame and one inference cost on the chip, and which operating point the DVFS policy picks.
 
-The network is run by the engine ONCE per (arch, workload) and priced once per operating point
-(`tinysim.cost.simulate`); the SimPy model only replays these figures.
+The network is run by the engine ONCE per workload (`tinysim.pipeline.run_workload`) and priced at
+every operating point in one call (`tinysim.pipeline.price_points`); the SimPy model only replays these figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tinysim.cost import simulate
+from tinysim.arch import Arch, OperatingPoint, PowerStateName
+from tinysim.cost.price import dynamic_scale
 from tinysim.cost.result import SimResult
-from tinysim.engine.events import Events
 from tinysim.errors import SpecError
-from tinysim.spec import Arch, OperatingPoint, PowerStateName
+from tinysim.pipeline import WorkloadRun, price_points, price_run
 from tinysim.system.scenario import DvfsPolicy, FrontEndCost, Scenario
 from tinysim.workload.graph import Graph
 
-__all__ = ["WorkCost", "choose_work_cost", "engine_events", "work_cost"]
+__all__ = ["WorkCost", "choose_work_cost", "work_cost"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,6 @@ class WorkCost:
         return self.front_end_s + self.inference_s
 
 
-def engine_events(graph: Graph, seed: int = 0) -> list[Events]:
-    """Events of one real engine run on a seeded random input (computed once per workload)."""
-    from tinysim.engine import random_input, run_graph
-
-    return list(run_graph(graph, random_input(graph, seed)).events)
-
 
 def front_end_cost(front: FrontEndCost, op: OperatingPoint, nominal: OperatingPoint, running_w: float):
     """(seconds, joules) per frame at `op`.
@@ -63,7 +56,7 @@ def front_end_cost(front: FrontEndCost, op: OperatingPoint, nominal: OperatingPo
         fe_s, energy_scale, power_scale = front.time_s, 1.0, 1.0
     else:
         fe_s = (front.cycles or 0.0) / op.freq_hz
-        energy_scale = (op.voltage_v / nominal.voltage_v) ** 2
+        energy_scale = dynamic_scale(op.voltage_v, nominal.voltage_v)
         power_scale = energy_scale * op.freq_hz / nominal.freq_hz
     if front.energy_j is not None:
         return fe_s, front.energy_j * energy_scale
@@ -72,12 +65,10 @@ def front_end_cost(front: FrontEndCost, op: OperatingPoint, nominal: OperatingPo
     return fe_s, running_w * fe_s
 
 
-def work_cost(
-    arch: Arch, graph: Graph, events: Sequence[Events], front: FrontEndCost, point: str, frame_bytes: int = 0
-) -> WorkCost:
-    result = simulate(arch, graph, events, operating_point=point, events_source="engine")
+def work_cost(arch: Arch, result: SimResult, front: FrontEndCost, frame_bytes: int = 0) -> WorkCost:
+    """The chip's figures at the operating point `result` was priced at."""
     memory = arch.memory(arch.compute[0].activations_in)
-    op = arch.operating_point(point)
+    op = arch.operating_point(result.operating_point)
     running_w = result.energy_j / result.latency_s if result.latency_s > 0 else 0.0
     fe_s, fe_j = front_end_cost(front, op, arch.operating_points[0], running_w)
     frame_write_j = frame_bytes * memory.write_energy_per_byte_j
@@ -86,7 +77,7 @@ def work_cost(
     )
 
 
-def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenario: Scenario) -> WorkCost:
+def choose_work_cost(arch: Arch, run: WorkloadRun, scenario: Scenario) -> WorkCost:
     """The operating point the scenario's DVFS policy picks, with its figures.
 
     fixed: the named point (default the arch's first). race_to_idle: the fastest point.
@@ -94,14 +85,14 @@ def choose_work_cost(arch: Arch, graph: Graph, events: Sequence[Events], scenari
     work per period fits in the period, the one with the least energy per period (sleep in the slack
     included); if none qualifies, the fastest.
     """
-    check_input_size(graph, scenario)
+    check_input_size(run.graph, scenario)
     front = scenario.front_end.cost_for(arch.name)
     frame_bytes = scenario.sensor.frame_bytes
     policy = scenario.dvfs.policy
     if policy is DvfsPolicy.FIXED:
-        point = scenario.dvfs.operating_point or arch.operating_point().name
-        return work_cost(arch, graph, events, front, point, frame_bytes)
-    costs = [work_cost(arch, graph, events, front, p.name, frame_bytes) for p in arch.operating_points]
+        result = price_run(arch, run, operating_point=scenario.dvfs.operating_point).result
+        return work_cost(arch, result, front, frame_bytes)
+    costs = [work_cost(arch, r, front, frame_bytes) for r in price_points(arch, run)]
     fastest = min(costs, key=lambda c: (c.busy_s, c.inference_j))
     if policy is DvfsPolicy.RACE_TO_IDLE:
         return fastest

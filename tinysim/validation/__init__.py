@@ -7,11 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from tinysim.cost import simulate
-from tinysim.engine import plan_arena, random_input, run_graph
-from tinysim.spec import load_arch
+from tinysim.pipeline import evaluate
 from tinysim.units import Dimension, parse_quantity
-from tinysim.workload import load_workload
 
 PUBLISHED = Path(__file__).with_name("published.yaml")
 
@@ -61,10 +58,7 @@ def compare(root: Path, references: list[Reference] | None = None) -> list[Compa
     """Simulate every reference row; paths in the table are relative to the project root `root`."""
     out = []
     for ref in references if references is not None else load_references():
-        arch = load_arch(root / ref.arch)
-        graph = load_workload(root / ref.workload)
-        # Price the events of a real run (seed 0 input), as `tinysim run` does by default.
-        events = run_graph(graph, random_input(graph, seed=0)).events
-        result = simulate(arch, graph, events, arena_bytes=plan_arena(graph).peak_bytes, events_source="engine")
+        # A real run (seed 0 input), priced as `tinysim run` prices it by default.
+        result = evaluate(root / ref.arch, root / ref.workload)
         out.append(Comparison(ref, result.latency_s, result.energy_j))
     return out

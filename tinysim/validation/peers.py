@@ -12,12 +12,12 @@ from pathlib import Path
 
 import yaml
 
+from tinysim.arch import load_arch
+from tinysim.arch.compute_systolic import Dataflow
 from tinysim.cost import simulate
 from tinysim.cost.systolic import gemm_of, schedule
-from tinysim.spec import load_arch
-from tinysim.spec.compute_systolic import Dataflow
+from tinysim.ops import MAC_OPS
 from tinysim.workload import load_workload
-from tinysim.workload.graph import MAC_OPS
 from tinysim.workload.stats import estimate_events
 
 HERE = Path(__file__).resolve().parent

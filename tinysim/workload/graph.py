@@ -12,22 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-class OpKind(enum.Enum):
-    CONV_2D = "CONV_2D"
-    DEPTHWISE_CONV_2D = "DEPTHWISE_CONV_2D"
-    FULLY_CONNECTED = "FULLY_CONNECTED"
-    AVERAGE_POOL_2D = "AVERAGE_POOL_2D"
-    MAX_POOL_2D = "MAX_POOL_2D"
-    ADD = "ADD"
-    RESHAPE = "RESHAPE"
-    SOFTMAX = "SOFTMAX"
-    QUANTIZE = "QUANTIZE"
-    DEQUANTIZE = "DEQUANTIZE"
-
-
-# Ops whose cost is dominated by multiply-accumulates with a weight tensor.
-MAC_OPS = frozenset({OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.FULLY_CONNECTED})
+from tinysim.ops import OpKind
 
 
 class DType(enum.Enum):

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from tinysim.spec.fields import REQUIRED, Where, get_choice
-from tinysim.workload.graph import Activation, DType, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
+from tinysim.ops import OpKind
+from tinysim.schema.fields import REQUIRED, Where, get_choice
+from tinysim.workload.graph import Activation, DType, Op, OpAttrs, Padding, Quantization, Tensor
 from tinysim.workload.synthetic import layer_params, output_quant
 from tinysim.workload.validate import conv_output_size
 

@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 from tinysim.errors import WorkloadError
-from tinysim.spec.fields import Where, block, closest, expect_list, expect_mapping, get_choice, get_str
-from tinysim.spec.yamlio import load_yaml
+from tinysim.schema.fields import Where, block, closest, expect_list, expect_mapping, get_choice, get_str
+from tinysim.schema.yamlio import load_yaml
 from tinysim.workload.graph import DType, Graph, Quantization, Tensor
 from tinysim.workload.layer_ops import (
     BUILDERS,

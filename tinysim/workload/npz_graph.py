@@ -37,8 +37,9 @@ import numpy as np
 import yaml
 
 from tinysim.errors import WorkloadError
-from tinysim.spec.yamlio import load_yaml
-from tinysim.workload.graph import MAC_OPS, Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
+from tinysim.ops import MAC_OPS, OpKind
+from tinysim.schema.yamlio import load_yaml
+from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, Padding, Quantization, Tensor
 from tinysim.workload.validate import check_graph
 
 FORMAT = "graph-npz"

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
-from tinysim.engine.events import Events
-from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind, Tensor
+from tinysim.events import Events
+from tinysim.ops import MAC_OPS, OpKind, shape_macs
+from tinysim.workload.graph import Graph, Op, Tensor
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,7 @@ def op_macs(graph: Graph, op: Op) -> int:
     """Multiply-accumulates of `op` (0 for ops without a weight tensor)."""
     if op.kind not in MAC_OPS:
         return 0
-    out = graph.tensor(op.outputs[0])
-    w = graph.tensor(op.inputs[1])
-    if op.kind is OpKind.CONV_2D:
-        return out.size * w.shape[1] * w.shape[2] * w.shape[3]
-    if op.kind is OpKind.DEPTHWISE_CONV_2D:
-        return out.size * w.shape[1] * w.shape[2]
-    return out.size * w.shape[1]
+    return shape_macs(op.kind, graph.tensor(op.outputs[0]).size, graph.tensor(op.inputs[1]).shape)
 
 
 def _parameters(graph: Graph, op: Op) -> list[Tensor]:

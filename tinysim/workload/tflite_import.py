@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from tinysim.errors import TinysimError, UnsupportedOpError, WorkloadError
-from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, OpKind, Padding, Quantization, Tensor
+from tinysim.ops import OpKind
+from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, Padding, Quantization, Tensor
 from tinysim.workload.validate import check_graph, op_label
 
 _IDENTIFIER = b"TFL3"

@@ -8,7 +8,8 @@ weights, 1HW(C*M) depthwise weights, (out, in) fully-connected weights), with co
 from __future__ import annotations
 
 from tinysim.errors import UnsupportedOpError, WorkloadError
-from tinysim.workload.graph import MAC_OPS, Graph, Op, OpKind, Padding, Tensor
+from tinysim.ops import MAC_OPS, OpKind
+from tinysim.workload.graph import Graph, Op, Padding, Tensor
 
 
 def conv_output_size(in_size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multiplier, round_clamp, round_shift
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
+from tinysim.events import Events
 from tinysim.workload.graph import Op
 
 OPCODE = 6

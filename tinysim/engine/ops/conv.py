@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import activation_range, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops.conv_direct import PLANE_ACC_BUDGET, conv2d_by_pixel, plane_geometry
 from tinysim.engine.ops.vnni import HAVE_VNNI, dot_block_vnni
-from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pixel_tile, row, scale, tap_counts, zp
+from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pixel_tile, row, scale, zp
+from tinysim.events import Events
+from tinysim.ops import tap_counts
 from tinysim.workload.graph import DType, Op
 
 OPCODE = 1

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import TFLITE, activation_range, requantize_row
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, row, scale, tap_counts, valid_taps, zp
+from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, row, scale, valid_taps, zp
+from tinysim.events import Events
+from tinysim.ops import tap_counts
 from tinysim.workload.graph import DType, Op
 
 OPCODE = 2

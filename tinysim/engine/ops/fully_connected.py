@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
+from tinysim.events import Events
 from tinysim.workload.graph import DType, Op
 
 OPCODE = 3

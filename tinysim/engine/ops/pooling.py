@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import activation_range
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, window, zp
-from tinysim.workload.graph import Op, OpKind, Padding
+from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, zp
+from tinysim.events import Events
+from tinysim.ops import OpKind, window
+from tinysim.workload.graph import Op, Padding
 
 OPCODE_AVG = 4
 OPCODE_MAX = 5

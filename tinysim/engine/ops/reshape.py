@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from tinysim.engine.events import Events
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, zp
+from tinysim.events import Events
 from tinysim.workload.graph import Op
 
 OPCODE = 7

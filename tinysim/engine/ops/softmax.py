@@ -16,10 +16,10 @@ import math
 
 import numpy as np
 
-from tinysim.engine.events import Events
 from tinysim.engine.fixedpoint import INT32_MAX, INT32_MIN, quantize_multiplier, rdbpot, srdhm
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
+from tinysim.events import Events
 from tinysim.workload.graph import Op
 
 OPCODE = 8

@@ -26,12 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tinysim.spec.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
-from tinysim.spec.compute_mcu import Sparsity, WeightDecoder, parse_sparsity, parse_weight_decoder
-from tinysim.spec.fields import Bound, Where, block, get_enum, get_int, get_quantity
-from tinysim.spec.model import OpTable
+from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
+from tinysim.arch.compute_mcu import Sparsity, WeightDecoder, parse_sparsity, parse_weight_decoder
+from tinysim.arch.model import OpTable
+from tinysim.ops import OpKind
+from tinysim.schema.fields import Bound, Where, block, get_enum, get_int, get_quantity
 from tinysim.units import Dimension
-from tinysim.workload.graph import OpKind
 
 KIND = "npu"
 

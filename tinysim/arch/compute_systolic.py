@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tinysim.spec.compute import ComputeContext, common_unit_fields, get_memory, get_runs
-from tinysim.spec.fields import Bound, Where, block, get_enum, get_int, get_quantity
+from tinysim.arch.compute import ComputeContext, common_unit_fields, get_memory, get_runs
+from tinysim.ops import MAC_OPS, OpKind
+from tinysim.schema.fields import Bound, Where, block, get_enum, get_int, get_quantity
 from tinysim.units import Dimension
-from tinysim.workload.graph import MAC_OPS, OpKind
 
 KIND = "systolic"
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from tinysim.spec.compute import ComputeContext, parse_compute_unit
-from tinysim.spec.fields import (
+from tinysim.arch.compute import ComputeContext, parse_compute_unit
+from tinysim.arch.model import Arch, ComputeUnit, MemoryLevel, OperatingPoint, PowerState, PowerStateName
+from tinysim.schema.fields import (
     Bound,
     Where,
     block,
@@ -26,8 +27,7 @@ from tinysim.spec.fields import (
     get_quantity,
     get_str,
 )
-from tinysim.spec.model import Arch, ComputeUnit, MemoryLevel, OperatingPoint, PowerState, PowerStateName
-from tinysim.spec.yamlio import line_of, load_yaml
+from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 

@@ -1,4 +1,4 @@
-"""Compute-unit kinds are plug-ins: a module `tinysim/spec/compute_<kind>.py` adds one.
+"""Compute-unit kinds are plug-ins: a module `tinysim/arch/compute_<kind>.py` adds one.
 
 Each such module defines `KIND = "<kind>"` and
 `parse(name: str, block: Mapping, where: Where, ctx: ComputeContext) -> ComputeUnit`, and it is found
@@ -16,8 +16,10 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any
 
-import tinysim.spec
-from tinysim.spec.fields import (
+import tinysim.arch
+from tinysim.arch.model import ComputeUnit, OpTable
+from tinysim.ops import OpKind
+from tinysim.schema.fields import (
     NOTE_KEYS,
     Bound,
     Where,
@@ -30,10 +32,8 @@ from tinysim.spec.fields import (
     get_str,
     quantity,
 )
-from tinysim.spec.model import ComputeUnit, OpTable
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
-from tinysim.workload.graph import OpKind
 
 __all__ = ["ComputeContext", "common_unit_fields", "compute_kinds", "get_memory", "get_op_table", "get_runs", "parse_compute_unit"]
 
@@ -51,9 +51,9 @@ class ComputeContext:
 def compute_kinds() -> Mapping[str, ParseFn]:
     """`{kind: parse}` for every `compute_<kind>.py` module of this package."""
     kinds: dict[str, ParseFn] = {}
-    for info in pkgutil.iter_modules(tinysim.spec.__path__):
+    for info in pkgutil.iter_modules(tinysim.arch.__path__):
         if info.name.startswith("compute_"):
-            module = importlib.import_module(f"tinysim.spec.{info.name}")
+            module = importlib.import_module(f"tinysim.arch.{info.name}")
             kinds[module.KIND] = module.parse
     return MappingProxyType(kinds)
 

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
 from tinysim.errors import SpecError
-from tinysim.workload.graph import OpKind
+from tinysim.ops import OpKind
 
 __all__ = [
     "Arch",

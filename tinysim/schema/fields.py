@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tinysim.errors import SpecError, TinysimError
-from tinysim.spec.yamlio import line_of
+from tinysim.schema.yamlio import line_of
 from tinysim.units import Dimension, format_quantity, parse_quantity
 from tinysim.units.quantity import describe_value
 

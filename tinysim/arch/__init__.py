@@ -3,16 +3,15 @@
     arch = load_arch("archs/stm32l4r5.yaml")
     arch.operating_point().freq_hz, arch.memory("sram").size_bytes
 
-`yamlio` (line-keeping YAML) and `fields` (validated field readers) are reusable by
-other YAML parsers (layer lists, scenarios).
+The line-keeping YAML loader and field readers it uses live in `tinysim.schema`.
 """
 
 from __future__ import annotations
 
-from tinysim.spec.compute import compute_kinds
-from tinysim.spec.compute_mcu import McuUnit
-from tinysim.spec.loader import SCHEMA_VERSION, load_arch, parse_arch
-from tinysim.spec.model import (
+from tinysim.arch.compute import compute_kinds
+from tinysim.arch.compute_mcu import McuUnit
+from tinysim.arch.loader import SCHEMA_VERSION, load_arch, parse_arch
+from tinysim.arch.model import (
     Arch,
     ComputeUnit,
     MemoryLevel,

@@ -1,0 +1,204 @@
+"""The one assembly of a simulation: run the workload through the engine (or estimate its events from
+shapes), plan the activation arena as TFLite Micro does, map and price it on an architecture — at one
+operating point, or at the lowest-energy point that meets a deadline (DVFS).
+
+    evaluation = evaluate("archs/stm32l4r5.yaml", "workloads/kws.yaml", rate="10 Hz")
+    evaluation.latency_s, evaluation.energy_j, evaluation.average_power_w
+
+The CLI, sweeps (explore), always-on (system), validation and compression all come through here, so
+they share the defaults: seeded random input (seed 0), engine-counted events, planned arena.
+`run_workload` + `price_run` split the same steps for callers that price one run many times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinysim.arch import Arch, load_arch
+from tinysim.cost.dvfs import DeadlineChoice, select_for_deadline
+from tinysim.cost.result import SimResult
+from tinysim.cost.simulate import simulate, simulate_points
+from tinysim.engine import plan_arena, random_input, run_graph
+from tinysim.errors import CostError, WorkloadError
+from tinysim.events import Events
+from tinysim.units import Dimension, parse_quantity
+from tinysim.workload import load_workload
+from tinysim.workload.graph import Graph
+from tinysim.workload.stats import estimate_events
+
+__all__ = ["EVENT_SOURCES", "Evaluation", "WorkloadRun", "evaluate", "price_points", "price_run", "resolve_arch", "run_workload"]
+
+EVENT_SOURCES = ("engine", "shapes")
+
+
+@dataclass(frozen=True)
+class WorkloadRun:
+    """A workload run once: its graph, per-op events, planned arena peak and (engine runs) outputs."""
+
+    graph: Graph
+    events: tuple[Events, ...]
+    events_source: str  # "engine" (counted on a real run) or "shapes" (estimated)
+    arena_bytes: int
+    outputs: tuple[np.ndarray, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One inference of a workload on an architecture, priced; `result` holds the per-layer costs."""
+
+    result: SimResult
+    run: WorkloadRun
+    rate_hz: float | None = None
+    dvfs: DeadlineChoice | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def latency_s(self) -> float:
+        return self.result.latency_s
+
+    @property
+    def energy_j(self) -> float:
+        return self.result.energy_j
+
+    @property
+    def cycles(self) -> float:
+        return self.result.cycles
+
+    @property
+    def macs(self) -> int:
+        return self.result.macs
+
+    @property
+    def fits(self) -> bool:
+        return self.result.weights_fit and self.result.arena_fits
+
+    @property
+    def average_power_w(self) -> float | None:
+        """Average power at `rate_hz` (None without a rate); CostError if an inference outlasts the period."""
+        return None if self.rate_hz is None else self.result.average_power_w(self.rate_hz)
+
+    @property
+    def output(self) -> np.ndarray | None:
+        """The network's first output (engine runs only)."""
+        return self.run.outputs[0] if self.run.outputs else None
+
+    def to_dict(self, *, per_layer: bool = True) -> dict[str, Any]:
+        """Plain data (SI units in the key names): summary, per-layer rows, DVFS choice."""
+        doc: dict[str, Any] = {"summary": self.result.summary_dict(self.rate_hz)}
+        if self.dvfs is not None:
+            doc["dvfs"] = dvfs_dict(self.dvfs)
+        doc.update(self.extra)
+        if per_layer:
+            doc["layers"] = self.result.layer_rows()
+        return doc
+
+    def to_dataframe(self, *, per_layer: bool = False):
+        """A pandas DataFrame: one row of whole-inference figures, or one row per layer (needs pandas)."""
+        pd = _pandas()
+        if per_layer:
+            return pd.DataFrame(self.result.layer_rows())
+        summary = self.result.summary_dict(self.rate_hz)
+        breakdown = summary.pop("energy_breakdown_j")
+        summary.update({f"energy_{cause}_j": e for cause, e in breakdown.items()})
+        return pd.DataFrame([summary])
+
+
+def dvfs_dict(choice: DeadlineChoice) -> dict[str, Any]:
+    return {
+        "deadline_s": choice.deadline_s,
+        "reason": choice.reason(),
+        "points": [
+            {"operating_point": r.operating_point, "voltage_v": r.voltage_v, "freq_hz": r.freq_hz,
+             "latency_s": r.latency_s, "energy_j": r.energy_j, "meets_deadline": r.latency_s <= choice.deadline_s}
+            for r in choice.candidates
+        ],
+    }
+
+
+def resolve_arch(arch: str | Path | Arch) -> Arch:
+    """An Arch as given, or loaded from a YAML path."""
+    return arch if isinstance(arch, Arch) else load_arch(arch)
+
+
+def run_workload(workload: str | Path | Graph, *, input: np.ndarray | str | Path | None = None, seed: int = 0,
+                 events: str = "engine") -> WorkloadRun:
+    """Load the workload, count its events (an engine run on `input`, default a seeded random input; or
+    `events="shapes"`: estimated from shapes, no run) and plan its activation arena."""
+    if events not in EVENT_SOURCES:
+        raise ValueError(f"events: expected one of {', '.join(EVENT_SOURCES)}, got {events!r}")
+    graph = workload if isinstance(workload, Graph) else load_workload(workload)
+    arena_bytes = plan_arena(graph).peak_bytes
+    if events == "shapes":
+        return WorkloadRun(graph, tuple(estimate_events(graph, op) for op in graph.ops), "shapes", arena_bytes)
+    inputs = random_input(graph, seed) if input is None else [_input_array(input, graph)]
+    result = run_graph(graph, inputs)
+    return WorkloadRun(graph, tuple(result.events), "engine", arena_bytes, tuple(result.outputs))
+
+
+def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str | None = None,
+              deadline: float | str | None = None, rate: float | str | None = None) -> Evaluation:
+    """Price a run on `arch`: at `operating_point` (default the arch's first), or — with `deadline`
+    (seconds, or a quantity like "50 ms") — at the lowest-energy point that meets it."""
+    arch = resolve_arch(arch)
+    if operating_point is not None and deadline is not None:
+        raise CostError("give an operating point or a deadline, not both", field="operating point")
+    rate_hz = _quantity(rate, Dimension.FREQUENCY, "rate")
+    if rate_hz is not None and rate_hz <= 0:
+        raise CostError(f"expected a positive inference rate, got {rate_hz:g} Hz", field="rate")
+    kwargs = {"arena_bytes": run.arena_bytes, "events_source": run.events_source}
+    if deadline is None:
+        result = simulate(arch, run.graph, run.events, operating_point=operating_point, **kwargs)
+        return Evaluation(result, run, rate_hz)
+    deadline_s = _quantity(deadline, Dimension.TIME, "deadline")
+    choice = select_for_deadline(simulate_points(arch, run.graph, run.events, **kwargs), deadline_s)
+    return Evaluation(choice.chosen, run, rate_hz, choice)
+
+
+def price_points(arch: str | Path | Arch, run: WorkloadRun) -> tuple[SimResult, ...]:
+    """The run priced at every operating point of `arch`, in the architecture's order."""
+    arch = resolve_arch(arch)
+    return simulate_points(arch, run.graph, run.events, arena_bytes=run.arena_bytes, events_source=run.events_source)
+
+
+def evaluate(arch: str | Path | Arch, workload: str | Path | Graph, *, input: np.ndarray | str | Path | None = None,
+             seed: int = 0, events: str = "engine", operating_point: str | None = None,
+             deadline: float | str | None = None, rate: float | str | None = "1 Hz") -> Evaluation:
+    """Run `workload` and price it on `arch`: the same steps and defaults as `tinysim run`."""
+    arch = resolve_arch(arch)
+    return price_run(arch, run_workload(workload, input=input, seed=seed, events=events),
+                     operating_point=operating_point, deadline=deadline, rate=rate)
+
+
+def _quantity(value: float | str | None, dim: Dimension, name: str) -> float | None:
+    if value is None or isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None if value is None else float(value)
+    return parse_quantity(str(value), dim, field=name)
+
+
+def _input_array(source: np.ndarray | str | Path, graph: Graph) -> np.ndarray:
+    """The network input from an array or a .npy file: its dtype and element count must match."""
+    where = str(source) if not isinstance(source, np.ndarray) else None
+    if where is not None:
+        try:
+            source = np.load(where, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from err
+    array = np.asarray(source)
+    want = graph.tensor(graph.inputs[0])
+    if array.dtype != want.dtype.numpy:
+        raise WorkloadError(f"expected dtype {want.dtype.value}, got {array.dtype}", file=where, field="input")
+    if array.size != want.size:
+        raise WorkloadError(f"expected shape {list(want.shape)}, got {list(array.shape)}", file=where, field="input")
+    return np.ascontiguousarray(array.reshape(want.shape))
+
+
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError as err:  # an optional dependency: only to_dataframe needs it
+        raise ImportError("to_dataframe() needs pandas: pip install pandas") from err
+    return pd
