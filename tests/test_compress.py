@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from conftest import require_model
 
-from tinysim.compress.fidelity import ad_windows, compare, random_inputs
-from tinysim.compress.layers import as_rows, channel_scales, real_rows, weighted_layers
-from tinysim.compress.pipeline import CompressOptions, compress
-from tinysim.compress.prune import prune
-from tinysim.compress.requantize import requantize
-from tinysim.compress.share import kmeans_1d, share
-from tinysim.compress.size import measure
+from tinysim.compression.fidelity import ad_windows, compare, random_inputs
+from tinysim.compression.layers import as_rows, channel_scales, real_rows, weighted_layers
+from tinysim.compression.pipeline import CompressOptions, compress
+from tinysim.compression.prune import prune
+from tinysim.compression.requantize import requantize
+from tinysim.compression.share import kmeans_1d, share
+from tinysim.compression.size import measure
 from tinysim.engine import random_input, run_graph
 from tinysim.workload import load_workload
 from tinysim.workload.npz_graph import load_graph_npz, save_graph_npz
@@ -262,7 +262,7 @@ def test_cli_compress_bad_bits_is_one_line():
 
 def test_hardware_effect_shrinks_footprint_and_bytes_read(ad):
     from tinysim.arch import load_arch
-    from tinysim.compress.hardware import hardware_effect
+    from tinysim.compression.hardware import hardware_effect
 
     result = compress(ad, CompressOptions(prune=0.9, bits=4, share=True, huffman=True))
     h = hardware_effect(load_arch(ROOT / "archs" / "stm32l4r5.yaml"), ad, result, random_input(ad))
@@ -291,7 +291,7 @@ def test_cli_compress_with_arch_prints_the_hardware_table():
 
 
 def test_bias_correction_of_an_uncompressed_graph_changes_nothing(kws):
-    from tinysim.compress.bias import bias_correct
+    from tinysim.compression.bias import bias_correct
 
     corrected, records = bias_correct(kws, kws, random_inputs(kws, 2))
     assert all(r.max_shift_lsb == 0 for r in records)
@@ -312,7 +312,7 @@ def test_bias_correction_recovers_pruned_ad_on_held_out_windows():
 
 
 def test_prune_sensitivity_has_one_row_per_layer(ad):
-    from tinysim.compress.sensitivity import prune_sensitivity
+    from tinysim.compression.sensitivity import prune_sensitivity
 
     rows = prune_sensitivity(ad, 0.5, random_inputs(ad, 2), "random")
     assert [r.layer for r in rows] == [layer.name for layer in weighted_layers(ad)]

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinysim.compress.bitstream import pack, pack_fixed, unpack_fixed
-from tinysim.compress.huffman import (
+from tinysim.compression.bitstream import pack, pack_fixed, unpack_fixed
+from tinysim.compression.huffman import (
     MAX_LENGTH,
     HuffmanStream,
     canonical_codes,
@@ -17,7 +17,7 @@ from tinysim.compress.huffman import (
     encode,
     table_bytes,
 )
-from tinysim.compress.sparse import best_gap_bits, decode_gaps, encode_gaps
+from tinysim.compression.sparse import best_gap_bits, decode_gaps, encode_gaps
 
 symbols = st.lists(st.integers(0, 255), min_size=0, max_size=400).map(lambda v: np.array(v, np.int64))
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinysim.compress import CompressOptions, compress
-from tinysim.compress.tables import as_data
+from tinysim.compression import CompressOptions, compress
 from tinysim.cost.weights import zero_weight_macs
 from tinysim.engine import random_input, run_graph
 from tinysim.ops import MAC_OPS, OpKind
+from tinysim.report.compress_report import as_data
 from tinysim.workload import load_workload
 from tinysim.workload.npz_graph import save_graph_npz
 

@@ -8,6 +8,8 @@ import pytest
 
 from tinysim.engine import prepare, run_graph
 from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multiplier, requantize, requantize_row
+from tinysim.engine.ops import conv
+from tinysim.engine.program import pack
 from tinysim.errors import UnsupportedOpError
 from tinysim.ops import OpKind
 from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, Padding, Quantization, Tensor
@@ -130,7 +132,7 @@ def check_conv(rng, x_shape, c_out, k, stride, dil, pad, act, semantics, kw=None
     b = bias(rng, c_out)
     x = random_x(rng, x_shape, x_t.quant.zero_point[0])
     g = one_op(OpKind.CONV_2D, [x_t], y_t, attrs, (w, b))
-    assert prepare(g).params[0, 27] == direct  # the kernel path this case is meant to exercise
+    assert prepare(g).params[0, conv.Row.by_pixel] == direct  # the kernel path this case is meant to exercise
     r = run_graph(g, x, semantics=semantics)
     mult, shift = multipliers(0.05, w.quant.scale, 0.1)
     zp_in, zp_out = x_t.quant.zero_point[0], y_t.quant.zero_point[0]
@@ -344,13 +346,20 @@ def test_float_activation_is_unsupported():
         run_graph(g, np.zeros((1, 4), np.int8))
 
 
+def test_parameter_rows_are_filled_by_name():
+    row = pack(conv.Row, x=3, by_pixel=True)
+    assert row.size == len(conv.Row) and (row[conv.Row.x], row[conv.Row.by_pixel], row.sum()) == (3, 1, 4)
+    with pytest.raises(ValueError, match="no field"):
+        pack(conv.Row, by_pixle=1)
+
+
 # The dot path's micro-kernels on their own: 4 x 4 blocks plus leftover pixels and channels, rows of
 # k = 16 .. 592 (whole 64-byte steps and 16-byte tails), and the extreme products 255 x -128.
 @pytest.mark.parametrize(("tn", "k", "oc"), [(1, 16, 1), (4, 16, 4), (7, 48, 5), (13, 64, 17), (56, 144, 16),
                                              (9, 208, 6), (28, 288, 33), (12, 576, 64), (6, 592, 3)])  # fmt: skip
 @pytest.mark.parametrize("kernel", ["portable", "vnni"])
 def test_dot_block_kernels(tn, k, oc, kernel):
-    from tinysim.engine.ops import conv, vnni
+    from tinysim.engine.ops import vnni
 
     if kernel == "vnni" and not vnni.HAVE_VNNI:
         pytest.skip("no AVX-512 VNNI on this host")

@@ -22,6 +22,7 @@ from tinysim.arch import Arch, load_arch
 from tinysim.cost.dvfs import DeadlineChoice, select_for_deadline
 from tinysim.cost.result import SimResult
 from tinysim.cost.simulate import simulate, simulate_points
+from tinysim.dataframes import pandas
 from tinysim.engine import plan_arena, random_input, run_graph
 from tinysim.errors import CostError, WorkloadError
 from tinysim.events import Events
@@ -98,7 +99,7 @@ class Evaluation:
 
     def to_dataframe(self, *, per_layer: bool = False):
         """A pandas DataFrame: one row of whole-inference figures, or one row per layer (needs pandas)."""
-        pd = _pandas()
+        pd = pandas()
         if per_layer:
             return pd.DataFrame(self.result.layer_rows())
         summary = self.result.summary_dict(self.rate_hz)
@@ -149,12 +150,12 @@ def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str
     rate_hz = _quantity(rate, Dimension.FREQUENCY, "rate")
     if rate_hz is not None and rate_hz <= 0:
         raise CostError(f"expected a positive inference rate, got {rate_hz:g} Hz", field="rate")
-    kwargs = {"arena_bytes": run.arena_bytes, "events_source": run.events_source}
-    if deadline is None:
-        result = simulate(arch, run.graph, run.events, operating_point=operating_point, **kwargs)
-        return Evaluation(result, run, rate_hz)
     deadline_s = _quantity(deadline, Dimension.TIME, "deadline")
-    choice = select_for_deadline(simulate_points(arch, run.graph, run.events, **kwargs), deadline_s)
+    if deadline_s is None:
+        result = simulate(arch, run.graph, run.events, operating_point=operating_point, arena_bytes=run.arena_bytes,
+                          events_source=run.events_source)
+        return Evaluation(result, run, rate_hz)
+    choice = select_for_deadline(price_points(arch, run), deadline_s)
     return Evaluation(choice.chosen, run, rate_hz, choice)
 
 
@@ -164,13 +165,15 @@ def price_points(arch: str | Path | Arch, run: WorkloadRun) -> tuple[SimResult, 
     return simulate_points(arch, run.graph, run.events, arena_bytes=run.arena_bytes, events_source=run.events_source)
 
 
-def evaluate(arch: str | Path | Arch, workload: str | Path | Graph, *, input: np.ndarray | str | Path | None = None,
+def evaluate(arch: str | Path | Arch, workload: str | Path | Graph | WorkloadRun, *, input: np.ndarray | str | Path | None = None,
              seed: int = 0, events: str = "engine", operating_point: str | None = None,
              deadline: float | str | None = None, rate: float | str | None = "1 Hz") -> Evaluation:
-    """Run `workload` and price it on `arch`: the same steps and defaults as `tinysim run`."""
+    """Run `workload` and price it on `arch`: the same steps and defaults as `tinysim run`. A `WorkloadRun`
+    (from `run_workload`) is priced as it is, without running again."""
     arch = resolve_arch(arch)
-    return price_run(arch, run_workload(workload, input=input, seed=seed, events=events),
-                     operating_point=operating_point, deadline=deadline, rate=rate)
+    if not isinstance(workload, WorkloadRun):
+        workload = run_workload(workload, input=input, seed=seed, events=events)
+    return price_run(arch, workload, operating_point=operating_point, deadline=deadline, rate=rate)
 
 
 def _quantity(value: float | str | None, dim: Dimension, name: str) -> float | None:
@@ -194,11 +197,3 @@ def _input_array(source: np.ndarray | str | Path, graph: Graph) -> np.ndarray:
     if array.size != want.size:
         raise WorkloadError(f"expected shape {list(want.shape)}, got {list(array.shape)}", file=where, field="input")
     return np.ascontiguousarray(array.reshape(want.shape))
-
-
-def _pandas():
-    try:
-        import pandas as pd
-    except ImportError as err:  # an optional dependency: only to_dataframe needs it
-        raise ImportError("to_dataframe() needs pandas: pip install pandas") from err
-    return pd

@@ -190,7 +190,7 @@ def _power_states(top: Mapping[str, Any], where: Where) -> Mapping[PowerStateNam
     here = where.key(top, "power_states")
     names = [s.value for s in PowerStateName]
     m = block(top["power_states"], here, allowed=names, required=("sleep",), what="a mapping of power states")
-    states = {}
+    states: dict[PowerStateName, PowerState] = {}
     for state in PowerStateName:
         if state.value not in m:
             continue

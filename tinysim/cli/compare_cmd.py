@@ -7,19 +7,14 @@ priced on every architecture. An architecture that cannot run a workload gets a 
 from __future__ import annotations
 
 import argparse
-import logging
 import re
 from pathlib import Path
 
-from tinysim.arch import load_arch
-from tinysim.cli.output import emit
+from tinysim.api import compare
+from tinysim.cli.output import cli_flags, emit
 from tinysim.errors import TinysimError
-from tinysim.pipeline import WorkloadRun, price_run, run_workload
 from tinysim.report.compare_plot import compare_png
-from tinysim.report.compare_report import CompareRow, to_csv, to_json, to_text
-from tinysim.units import Dimension, parse_quantity
-
-log = logging.getLogger(__name__)
+from tinysim.report.compare_report import to_csv, to_json, to_text
 
 EXAMPLES = """examples:
   tinysim compare archs/*.yaml --workload workloads/kws.yaml
@@ -65,53 +60,19 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rate_hz = parse_quantity(args.rate, Dimension.FREQUENCY, field="--rate")
-    deadline_s = parse_quantity(args.deadline, Dimension.TIME, field="--deadline") if args.deadline else None
-    if deadline_s is not None and deadline_s <= 0:
-        raise TinysimError(f"expected a positive deadline, got {args.deadline}", field="--deadline")
-    archs = [_load(path) for path in args.archs]
-    rows: list[CompareRow] = []
-    names = []
-    for workload_path in args.workload:
-        run_ = run_workload(workload_path, seed=args.seed)
-        names.append(run_.graph.name)
-        for path, arch in archs:
-            rows.append(_row(path, arch, run_, deadline_s))
+    with cli_flags({"rate": "--rate", "deadline": "--deadline"}):
+        comparison = compare(args.archs, args.workload, seed=args.seed, rate=args.rate, deadline=args.deadline)
+    rows, rate_hz = comparison.report_rows(), comparison.rate_hz
     text = {"json": to_json, "csv": to_csv}.get(args.format, to_text)(rows, rate_hz)
     if not args.no_plot:
+        names = comparison.workloads
         plot = Path(args.plot) if args.plot else Path("reports") / f"compare_{_slug('_'.join(names))}.png"
-        _write_bytes(plot, compare_png(rows, rate_hz, title=f"{', '.join(names)} on {len(archs)} architectures"))
+        title = f"{', '.join(names)} on {len(comparison.archs)} architectures"
+        _write_bytes(plot, compare_png(rows, rate_hz, title=title))
         if args.format == "table":
             text += f"\n\nchart: {plot}"
     emit(text, args.output)
     return 0
-
-
-def _load(path: str):
-    """(path, Arch) or (path, the error as text) — a broken file is a row, not the end of the command."""
-    try:
-        return path, load_arch(path)
-    except TinysimError as err:
-        return path, str(err)
-
-
-def _row(path: str, arch, run_: WorkloadRun, deadline_s: float | None) -> CompareRow:
-    graph, peak = run_.graph, run_.arena_bytes
-    if isinstance(arch, str):
-        return CompareRow(Path(path).stem, graph.name, peak, reason=arch)
-    try:
-        evaluation = price_run(arch, run_, deadline=deadline_s)
-        return CompareRow(arch.name, graph.name, peak, result=evaluation.result, choice=evaluation.dvfs)
-    except TinysimError as err:
-        return CompareRow(arch.name, graph.name, peak, reason=_short(err))
-    except Exception as err:  # another kind's cost model failing must not hide the other rows
-        log.debug("pricing %s on %s failed", graph.name, path, exc_info=True)
-        return CompareRow(arch.name, graph.name, peak, reason=f"internal error: {type(err).__name__}: {err}")
-
-
-def _short(err: TinysimError) -> str:
-    """The error without its file prefix (the row already names the architecture)."""
-    return err.args[0] if err.args else str(err)
 
 
 def _slug(text: str) -> str:

@@ -7,17 +7,18 @@ import json
 from pathlib import Path
 
 from tinysim.cli.output import emit
-from tinysim.compress.fidelity import ad_windows, compare, random_inputs
-from tinysim.compress.pipeline import CompressOptions, compress
-from tinysim.compress.tables import (
+from tinysim.compression.fidelity import ad_windows, compare, random_inputs
+from tinysim.compression.pipeline import CompressOptions, compress
+from tinysim.errors import TinysimError, WorkloadError
+from tinysim.report.compress_report import (
     as_data,
-    fidelity_record,
     fidelity_table,
     hardware_record,
     hardware_table,
+    sensitivity_record,
+    sensitivity_table,
     size_table,
 )
-from tinysim.errors import TinysimError, WorkloadError
 from tinysim.workload import load_workload
 from tinysim.workload.npz_graph import save_graph_npz
 
@@ -101,8 +102,7 @@ def run(args: argparse.Namespace) -> int:
     data = as_data(result, fidelity)
     sensitivity = ""
     if args.sensitivity:
-        from tinysim.compress.sensitivity import prune_sensitivity
-        from tinysim.compress.tables import sensitivity_table
+        from tinysim.compression.sensitivity import prune_sensitivity
 
         if not options.prune:
             raise TinysimError("a sensitivity analysis needs a sparsity to prune each layer to", field="--prune")
@@ -112,12 +112,12 @@ def run(args: argparse.Namespace) -> int:
             else (f"{max(args.inputs, 1)} seeded random", random_inputs(graph, max(args.inputs, 1), args.seed))
         )
         rows = prune_sensitivity(graph, options.prune, inputs, label, granularity=options.granularity)
-        data["sensitivity"] = [{"layer": r.layer, "weights": r.weights, **fidelity_record(r.fidelity)} for r in rows]
+        data["sensitivity"] = [sensitivity_record(r) for r in rows]
         sensitivity = "\n\n" + sensitivity_table(rows, options.prune)
     hardware = None
     if args.arch:
         from tinysim.arch import load_arch
-        from tinysim.compress.hardware import hardware_effect
+        from tinysim.compression.hardware import hardware_effect
         from tinysim.engine import random_input
 
         hardware = hardware_effect(

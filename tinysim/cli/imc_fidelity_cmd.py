@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 
 from tinysim.cli.output import emit
 from tinysim.engine.imc_numerics import MAC_KINDS, ImcNumerics
 from tinysim.engine.imc_run import FidelityReport, imc_fidelity
 from tinysim.errors import TinysimError
-from tinysim.report.table import format_count, format_table
+from tinysim.report.imc_fidelity_report import as_data, fidelity_table, layer_table
 from tinysim.workload import load_workload
 
 EXAMPLES = """examples:
@@ -103,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
         for k in chosen:
             layers[k] = [imc_fidelity(graph, n, n_inputs=args.inputs, seed=args.seed, ops=[k]) for n in settings]
     if args.format == "json":
-        text = _json(graph, reports, layers)
+        text = json.dumps(as_data(graph, reports, layers), indent=2)
     else:
-        text = _table(graph.name, args, reports) + (_layer_table(graph, reports, layers) if layers else "")
+        text = fidelity_table(graph.name, reports) + ("\n\n" + layer_table(graph, reports, layers) if layers else "")
     emit(text, args.output)
     return 0
 
@@ -158,74 +157,3 @@ def _full_scale(value: str) -> tuple[float, float | None]:
         return float(text), None
     except ValueError:
         raise TinysimError(f"expected 'max', a fraction or pNN.N, got {value!r}", field="--full-scale") from None
-
-
-def _table(name: str, args: argparse.Namespace, reports: list[FidelityReport]) -> str:
-    headers = ["weight bits", "ADC bits", "max |err| (LSB)", "mean |err| (LSB)", "top-1 agree", "SNR (dB)",
-               "ADC conv/inf"]  # fmt: skip
-    rows = []
-    for r in reports:
-        n = r.numerics
-        rows.append([
-            str(n.weight_bits), "exact" if n.adc_bits is None else str(n.adc_bits), str(r.max_abs_error),
-            f"{r.mean_abs_error:.2f}", "-" if r.top1_agreement is None else f"{100 * r.top1_agreement:.0f} %",
-            _snr(r.output_snr_db), format_count(r.adc_conversions),
-        ])  # fmt: skip
-    head = (f"{name}: IMC numerics vs exact int8 over {args.inputs} seeded inputs (seed {args.seed}); "
-            f"{args.rows} rows per read, {args.input_bits} input bit-planes, "
-        f"{'bit-sliced one-bit cells' if args.bit_sliced else 'one multi-level column per weight'}, "
-        f"full scale {args.full_scale}, "
-            f"noise {args.noise:g} LSB")  # fmt: skip
-    return head + "\n\n" + format_table(headers, rows)
-
-
-def _setting(n: ImcNumerics) -> str:
-    return f"w{n.weight_bits}/" + ("exact" if n.adc_bits is None else f"adc{n.adc_bits}")
-
-
-def _snr(db: float) -> str:
-    return "inf" if math.isinf(db) else f"{db:.1f}"
-
-
-def _short(name: str, width: int = 40) -> str:
-    """TFLite tensor-derived layer names run to hundreds of characters; keep the head."""
-    return name if len(name) <= width else name[: width - 1] + "…"
-
-
-def _layer_table(graph, reports: list[FidelityReport], layers: dict[int, list[FidelityReport]]) -> str:
-    headers = ["#", "layer", "op", *(_setting(r.numerics) for r in reports)]
-    rows = [
-        [str(k), _short(graph.ops[k].name), graph.ops[k].kind.value, *(_snr(r.output_snr_db) for r in per)]
-        for k, per in layers.items()
-    ]
-    return "\n\nOutput SNR (dB) with one layer at a time on the IMC model, the others exact:\n\n" + format_table(
-        headers, rows, numeric=[True, False, False, *([True] * len(reports))]
-    )
-
-
-def _json(graph, reports: list[FidelityReport], layers: dict[int, list[FidelityReport]]) -> str:
-    doc = {"workload": graph.name, "results": [_row(r) for r in reports]}
-    if layers:
-        doc["per_layer"] = [
-            {
-                "op_index": k,
-                "layer": graph.ops[k].name,
-                "op": graph.ops[k].kind.value,
-                "results": [_row(r) for r in per],
-            }
-            for k, per in layers.items()
-        ]
-    return json.dumps(doc, indent=2)
-
-
-def _row(r: FidelityReport) -> dict:
-    n = r.numerics
-    return {
-        "weight_bits": n.weight_bits, "adc_bits": n.adc_bits, "input_bits": n.input_bits,
-        "rows_per_array": n.rows_per_array, "bit_sliced": n.bit_sliced, "full_scale_fraction": n.full_scale_fraction,
-        "calibrate_percentile": n.calibrate_percentile, "noise_sigma_lsb": n.noise_sigma_lsb, "seed": n.seed,
-        "inputs": r.n_inputs, "max_abs_error_lsb": r.max_abs_error, "mean_abs_error_lsb": r.mean_abs_error,
-        "top1_agreement": r.top1_agreement,
-        "output_snr_db": None if math.isinf(r.output_snr_db) else r.output_snr_db,
-        "adc_conversions_per_inference": r.adc_conversions,
-    }  # fmt: skip

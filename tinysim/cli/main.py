@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-from tinysim import __version__
 from tinysim.cli import (
     always_on_cmd,
     check_cmd,
@@ -20,6 +19,7 @@ from tinysim.cli import (
     validate_cmd,
 )
 from tinysim.errors import TinysimError
+from tinysim.version import __version__
 
 EPILOG = """examples:
   tinysim run archs/stm32l4r5.yaml workloads/kws.yaml --per-layer

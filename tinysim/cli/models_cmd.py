@@ -50,11 +50,8 @@ def run_fetch(args: argparse.Namespace) -> int:
             bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, leave=True, file=sys.stderr)
         bar.update(done - bar.n)
 
-    kwargs = {"progress": progress}
-    if args.base_url:
-        kwargs["base_url"] = args.base_url
     try:
-        paths = fetch.fetch_models(args.dir, **kwargs)
+        paths = fetch.fetch_models(args.dir, base_url=args.base_url or fetch.DEFAULT_BASE_URL, progress=progress)
     finally:
         for bar in bars.values():
             bar.close()

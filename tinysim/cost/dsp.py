@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from tinysim.arch.compute_dsp import DspUnit
 from tinysim.cost.common import core_shape, memory_traffic
 from tinysim.cost.shape import Mapping, OpShape
 from tinysim.events import Events
@@ -41,7 +42,7 @@ def inner_loop_length(graph: Graph, op: Op) -> int:
     return int(shape[-1])
 
 
-def mac_cycles(macs: int, loop_length: int, unit, kind: OpKind) -> float:
+def mac_cycles(macs: int, loop_length: int, unit: DspUnit, kind: OpKind) -> float:
     """Cycles of the MAC loops: issues of `macs_per_cycle` MACs plus a setup per loop start."""
     if not macs or not loop_length:
         return 0.0
@@ -50,7 +51,7 @@ def mac_cycles(macs: int, loop_length: int, unit, kind: OpKind) -> float:
     return issues * unit.cycles_per_issue.for_op(kind) + loops * unit.cycles_per_loop.for_op(kind)
 
 
-def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
+def structure(op: Op, events: Events, unit: DspUnit, mapping: Mapping) -> OpShape:
     """One op's events on a `dsp` unit, before any operating point."""
     graph, kind = mapping.graph, op.kind
     compute_cycles = (

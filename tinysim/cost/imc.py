@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from tinysim.arch import Arch
 from tinysim.arch.compute_imc import ImcMode, ImcUnit
 from tinysim.cost.placement import place
 from tinysim.cost.shape import Mapping, OpShape
@@ -102,7 +103,7 @@ def _blocks(unit: ImcUnit, pixels: int, k: int, n: int, groups: int) -> ArrayMap
     return ArrayMapping(pixels, tiles, groups * k * n, activations, slots, cell_columns, cells, groups * k)
 
 
-def map_graph(graph: Graph, unit: ImcUnit, arch) -> Mapping:
+def map_graph(graph: Graph, unit: ImcUnit, arch: Arch) -> Mapping:
     """Every MAC layer placed on `unit`, allocated arrays in graph order (CostError if the weights do not
     fit); `per_op` holds each layer's ArrayMapping. Computed once per graph and unit."""
     per_op: dict[str, ArrayMapping] = {}
@@ -118,12 +119,12 @@ def map_graph(graph: Graph, unit: ImcUnit, arch) -> Mapping:
     return Mapping(graph, arch, per_op)
 
 
-def allocation(graph: Graph, arch, unit: ImcUnit) -> dict[str, int]:
+def allocation(graph: Graph, arch: Arch, unit: ImcUnit) -> dict[str, int]:
     """Arrays taken by each MAC layer placed on `unit`, in graph order; CostError if the weights do not fit."""
     return {name: m.tiles for name, m in map_graph(graph, unit, arch).per_op.items()}
 
 
-def _unmappable(op: Op, m: ArrayMapping, unit: ImcUnit, used: int, arch) -> CostError:
+def _unmappable(op: Op, m: ArrayMapping, unit: ImcUnit, used: int, arch: Arch) -> CostError:
     shape = f"{unit.arrays} arrays of {unit.rows} x {unit.columns} cells"
     if m.tiles > unit.arrays:
         why = f"needs {m.tiles} arrays on its own; {unit.name} has {shape}"

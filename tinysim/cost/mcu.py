@@ -18,9 +18,10 @@ Every number comes from the architecture YAML; nothing here is per-technology.
 
 from __future__ import annotations
 
+from tinysim.arch.compute_mcu import McuUnit
 from tinysim.cost.common import core_shape, memory_traffic
 from tinysim.cost.shape import Mapping, OpShape
-from tinysim.cost.weights import decoded_weights, skipped_macs
+from tinysim.cost.weights import decoded_weights, skipped_mac_cycles, skipped_macs
 from tinysim.events import Events
 from tinysim.ops import MAC_OPS, loop_starts
 from tinysim.workload.graph import Graph, Op
@@ -28,7 +29,7 @@ from tinysim.workload.graph import Graph, Op
 KIND = "mcu"
 
 
-def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
+def structure(op: Op, events: Events, unit: McuUnit, mapping: Mapping) -> OpShape:
     """One op's events on an `mcu` unit, before any operating point."""
     graph, kind = mapping.graph, op.kind
     skipped = skipped_macs(graph, op, events, unit)
@@ -36,14 +37,13 @@ def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
     weight_read, decode_cycles, decode_energy = events.weight_bytes_read, 0.0, 0.0
     if coded is not None:
         # each weight is fetched macs / weights times; its share of the fetches shrinks to the stored size
-        saved = round((coded.nbytes - coded.stored_bytes) * events.macs / coded.size)
+        saved = round((coded.decoded_bytes - coded.stored_bytes) * events.macs / coded.weights)
         weight_read = max(0, events.weight_bytes_read - saved)
-        decode_cycles = coded.size * unit.weight_decoder.cycles_per_weight
-        decode_energy = coded.size * unit.weight_decoder.energy_per_weight_j
+        decode_cycles, decode_energy = coded.decode_cycles, coded.decode_energy_j
     compute_cycles = (
         unit.overhead_cycles_for(kind)
         + (events.macs - skipped) * unit.cycles_per_mac_for(kind) / unit.simd_macs_per_cycle
-        + (skipped * unit.sparsity.cycles_per_skipped_mac if skipped else 0.0)
+        + skipped * skipped_mac_cycles(unit)
         + loop_taps(graph, op, events.macs) * unit.cycles_per_tap_for(kind)
         + events.elementwise * unit.cycles_per_element_for(kind)
         + decode_cycles

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+from tinysim.arch.compute_mvp import MvpUnit
 from tinysim.cost.common import core_shape, memory_traffic
 from tinysim.cost.shape import Mapping, OpShape
 from tinysim.events import Events
@@ -38,7 +39,7 @@ def reduction_depth(graph: Graph, op: Op) -> int | None:
     return None
 
 
-def macs_per_step(graph: Graph, op: Op, unit) -> int:
+def macs_per_step(graph: Graph, op: Op, unit: MvpUnit) -> int:
     """MACs one step does: `unit.macs_per_step` when the reduction dimension packs evenly, else 1."""
     depth = reduction_depth(graph, op)
     return unit.macs_per_step if depth is not None and depth % unit.macs_per_step == 0 else 1
@@ -54,7 +55,7 @@ def _regions(size: int, k: int, stride: int, dilation: int, same: bool) -> int:
     return clipped + (1 if clipped < out else 0)
 
 
-def programs(graph: Graph, op: Op, unit) -> int:
+def programs(graph: Graph, op: Op, unit: MvpUnit) -> int:
     """MVP programs the kernel builds for `op`: one per edge sub-filter region of a convolution; one per
     output of a fully-connected layer whose reduction exceeds the array dimension limit; else one."""
     if op.kind in _CONVS:
@@ -74,7 +75,7 @@ def programs(graph: Graph, op: Op, unit) -> int:
     return 1
 
 
-def instructions(graph: Graph, op: Op, events: Events, unit) -> float:
+def instructions(graph: Graph, op: Op, events: Events, unit: MvpUnit) -> float:
     """MVP instructions `op` executes (see the module docstring)."""
     kind = op.kind
     steps = math.ceil(events.macs / macs_per_step(graph, op, unit)) if events.macs else 0
@@ -86,7 +87,7 @@ def instructions(graph: Graph, op: Op, events: Events, unit) -> float:
     )
 
 
-def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
+def structure(op: Op, events: Events, unit: MvpUnit, mapping: Mapping) -> OpShape:
     """One op's events on an `mvp` unit, before any operating point."""
     graph = mapping.graph
     compute_cycles = (

@@ -39,7 +39,7 @@ import numpy as np
 
 from tinysim.arch.compute_npu import NpuUnit, WeightEncoding
 from tinysim.cost.shape import Mapping, OpShape
-from tinysim.cost.weights import decoded_weights, skipped_macs
+from tinysim.cost.weights import decoded_weights, skipped_mac_cycles, skipped_macs
 from tinysim.events import Events
 from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload.graph import Graph, Op
@@ -56,13 +56,13 @@ def structure(op: Op, events: Events, unit: NpuUnit, mapping: Mapping) -> OpShap
     array = mac_array_cycles(graph, op, unit)
     skipped = skipped_macs(graph, op, events, unit)
     if skipped:
-        array = array * (events.macs - skipped) / events.macs + skipped * unit.sparsity.cycles_per_skipped_mac
+        array = array * (events.macs - skipped) / events.macs + skipped * skipped_mac_cycles(unit)
     npu_cycles = pipelined_cycles(array, outputs * unit.cycles_per_output_for(op.kind), outputs, unit)
     coded = decoded_weights(graph, op, unit)
     decode_energy = 0.0
     if coded is not None:
-        npu_cycles = max(npu_cycles, coded.size * unit.weight_decoder.cycles_per_weight)
-        decode_energy = coded.size * unit.weight_decoder.energy_per_weight_j
+        npu_cycles = max(npu_cycles, coded.decode_cycles)
+        decode_energy = coded.decode_energy_j
     weight_bytes = encoded_weight_bytes(graph, op, unit)
     act_read, act_written = activation_bytes(graph, op)
     reads = {unit.weights_in: weight_bytes}
@@ -130,8 +130,9 @@ def encoded_weight_bytes(graph: Graph, op: Op, unit: NpuUnit) -> int:
         return 0
     weights = graph.tensor(op.inputs[1])
     channels = weights.shape[0] if op.kind != OpKind.DEPTHWISE_CONV_2D else weights.shape[-1]
-    if decoded_weights(graph, op, unit) is not None:
-        value_bytes = weights.stored_bytes
+    coded = decoded_weights(graph, op, unit)
+    if coded is not None:
+        value_bytes = coded.stored_bytes
     elif unit.weight_encoding is WeightEncoding.ENTROPY and weights.data is not None:
         value_bytes = math.ceil(weights.size * _entropy_bits(weights.data) / 8)
     else:

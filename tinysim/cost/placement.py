@@ -6,11 +6,13 @@ declares it can run that op kind (a unit without a `runs:` list runs everything)
 
 from __future__ import annotations
 
+from tinysim.arch import Arch, ComputeUnit
 from tinysim.errors import SpecError
+from tinysim.ops import OpKind
 from tinysim.workload.graph import Graph
 
 
-def place(graph: Graph, arch) -> list:
+def place(graph: Graph, arch: Arch) -> list[ComputeUnit]:
     """Return the compute unit for each op of `graph`, in `graph.ops` order."""
     units = []
     for index, op in enumerate(graph.ops):
@@ -26,6 +28,6 @@ def place(graph: Graph, arch) -> list:
     return units
 
 
-def _runs(unit, kind) -> bool:
+def _runs(unit: ComputeUnit, kind: OpKind) -> bool:
     runs = getattr(unit, "runs", None)
     return not runs or kind in runs

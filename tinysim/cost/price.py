@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinysim.arch import Arch, MemoryLevel, OperatingPoint
 from tinysim.cost.result import average_power_w, breakdown_totals
 from tinysim.cost.shape import GraphShape
 
@@ -44,7 +45,7 @@ class Points:
     size_bytes: np.ndarray  # [P, M]
 
     @classmethod
-    def of(cls, operating_points: Sequence, memories: Sequence[Sequence]) -> Points:
+    def of(cls, operating_points: Sequence[OperatingPoint], memories: Sequence[Sequence[MemoryLevel]]) -> Points:
         """From operating points and, per point, the memory levels (`arch.memories`, or a design's variants)."""
         def grid(attr: str) -> np.ndarray:
             return np.array([[getattr(m, attr) for m in row] for row in memories], dtype=float)
@@ -62,7 +63,7 @@ class Points:
         )
 
     @classmethod
-    def of_arch(cls, arch, operating_points: Sequence) -> Points:
+    def of_arch(cls, arch: Arch, operating_points: Sequence[OperatingPoint]) -> Points:
         """Each of `operating_points` with the architecture's own memories."""
         return cls.of(operating_points, [arch.memories] * len(operating_points))
 
@@ -82,10 +83,10 @@ class Priced:
     weights_fit: np.ndarray  # [P] bool
     arena_fits: np.ndarray  # [P] bool
 
-    def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+    def totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int | str, np.ndarray]]:
         """(cycles, latency_s, energy_j, breakdown) per point; see `breakdown_totals`."""
         breakdown = breakdown_totals(self.compute_j, self.memory_j, self.static_j, self.touched)
-        energy = sum(np.nan_to_num(v) for v in breakdown.values())
+        energy = np.asarray(sum(np.nan_to_num(v) for v in breakdown.values()))
         return self.cycles.sum(axis=1), self.latency_s.sum(axis=1), energy, breakdown
 
 

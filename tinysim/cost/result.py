@@ -20,7 +20,7 @@ def breakdown_totals(compute_j: np.ndarray, memory_j: np.ndarray, static_j: np.n
     """Energy by cause per point: 'compute', each memory index some op of the point touches (NaN at points
     where none does), 'static' — summed over ops in one place so every path adds in the same order."""
     out: dict[int | str, np.ndarray] = {"compute": compute_j.sum(axis=1)}
-    used = touched.any(axis=1)  # [P, M]
+    used = np.asarray(touched.any(axis=1))  # [P, M]
     for m in range(memory_j.shape[2]):
         if used[:, m].any():
             out[m] = np.where(used[:, m], memory_j[:, :, m].sum(axis=1), np.nan)

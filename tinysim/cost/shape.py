@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 import tinysim.cost
+from tinysim.arch import Arch, ComputeUnit
 from tinysim.cost.placement import place
 from tinysim.errors import SpecError
 from tinysim.events import Events
@@ -60,7 +61,7 @@ class Mapping:
     """The mapping of a graph onto one compute unit; kinds with a real mapping put it in `per_op`."""
 
     graph: Graph
-    arch: Any
+    arch: Arch
     per_op: AbcMapping[str, Any] = field(default_factory=dict)
 
 
@@ -90,7 +91,7 @@ class GraphShape:
     @property
     def touched_memories(self) -> np.ndarray:
         """[memory] bool: some op accesses it (the energy breakdown's memory keys)."""
-        return self.touched.any(axis=0)
+        return np.asarray(self.touched.any(axis=0))
 
 
 @cache
@@ -105,19 +106,19 @@ def cost_models() -> AbcMapping[str, ModuleType]:
     return MappingProxyType(models)
 
 
-def model_of(unit) -> ModuleType:
+def model_of(unit: ComputeUnit) -> ModuleType:
     model = cost_models().get(unit.kind)
     if model is None:
         raise SpecError(f"no cost model for compute kind '{unit.kind}'", field=f"compute.{unit.name}.kind")
     return model
 
 
-def reads_memories(units: Sequence) -> bool:
+def reads_memories(units: Sequence[ComputeUnit]) -> bool:
     """Whether the structure of these units depends on the memories' parameters (then a sweep groups by them)."""
     return any(getattr(model_of(u), "STRUCTURE_READS_MEMORIES", False) for u in units)
 
 
-def graph_shape(graph: Graph, events: Sequence[Events], arch) -> GraphShape:
+def graph_shape(graph: Graph, events: Sequence[Events], arch: Arch) -> GraphShape:
     """Map `graph` onto `arch`'s units (once per unit) and collect every op's OpShape.
 
     Raises what a cost model raises for a graph it cannot price (e.g. IMC layers that do not fit).

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tinysim.arch import Arch, OperatingPoint
 from tinysim.cost.price import Points, Priced, price
 from tinysim.cost.result import LayerCost, SimResult
 from tinysim.cost.shape import GraphShape, cost_models, graph_shape
@@ -17,7 +18,7 @@ __all__ = ["cost_models", "naive_arena_bytes", "results_at", "simulate", "simula
 
 
 def simulate(
-    arch,
+    arch: Arch,
     graph: Graph,
     events: Sequence[Events],
     *,
@@ -32,14 +33,14 @@ def simulate(
     return results_at(arch, graph, shape, [point], _arena(graph, arena_bytes), events_source)[0]
 
 
-def simulate_points(arch, graph: Graph, events: Sequence[Events], *, arena_bytes: int | None = None,
+def simulate_points(arch: Arch, graph: Graph, events: Sequence[Events], *, arena_bytes: int | None = None,
                     events_source: str = "shapes") -> tuple[SimResult, ...]:
     """Price at every operating point of `arch` (its order): one structure, one array pricing."""
     shape = graph_shape(graph, events, arch)
     return results_at(arch, graph, shape, arch.operating_points, _arena(graph, arena_bytes), events_source)
 
 
-def results_at(arch, graph: Graph, shape: GraphShape, points: Sequence, arena_bytes: int,
+def results_at(arch: Arch, graph: Graph, shape: GraphShape, points: Sequence[OperatingPoint], arena_bytes: int,
                events_source: str) -> tuple[SimResult, ...]:
     """A SimResult per operating point in `points`, from one GraphShape priced over all of them at once."""
     priced = price([shape], np.zeros(len(points), dtype=np.int64), Points.of_arch(arch, points), arena_bytes)

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinysim.arch.compute_systolic import Dataflow
+from tinysim.arch import Arch
+from tinysim.arch.compute_systolic import Dataflow, SystolicUnit
 from tinysim.cost.shape import Mapping, OpShape
 from tinysim.errors import CostError
 from tinysim.events import Events
@@ -137,7 +138,7 @@ def _move(reads: dict[str, int], writes: dict[str, int], src: str | None, dst: s
         writes[dst] = writes.get(dst, 0) + nbytes
 
 
-def traffic(graph: Graph, op: Op, sched: Schedule, unit, arch) -> tuple[dict[str, int], dict[str, int]]:
+def traffic(graph: Graph, op: Op, sched: Schedule, unit: SystolicUnit, arch: Arch) -> tuple[dict[str, int], dict[str, int]]:
     """Bytes read and written per memory: buffer <-> array, and backing memory <-> buffer."""
     x, w = graph.tensor(op.inputs[0]), graph.tensor(op.inputs[1])
     out_bytes = sum(t.nbytes for t in graph.op_outputs(op))
@@ -165,7 +166,7 @@ def traffic(graph: Graph, op: Op, sched: Schedule, unit, arch) -> tuple[dict[str
 STRUCTURE_READS_MEMORIES = True  # whether an operand fits its buffer depends on the buffer memory's size
 
 
-def structure(op: Op, events: Events, unit, mapping: Mapping) -> OpShape:
+def structure(op: Op, events: Events, unit: SystolicUnit, mapping: Mapping) -> OpShape:
     """One MAC op on a `systolic` unit, before any operating point."""
     gemm = gemm_of(mapping.graph, op)
     sched = schedule(gemm, unit.rows, unit.cols, unit.dataflow)

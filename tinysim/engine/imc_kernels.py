@@ -13,14 +13,15 @@ import math
 import numpy as np
 
 from tinysim.engine.fixedpoint import requantize_row
+from tinysim.engine.imc_numerics import Geometry as G
 from tinysim.engine.jit import kernel
 
 
 @kernel
 def gather_u(x, u, valid, pix, geo, zp_in):
     """u[g, q] = x + 128 over the receptive field of output pixel `pix` (pad taps: zp_in + 128)."""
-    h, wd, c, oh, ow, kh, kw = geo[1], geo[2], geo[3], geo[4], geo[5], geo[7], geo[8]
-    sh, sw, dh, dw, ph, pw, groups = geo[9], geo[10], geo[11], geo[12], geo[13], geo[14], geo[15]
+    h, wd, c, oh, ow, kh, kw = geo[G.h], geo[G.wd], geo[G.c], geo[G.oh], geo[G.ow], geo[G.kh], geo[G.kw]
+    sh, sw, dh, dw, ph, pw, groups = geo[G.sh], geo[G.sw], geo[G.dh], geo[G.dw], geo[G.ph], geo[G.pw], geo[G.groups]
     b = pix // (oh * ow)
     oy = (pix // ow) % oh
     ox = pix % ow
@@ -74,7 +75,7 @@ def imc_layer(x, out, w, cells, slice_weight, bias, mult, shift, zero_w, geo, zp
     hist (int64, may be empty) collects |column sum| for calibration.
     Returns (zero-operand MACs, outputs equal to zp_out).
     """
-    pixels, oc, groups = geo[0] * geo[4] * geo[5], geo[6], geo[15]
+    pixels, oc, groups = geo[G.n] * geo[G.oh] * geo[G.ow], geo[G.oc], geo[G.groups]
     k = w.shape[1]
     per_group = oc // groups
     u = np.empty((groups, k), np.int32)

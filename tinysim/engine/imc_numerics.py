@@ -32,16 +32,19 @@ Model (one `ImcNumerics` per run, applied to CONV_2D, DEPTHWISE_CONV_2D, FULLY_C
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
 from tinysim.engine.fixedpoint import RUY, TFLITE, activation_range, quantize_multipliers
+from tinysim.engine.program import pack
 from tinysim.errors import TinysimError
 from tinysim.ops import OpKind, window
 from tinysim.workload.graph import Graph, Op, Padding
 
 MAC_KINDS = frozenset({OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.FULLY_CONNECTED})
-GEOMETRY = 16  # n, h, w, c, oh, ow, oc, kh, kw, sh, sw, dh, dw, ph, pw, groups
+# A MAC layer's geometry as a row (ImcLayer.geometry), read by name in the kernels.
+Geometry = IntEnum("ImcGeometry", "n h wd c oh ow oc kh kw sh sw dh dw ph pw groups", start=0)
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class ImcLayer:
     """One MAC op prepared for the IMC kernel: weights as (oc, K) columns, folded bias, output stage."""
 
     op_index: int
-    geometry: np.ndarray  # (GEOMETRY,) int64
+    geometry: np.ndarray  # int64 row laid out by `Geometry`
     w: np.ndarray  # (oc, K) int32, requantized to weight_bits
     bias: np.ndarray  # (oc,) int64: bias - (zp_in + 128) * sum(w)
     mult: np.ndarray  # (oc,) int32
@@ -107,8 +110,8 @@ class ImcLayer:
 
     @property
     def output_elements(self) -> int:
-        n, oh, ow, oc = self.geometry[0], self.geometry[4], self.geometry[5], self.geometry[6]
-        return int(n * oh * ow * oc)
+        g = self.geometry
+        return int(g[Geometry.n] * g[Geometry.oh] * g[Geometry.ow] * g[Geometry.oc])
 
 
 def requantize_weights(w: np.ndarray, scales: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -178,8 +181,9 @@ def _columns(op: Op, x_shape: tuple[int, ...], w: np.ndarray) -> tuple[np.ndarra
     if op.kind is OpKind.FULLY_CONNECTED:
         n_out, n_in = w.shape
         batches = int(np.prod(x_shape)) // n_in
-        geo = (batches, 1, 1, n_in, 1, 1, n_out, 1, 1, 1, 1, 1, 1, 0, 0, 1)
-        return np.array(geo, np.int64), w.astype(np.int32), 1
+        geo = pack(Geometry, n=batches, h=1, wd=1, c=n_in, oh=1, ow=1, oc=n_out, kh=1, kw=1, sh=1, sw=1, dh=1, dw=1,
+                   ph=0, pw=0, groups=1)  # fmt: skip
+        return geo, w.astype(np.int32), 1
     n, h, wd, c = x_shape
     same = a.padding is Padding.SAME
     if op.kind is OpKind.CONV_2D:
@@ -190,8 +194,9 @@ def _columns(op: Op, x_shape: tuple[int, ...], w: np.ndarray) -> tuple[np.ndarra
         cols, groups = w.reshape(kh * kw, oc).T, c
     oh, ph = window(h, kh, a.stride_h, a.dilation_h, same)
     ow, pw = window(wd, kw, a.stride_w, a.dilation_w, same)
-    geo = (n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw, groups)
-    return np.array(geo, np.int64), np.ascontiguousarray(cols, np.int32), groups
+    geo = pack(Geometry, n=n, h=h, wd=wd, c=c, oh=oh, ow=ow, oc=oc, kh=kh, kw=kw, sh=a.stride_h, sw=a.stride_w,
+               dh=a.dilation_h, dw=a.dilation_w, ph=ph, pw=pw, groups=groups)  # fmt: skip
+    return geo, np.ascontiguousarray(cols, np.int32), groups
 
 
 def adc_lsb(layer: ImcLayer, numerics: ImcNumerics, calibrated_full_scale: float | None = None) -> np.ndarray:

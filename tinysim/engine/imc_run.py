@@ -25,7 +25,7 @@ from tinysim.engine.imc_numerics import (
     conversions,
     prepare_layer,
 )
-from tinysim.engine.interpreter import Prepared, _execute, prepared, random_input, run_graph
+from tinysim.engine.interpreter import Prepared, execute_op, prepared, random_input, run_graph
 from tinysim.errors import TinysimError, WorkloadError
 from tinysim.events import Events
 from tinysim.ops import OpKind
@@ -192,7 +192,7 @@ def _run(
     arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
     if len(arrays) != len(g.inputs):
         raise WorkloadError(f"{g.name}: expected {len(g.inputs)} input(s), got {len(arrays)}")
-    arena = np.empty(max(prep.arena.peak_bytes, 1), np.int8)
+    arena, s16, s32 = prep.buffers()
     offsets = prep.arena.offsets
     for t, a in zip(g.inputs, arrays):
         spec = g.tensors[t]
@@ -201,18 +201,14 @@ def _run(
                 f"{g.name}: input '{spec.name}' must be int8 of shape {spec.shape}, got {a.dtype} {a.shape}"
             )
         arena[offsets[t] : offsets[t] + a.size] = a.reshape(-1)
-    counted = np.zeros((len(g.ops), 2), np.int64)
-    s16, s32 = np.empty(prep.scratch16, np.int16), np.empty(prep.scratch32, np.int32)
     adc_bits = numerics.adc_bits or 0
     code_lo, code_hi = adc_codes(numerics)
     events = []
     for k, op in enumerate(g.ops):
         layer = program.layers.get(k)
         if layer is None:
-            _execute(prep.codes[k : k + 1], prep.params[k : k + 1], arena, prep.i16, prep.i32, prep.f32, s16, s32,
-                     count, counted[k : k + 1])  # fmt: skip
-            events.append(dataclasses.replace(prep.static_events[k], zero_macs=int(counted[k, 0]),
-                                              output_zeros=int(counted[k, 1])))  # fmt: skip
+            zero_macs, out_zeros = execute_op(prep, k, arena, s16, s32, count)
+            events.append(dataclasses.replace(prep.static_events[k], zero_macs=zero_macs, output_zeros=out_zeros))
             continue
         xi, yi = op.inputs[0], op.outputs[0]
         x = arena[offsets[xi] : offsets[xi] + g.tensors[xi].size]

@@ -17,58 +17,42 @@ Activations live in one int8 arena laid out by `plan_arena`, as on the device.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
 
 from tinysim.engine.arena import ArenaPlan, plan_arena
-from tinysim.engine.jit import kernel
+from tinysim.engine.jit import kernel, switch
 from tinysim.engine.ops import add, conv, depthwise, fully_connected, pooling, reshape, softmax
-from tinysim.engine.program import PARAMS, OpPlan, PrepareContext
+from tinysim.engine.program import OpKernel, PrepareContext
 from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.events import Events
 from tinysim.ops import OpKind
-from tinysim.workload.graph import DType, Graph, Op
+from tinysim.workload.graph import DType, Graph
 
 SEMANTICS = ("litert", "tflm")
 
-# The one table of supported ops: OpKind -> prepare function (each returns its opcode).
-KERNELS: dict[OpKind, Callable[[PrepareContext, Op], OpPlan]] = {
-    OpKind.CONV_2D: conv.prepare,
-    OpKind.DEPTHWISE_CONV_2D: depthwise.prepare,
-    OpKind.FULLY_CONNECTED: fully_connected.prepare,
-    OpKind.AVERAGE_POOL_2D: pooling.prepare,
-    OpKind.MAX_POOL_2D: pooling.prepare,
-    OpKind.ADD: add.prepare,
-    OpKind.RESHAPE: reshape.prepare,
-    OpKind.SOFTMAX: softmax.prepare,
+# The one table of supported ops; an op's code is its position here (the order tried first to last).
+KERNELS: dict[OpKind, OpKernel] = {
+    OpKind.CONV_2D: OpKernel(conv.prepare, conv.evaluate),
+    OpKind.DEPTHWISE_CONV_2D: OpKernel(depthwise.prepare, depthwise.evaluate),
+    OpKind.FULLY_CONNECTED: OpKernel(fully_connected.prepare, fully_connected.evaluate),
+    OpKind.AVERAGE_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate),
+    OpKind.MAX_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate),
+    OpKind.ADD: OpKernel(add.prepare, add.evaluate),
+    OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate),
+    OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate),
 }
+_CODES = {kind: code for code, kind in enumerate(KERNELS)}
+_evaluate = switch(tuple(k.evaluate for k in KERNELS.values()))  # _evaluate(code, args) in a kernel
 
 
 @kernel
 def _execute(codes, params, arena, i16, i32, f32, s16, s32, count, counted):
     """Evaluate every op in order; counted[k] = (zero-operand MACs, output zeros) of op k."""
     for k in range(codes.shape[0]):
-        c = codes[k]
-        p = params[k]
-        if c == conv.OPCODE:
-            r = conv.evaluate(p, arena, i16, i32, f32, s16, s32, count)
-        elif c == depthwise.OPCODE:
-            r = depthwise.evaluate(p, arena, i16, i32, f32, s16, s32, count)
-        elif c == fully_connected.OPCODE:
-            r = fully_connected.evaluate(p, arena, i16, i32, f32, s16, s32, count)
-        elif c == pooling.OPCODE_AVG:
-            r = pooling.evaluate(p, arena, i16, i32, f32, s16, s32, count, False)
-        elif c == pooling.OPCODE_MAX:
-            r = pooling.evaluate(p, arena, i16, i32, f32, s16, s32, count, True)
-        elif c == add.OPCODE:
-            r = add.evaluate(p, arena, i16, i32, f32, s16, s32, count)
-        elif c == reshape.OPCODE:
-            r = reshape.evaluate(p, arena, i16, i32, f32, s16, s32, count)
-        else:
-            r = softmax.evaluate(p, arena, i16, i32, f32, s16, s32, count)
+        r = _evaluate(codes[k], (params[k], arena, i16, i32, f32, s16, s32, count))
         counted[k, 0] = r[0]
         counted[k, 1] = r[1]
 
@@ -80,8 +64,8 @@ class Prepared:
     graph: Graph
     semantics: str
     arena: ArenaPlan
-    codes: np.ndarray  # (ops,) int64 opcodes
-    params: np.ndarray  # (ops, PARAMS) int64
+    codes: np.ndarray  # (ops,) int64: each op's position in KERNELS
+    params: np.ndarray  # (ops, widest row) int64: each op's row, laid out by its module's `Row`
     i16: np.ndarray  # weights, widened once for the multiply
     i32: np.ndarray  # folded biases, multipliers, shifts, zero-weight counts
     f32: np.ndarray  # softmax exp tables
@@ -93,6 +77,11 @@ class Prepared:
     # idle (arena, s16, s32) buffers: a run takes one (or allocates) and returns it; results never
     # alias them (outputs are copied), and every kernel writes arena and scratch before reading
     spare: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+
+    def buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fresh, uninitialised (arena, int16 scratch, int32 scratch) for one inference."""
+        arena = np.empty(max(self.arena.peak_bytes, 1), np.int8)
+        return arena, np.empty(self.scratch16, np.int16), np.empty(self.scratch32, np.int32)
 
 
 def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
@@ -107,18 +96,21 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
             )
     arena = plan_arena(graph)
     ctx = PrepareContext(graph, arena.offsets, semantics)
-    plans = [KERNELS[op.kind](ctx, op) for op in graph.ops]
+    plans = [KERNELS[op.kind].prepare(ctx, op) for op in graph.ops]
     for t in (*graph.inputs, *graph.outputs):
         if graph.tensors[t].dtype is not DType.INT8:
             raise UnsupportedOpError(
                 f"graph input/output '{graph.tensors[t].name}' is not int8", file=graph.source or None
             )
+    params = np.zeros((len(plans), max([p.params.size for p in plans] + [1])), np.int64)
+    for k, p in enumerate(plans):
+        params[k, : p.params.size] = p.params
     return Prepared(
         graph=graph,
         semantics=semantics,
         arena=arena,
-        codes=np.array([p.opcode for p in plans], np.int64),
-        params=np.array([p.params for p in plans], np.int64).reshape(len(plans), PARAMS),
+        codes=np.array([_CODES[op.kind] for op in graph.ops], np.int64),
+        params=params,
         i16=ctx.i16.array(),
         i32=ctx.i32.array(),
         f32=ctx.f32.array(),
@@ -186,8 +178,7 @@ def run_graph(
     try:
         arena, s16, s32 = prep.spare.pop()  # list.pop is atomic: concurrent runs never share buffers
     except IndexError:
-        arena = np.empty(max(prep.arena.peak_bytes, 1), np.int8)
-        s16, s32 = np.empty(prep.scratch16, np.int16), np.empty(prep.scratch32, np.int32)
+        arena, s16, s32 = prep.buffers()
     for (off, size, shape, name), a in zip(prep.inputs, arrays):
         if a.dtype != np.int8 or a.size != size:
             raise WorkloadError(
@@ -199,6 +190,18 @@ def run_graph(
     outputs = [arena[off : off + size].reshape(shape).copy() for off, size, shape in prep.outputs]
     prep.spare.append((arena, s16, s32))
     return RunResult(outputs, prep.static_events, counted if count_events else None)
+
+
+def execute_op(
+    prep: Prepared, k: int, arena: np.ndarray, s16: np.ndarray, s32: np.ndarray, count: bool = True
+) -> tuple[int, int]:
+    """Evaluate op `k` of `prep` alone, in place on `arena` (laid out by `prep.arena`), with scratch
+    s16, s32 as `prep.buffers()` makes them: for callers that run some ops their own way (imc_run).
+    Returns (zero-operand MACs, outputs equal to the output zero point); (0, 0) when not counting."""
+    counted = np.zeros((1, 2), np.int64)
+    _execute(prep.codes[k : k + 1], prep.params[k : k + 1], arena, prep.i16, prep.i32, prep.f32, s16, s32, count,
+             counted)  # fmt: skip
+    return int(counted[0, 0]), int(counted[0, 1])
 
 
 def random_input(graph: Graph, seed: int = 0) -> list[np.ndarray]:

@@ -16,13 +16,15 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import numba
 
 _ENGINE_DIR = Path(__file__).resolve().parent
-_njit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+_OPTIONS = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
+_njit = numba.njit(cache=True, **_OPTIONS)
 
 
 def source_digest(root: Path = _ENGINE_DIR) -> str:
@@ -76,3 +78,19 @@ def kernel(fn):
     """Decorator for every engine kernel: njit with the options above and the digest-keyed cache."""
     with _cache_location():
         return _njit(fn)
+
+
+def switch(kernels: tuple) -> Callable:
+    """`call(code, args)` for use inside a kernel: kernels[code](*args) (the last kernel past the end).
+
+    Generated as one flat if-chain of direct calls, inlined into the calling kernel (and so cached
+    with it). The alternatives cost more: Numba types a tuple of kernels indexed at run time as
+    function pointers whose addresses it cannot cache; an overload recursing over the table compiles
+    each level separately, nearly doubling the engine's cold compile."""
+    last = len(kernels) - 1
+    lines = ["def call(code, args):"]
+    lines += [f"    if code == {k}:\n        return kernel{k}(*args)" for k in range(last)]
+    lines += [f"    return kernel{last}(*args)"]
+    namespace = {f"kernel{k}": fn for k, fn in enumerate(kernels)}
+    exec("\n".join(lines), namespace)  # noqa: S102  (the source is built above from a range only)
+    return numba.njit(inline="always", **_OPTIONS)(namespace["call"])

@@ -2,12 +2,18 @@
 
 Like TFLite Micro's Prepare, everything that does not depend on the input (multipliers,
 shifts, folded biases, geometry, static event counts) is computed once here; the per-op
-Eval kernels then only read the flat arrays (`Buffers`) a single Numba call receives.
+Eval kernels then only read the flat arrays a single Numba call receives.
+
+A row's fields are named: each op module declares its layout once, `Row = IntEnum("ConvRow",
+"x y w ...", start=0)` (field -> column), prepare fills the row by name with `pack(Row, x=...)`,
+and the kernel reads `p[Row.x]`, which Numba folds to a constant index.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
@@ -17,7 +23,6 @@ from tinysim.events import Events
 from tinysim.ops import window
 from tinysim.workload.graph import DType, Graph, Op, Padding, Tensor
 
-PARAMS = 40  # width of an op's parameter row
 ALIGN = 16
 
 
@@ -45,13 +50,20 @@ class ConstPool:
 
 @dataclass
 class OpPlan:
-    """What preparing one op produced: its opcode, parameter row and static event counts."""
+    """What preparing one op produced: its parameter row (see `pack`) and static event counts."""
 
-    opcode: int
-    params: list[int]
+    params: np.ndarray
     events: Events
     scratch16: int = 0  # int16 scratch elements the kernel needs (im2col patch)
     scratch32: int = 0  # int32 scratch elements (accumulators)
+
+
+@dataclass(frozen=True)
+class OpKernel:
+    """One op's implementation: `prepare` runs once per graph, `evaluate` (a kernel) once per inference."""
+
+    prepare: Callable[[PrepareContext, Op], OpPlan]
+    evaluate: Callable  # (row, arena, i16, i32, f32, s16, s32, count) -> (zero-operand MACs, output zeros)
 
 
 @dataclass
@@ -119,11 +131,15 @@ def scale(t: Tensor) -> float:
     return float(t.quant.scale[0])
 
 
-def row(*values: int) -> list[int]:
-    """An op's parameter row, padded to PARAMS."""
-    if len(values) > PARAMS:
-        raise ValueError(f"{len(values)} parameters > {PARAMS}")
-    return [int(v) for v in values] + [0] * (PARAMS - len(values))
+def pack(row: type[IntEnum], **values: int) -> np.ndarray:
+    """An int64 row of `row`'s layout filled by field name; fields not given are 0 (another path's)."""
+    unknown = values.keys() - row.__members__.keys()
+    if unknown:
+        raise ValueError(f"{row.__name__} has no field(s) {sorted(unknown)}")
+    out = np.zeros(len(row), np.int64)
+    for name, value in values.items():
+        out[row[name]] = value
+    return out
 
 
 def conv_geometry(ctx, op: Op, x: Tensor, w: Tensor, y: Tensor, kh: int, kw: int, oc: int):

@@ -23,7 +23,7 @@ from tinysim.cost.shape import GraphShape, graph_shape, reads_memories
 from tinysim.errors import TinysimError
 from tinysim.explore.design import DesignSpace
 from tinysim.explore.store import ResultRow
-from tinysim.pipeline import price_run, run_workload
+from tinysim.pipeline import evaluate, run_workload
 
 __all__ = ["Evaluator"]
 
@@ -89,7 +89,7 @@ class Evaluator:
     def _exact(self, pid: str, point: Mapping[str, Any], parts: dict) -> ResultRow:
         try:
             arch = self.space.compose(parts)
-            result = price_run(arch, self.run, operating_point=self.space.operating_point_name(point)).result
+            result = evaluate(arch, self.run, operating_point=self.space.operating_point_name(point)).result
         except TinysimError as exc:
             return ResultRow(pid, self.workload, "invalid", _one_line(exc))
         return self._row(
@@ -147,13 +147,13 @@ class Evaluator:
         priced = price(structures, group, Points.of(ops, mems), self.arena_bytes)
         cycles, latency, energy, breakdown = priced.totals()
         cyc, lat, en = cycles.tolist(), latency.tolist(), energy.tolist()
-        cols = {(names[k] if isinstance(k, int) else k): v.tolist() for k, v in breakdown.items()}
+        cols: dict[str, list[float]] = {(names[k] if isinstance(k, int) else k): v.tolist() for k, v in breakdown.items()}
         wb, fits = priced.weights_bytes.tolist(), (priced.weights_fit & priced.arena_fits).tolist()
         rows = []
         for j, (i, _, _) in enumerate(fast):
-            breakdown = {k: v[j] for k, v in cols.items() if v[j] == v[j]}  # NaN: memory unused by this group
+            by_cause = {k: v[j] for k, v in cols.items() if v[j] == v[j]}  # NaN: memory unused by this group
             rows.append(
-                self._row(points[i][0], op_names[j], lat[j], en[j], cyc[j], wb[j], fits[j], breakdown, sleeps[j])
+                self._row(points[i][0], op_names[j], lat[j], en[j], cyc[j], wb[j], fits[j], by_cause, sleeps[j])
             )
         return rows
 

@@ -36,7 +36,7 @@ class Task:
     sweep_text: str
     workload: str
     points: tuple[tuple[str, Mapping[str, Any]], ...]
-    exact: bool = False  # every point through simulate() (the reference path), none vectorised
+    exact: bool = False  # every point through tinysim.pipeline on its own (the reference path), none vectorised
 
 
 @functools.lru_cache(maxsize=2)

@@ -121,7 +121,7 @@ def _dominated_by(front: np.ndarray, points: np.ndarray) -> np.ndarray:
         a, b = front[:, j, None], points[None, :, j]
         le &= a <= b
         lt |= a < b
-    return (le & lt).any(axis=0)
+    return (le & lt).any(axis=0)  # type: ignore[return-value]  # numpy stubs: any(axis=int) may be a scalar
 
 
 def front_nd(values: np.ndarray, *, block: int = 256) -> np.ndarray:

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinysim import __version__
 from tinysim.explore.executors import Task
 from tinysim.explore.store import PointRow, ResultStore, StoreError, point_id
 from tinysim.explore.sweep_spec import SweepSpec, sample_points, si_value
+from tinysim.version import __version__
 
 __all__ = ["SweepRun", "definition_hash", "run_sweep"]
 
@@ -87,8 +87,8 @@ def run_sweep(
 ) -> SweepRun:
     """Evaluate every (point, workload) of `spec` not yet in `out` on `executor`; rows are committed per chunk.
 
-    `exact` prices every point with `simulate()` one by one (the reference the vectorised path is tested
-    against; ~100x slower); the results are the same to rounding.
+    `exact` prices every point on its own through `tinysim.pipeline` (the path `tinysim run` takes; slower);
+    the rows are identical to the vectorised path's (tested).
     """
     rows: dict[str, PointRow] = {}  # by id: values written two ways ("256 KiB", 262144) are one point
     raw: dict[str, dict] = {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from tinysim.dataframes import pandas
 from tinysim.errors import TinysimError
 
 __all__ = [
@@ -122,7 +123,8 @@ class ResultRow:
     @classmethod
     def from_sql(cls, row: tuple[Any, ...]) -> ResultRow:
         *head, breakdown = row
-        return cls(*head, energy_breakdown=None if breakdown is None else json.loads(breakdown))
+        columns = dict(zip(_ROW_FIELDS, head, strict=True))
+        return cls(**columns, energy_breakdown=None if breakdown is None else json.loads(breakdown))
 
 
 _ROW_FIELDS = tuple(f.name for f in fields(ResultRow))[:-1]  # the columns before the breakdown
@@ -142,6 +144,47 @@ class SweepResults:
 
     def params(self, pid: str) -> Mapping[str, Any]:
         return {p.point_id: p.params for p in self.points}[pid]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per (design point, workload): the point's id, index and parameters (SI values), then the
+        result columns (SI units in the names; None where not applicable)."""
+        index = {p.point_id: p for p in self.points}
+        out = []
+        for r in self.results:
+            point = index.get(r.point_id)
+            row: dict[str, Any] = {
+                "point_id": r.point_id,
+                "point_index": point.point_index if point else None,
+                "params": dict(point.params) if point else {},
+            }
+            row.update({name: getattr(r, name) for name in _ROW_FIELDS[1:]})
+            row["energy_breakdown_j"] = None if r.energy_breakdown is None else dict(r.energy_breakdown)
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: the sweep's metadata and one row per (design point, workload)."""
+        return {"meta": dict(self.meta), "rows": self.rows()}
+
+    def to_dataframe(self):
+        """A pandas DataFrame, one row per (design point, workload): a column per swept parameter (its dotted
+        path; prefixed "param." where it would clash with a result column), the result columns, and the
+        energy breakdown as energy_<cause>_j columns (needs pandas)."""
+        pd = pandas()
+        flat = []
+        for row in self.rows():
+            params, breakdown = row.pop("params"), row.pop("energy_breakdown_j") or {}
+            named = {(f"param.{k}" if k in row else k): v for k, v in params.items()}
+            flat.append(
+                {
+                    "point_id": row.pop("point_id"),
+                    "point_index": row.pop("point_index"),
+                    **named,
+                    **row,
+                    **{f"energy_{cause}_j": e for cause, e in breakdown.items()},
+                }
+            )
+        return pd.DataFrame(flat)
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from tinysim.errors import SpecError
 from tinysim.schema.fields import (
     Bound,
     Where,
@@ -247,6 +248,8 @@ def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
         indices: Any = itertools.product(*(range(n) for n in sizes))
         if spec.count is not None:
             indices = itertools.islice(indices, spec.count)
+    elif spec.count is None:  # load_sweep requires it; a SweepSpec built in code may lack it
+        raise SpecError(f"{spec.method.value} sampling needs a count", file=spec.path, field="sampling.count")
     elif spec.method is Method.RANDOM:
         indices = _random_combinations(sizes, spec.count, np.random.default_rng(spec.seed))
     else:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 
 from tinysim.report.table import format_count, format_table
-from tinysim.system.result import CHIP_COMPONENTS, AlwaysOnResult
+from tinysim.system.result import AlwaysOnResult
 from tinysim.units import Dimension, format_quantity
 
 __all__ = ["comparison_table", "headline", "to_dict", "to_json", "to_text"]
@@ -97,8 +97,8 @@ def _figures(r: AlwaysOnResult) -> str:
         ["keyword events / detections", f"{format_count(c['events'])} / {format_count(c['detections'])}"],
         ["host wake-ups", f"{format_count(c['host_wakeups'])} (host on {_q(host_on, Dimension.TIME)})"],
     ]
-    if r.battery is not None:
-        life = r.battery_life_s
+    life = r.battery_life_s
+    if life is not None:  # set exactly when there is a battery
         rows.append([f"battery life ({r.battery})", "forever" if math.isinf(life) else _q(life, Dimension.TIME)])
     return format_table(["figure", "value"], rows, numeric=[False, False])
 
@@ -108,49 +108,7 @@ def to_text(r: AlwaysOnResult) -> str:
 
 
 def to_dict(r: AlwaysOnResult) -> dict:
-    w = r.work
-    return {
-        "scenario": r.scenario,
-        "arch": r.arch,
-        "workload": r.workload,
-        "operating_point": w.operating_point,
-        "voltage_v": w.voltage_v,
-        "freq_hz": w.freq_hz,
-        "dvfs_policy": r.dvfs_policy,
-        "between_work": r.between_work,
-        "duration_s": r.duration_s,
-        "fast_forwarded_s": r.fast_forwarded_s,
-        "extrapolated_s": r.extrapolated_s,
-        "inference_period_s": r.period_s,
-        "deadline_s": r.deadline_s,
-        "inference_latency_s": w.inference_s,
-        "inference_energy_j": w.inference_j,
-        "front_end_time_s": w.front_end_s,
-        "front_end_energy_j": w.front_end_j,
-        "average_power_w": r.average_power_w,
-        "chip_power_w": r.chip_power_w,
-        "energy_per_inference_j": r.energy_per_inference_j,
-        "duty_cycle": r.duty_cycle,
-        "total_energy_j": r.total_energy_j,
-        "energy_j_by_component": r.component_energy_j(),
-        "energy_j_by_state": r.state_energy_j(),
-        "ledger": [
-            {
-                "component": c,
-                "state": s,
-                "energy_j": e,
-                "time_s": r.time_s.get((c, s), 0.0),
-                "on_chip": c in CHIP_COMPONENTS,
-            }
-            for (c, s), e in sorted(r.energy_j.items())
-        ],
-        "counts": dict(r.counts),
-        "overloaded": r.overloaded,
-        "battery": None
-        if r.battery is None
-        else {"capacity_c": r.battery.capacity_c, "voltage_v": r.battery.voltage_v, "energy_j": r.battery.energy_j},
-        "battery_life_s": r.battery_life_s,
-    }
+    return r.to_dict()
 
 
 def to_json(r: AlwaysOnResult) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+from tinysim.cost.result import SimResult
 from tinysim.report.compare_report import CompareRow, average_power, fit_note
 
 __all__ = ["compare_png"]
@@ -20,10 +21,7 @@ _PANELS = (
 )
 
 
-def _value(row: CompareRow, what: str, rate_hz: float) -> float | None:
-    r = row.result
-    if r is None:
-        return None
+def _value(r: SimResult, what: str, rate_hz: float) -> float | None:
     if what == "latency":
         return r.latency_s
     if what == "energy":
@@ -52,13 +50,14 @@ def compare_png(rows: list[CompareRow], rate_hz: float, *, title: str = "") -> b
             xs, heights, hatches = [], [], []
             for w, workload in enumerate(workloads):
                 row = by_key.get((arch, workload))
-                value = _value(row, what, rate_hz) if row is not None else None
-                if value is None or value <= 0:
+                result = row.result if row is not None else None
+                value = _value(result, what, rate_hz) if result is not None else None
+                if result is None or value is None or value <= 0:
                     missing.setdefault(f"{arch}/{workload}" if len(workloads) > 1 else arch, []).append(what)
                     continue
                 xs.append(w - 0.4 + width * (a + 0.5))
                 heights.append(value * scale)
-                hatches.append("" if fit_note(row.result) == "" else "//")
+                hatches.append("" if fit_note(result) == "" else "//")
             if xs:
                 bars = ax.bar(xs, heights, width, color=colors[arch])
                 for patch, hatch in zip(bars.patches, hatches):
@@ -77,7 +76,8 @@ def compare_png(rows: list[CompareRow], rate_hz: float, *, title: str = "") -> b
     fig.legend(handles=handles, loc="outside right upper", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    footnotes = ["hatched: does not fit in memory"] if any(r.ok and fit_note(r.result) for r in rows) else []
+    overflows = any(r.result is not None and fit_note(r.result) for r in rows)
+    footnotes = ["hatched: does not fit in memory"] if overflows else []
     if missing:
         notes = [
             name if len(whats) == len(_PANELS) else f"{name} ({', '.join(whats)})" for name, whats in missing.items()

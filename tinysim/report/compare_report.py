@@ -132,7 +132,8 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
     table = []
     for row in rows:
         d = row_dict(row, rate_hz)
-        if not row.ok:
+        r = row.result
+        if r is None:
             table.append(
                 [
                     row.arch,
@@ -147,7 +148,6 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
                 ]
             )
             continue
-        r = row.result
         power = d["average_power_w"]
         table.append(
             [

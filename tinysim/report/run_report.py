@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from tinysim.cost.result import SimResult
 from tinysim.report.table import format_count, format_table
@@ -26,7 +27,7 @@ def layer_rows(result: SimResult) -> list[dict]:
 
 
 def to_json(result: SimResult, rate_hz: float | None, *, per_layer: bool = True, extra: dict | None = None) -> str:
-    doc = {"summary": summary_dict(result, rate_hz)}
+    doc: dict[str, Any] = {"summary": summary_dict(result, rate_hz)}
     if extra:
         doc.update(extra)
     if per_layer:

@@ -67,7 +67,8 @@ def _png(fig) -> bytes:
 
 
 def _column(points: Sequence[Sequence[float | None]], j: int, scale: float) -> list[float]:
-    return [float("nan") if p[j] is None else float(p[j]) * scale for p in points]
+    values = (p[j] for p in points)
+    return [float("nan") if v is None else float(v) * scale for v in values]
 
 
 def _log(axis) -> None:

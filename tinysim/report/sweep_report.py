@@ -92,7 +92,7 @@ def sweep_rows(sweep: Any) -> list[dict[str, Any]]:
     points = {p.point_id: p for p in sweep.points}
     rows = []
     for result in sweep.results:
-        row = asdict(result) if is_dataclass(result) else dict(result)
+        row = asdict(result) if is_dataclass(result) and not isinstance(result, type) else dict(result)
         point = points.get(row["point_id"])
         row["point_index"] = point.point_index if point is not None else None
         row["params"] = dict(point.params) if point is not None else {}
@@ -217,7 +217,8 @@ def build_report(sweep: Any, options: ReportOptions | None = None) -> SweepRepor
             f"no results for workload {', '.join(unknown)}; the store has {', '.join(present) or 'none'}",
             field="--workload",
         )
-    sections, images = [], {}
+    sections: list[WorkloadSection] = []
+    images: dict[str, bytes] = {}
     for workload in workloads:
         section = _section(rows, workload, objectives, options)
         names = _draw(section, rows, objectives, images)
@@ -300,7 +301,8 @@ def _op_curves(section: WorkloadSection):
     designs: dict[str, dict[str, Mapping[str, Any]]] = {}
     for r in rows:
         designs.setdefault(_design_key(r), {})[str(r["operating_point"])] = r
-    lines, drawn = {}, set()
+    lines: dict[str, dict[str, list[float]]] = {}
+    drawn: set[str] = set()
     for group in section.front_groups:
         own = designs.get(_design_key(group[0]), {})
         if len(own) >= 2 and _design_key(group[0]) not in drawn and len(lines) < 6:

@@ -38,7 +38,7 @@ def plot_timeline(result: AlwaysOnResult, path: str | Path) -> None:
     for s in segs:
         mask = (mids >= s.start_s) & (mids < s.end_s)
         per_track[s.track][mask] = s.power_w
-    total = sum(per_track.values())
+    total = sum(per_track.values(), np.zeros(len(mids)))
     scale, unit = (1e3, "ms") if end - start < 2 else (1.0, "s")
 
     fig, ax = plt.subplots(figsize=(11, 4.5))

@@ -216,6 +216,8 @@ class AlwaysOnModel:
                     yield self.env.timeout(max(0.0, end - self.env.now))
                     break
                 except simpy.Interrupt as jump:  # fast-forward jumped while this ran: it ends that much later
+                    if jump.cause is None:  # not a fast-forward jump (that one carries the span skipped)
+                        raise
                     end += jump.cause
         else:
             self.ledger.lump(key, energy_j)

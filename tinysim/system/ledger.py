@@ -121,8 +121,8 @@ class Ledger:
             self.energy_j[k] = self.energy_j.get(k, 0.0) + periods * v
         for k, v in delta.time_s.items():
             self.time_s[k] = self.time_s.get(k, 0.0) + periods * v
-        for k, v in delta.counts.items():
-            self.counts[k] = self.counts.get(k, 0) + periods * v
+        for name, n in delta.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + periods * n
         for track, current in list(self._open.items()):
             self.close(track, now_s)
             self._open[track] = _Open(current.key, current.power_w, now_s + span_s)

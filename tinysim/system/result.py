@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from tinysim.dataframes import pandas
 from tinysim.system.battery import Battery
 from tinysim.system.ledger import Key, Segment
 from tinysim.system.workcost import WorkCost
@@ -80,3 +82,72 @@ class AlwaysOnResult:
     @property
     def overloaded(self) -> bool:
         return bool(self.counts.get("frames_dropped") or self.counts.get("deadline_misses"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, SI units in the key names (what `tinysim always-on --format json` prints)."""
+        w = self.work
+        return {
+            "scenario": self.scenario,
+            "arch": self.arch,
+            "workload": self.workload,
+            "operating_point": w.operating_point,
+            "voltage_v": w.voltage_v,
+            "freq_hz": w.freq_hz,
+            "dvfs_policy": self.dvfs_policy,
+            "between_work": self.between_work,
+            "duration_s": self.duration_s,
+            "fast_forwarded_s": self.fast_forwarded_s,
+            "extrapolated_s": self.extrapolated_s,
+            "inference_period_s": self.period_s,
+            "deadline_s": self.deadline_s,
+            "inference_latency_s": w.inference_s,
+            "inference_energy_j": w.inference_j,
+            "front_end_time_s": w.front_end_s,
+            "front_end_energy_j": w.front_end_j,
+            "average_power_w": self.average_power_w,
+            "chip_power_w": self.chip_power_w,
+            "energy_per_inference_j": self.energy_per_inference_j,
+            "duty_cycle": self.duty_cycle,
+            "total_energy_j": self.total_energy_j,
+            "energy_j_by_component": self.component_energy_j(),
+            "energy_j_by_state": self.state_energy_j(),
+            "ledger": self.ledger_rows(),
+            "counts": dict(self.counts),
+            "overloaded": self.overloaded,
+            "battery": None
+            if self.battery is None
+            else {
+                "capacity_c": self.battery.capacity_c,
+                "voltage_v": self.battery.voltage_v,
+                "energy_j": self.battery.energy_j,
+            },
+            "battery_life_s": self.battery_life_s,
+        }
+
+    def ledger_rows(self) -> list[dict[str, Any]]:
+        """One row per (component, power state): energy and time over the run."""
+        return [
+            {
+                "component": c,
+                "state": s,
+                "energy_j": e,
+                "time_s": self.time_s.get((c, s), 0.0),
+                "on_chip": c in CHIP_COMPONENTS,
+            }
+            for (c, s), e in sorted(self.energy_j.items())
+        ]
+
+    def to_dataframe(self, *, breakdown: bool = False):
+        """A pandas DataFrame: one row of whole-run figures (counts as columns), or with `breakdown` one row
+        per (component, power state) with its energy, time and average power (needs pandas)."""
+        pd = pandas()
+        if breakdown:
+            rows = [{**row, "average_power_w": row["energy_j"] / self.duration_s} for row in self.ledger_rows()]
+            return pd.DataFrame(rows)
+        doc = self.to_dict()
+        for key in ("energy_j_by_component", "energy_j_by_state", "ledger", "battery"):
+            doc.pop(key)
+        counts = doc.pop("counts")
+        doc.update(counts)
+        doc.update({f"energy_{c}_j": e for c, e in self.component_energy_j().items()})
+        return pd.DataFrame([doc])

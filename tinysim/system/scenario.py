@@ -314,7 +314,7 @@ def read_trace(path: str, where: Where) -> tuple[float, ...]:
             rows = list(csv.reader(handle))
     except OSError as err:
         raise where.fail(f"cannot read the event trace {path}: {err.strerror}") from err
-    times = []
+    times: list[float] = []
     for number, row in enumerate(rows, start=1):
         if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
             continue

@@ -18,6 +18,7 @@ from tinysim.cost import simulate
 from tinysim.cost.systolic import gemm_of, schedule
 from tinysim.ops import MAC_OPS
 from tinysim.workload import load_workload
+from tinysim.workload.graph import Graph
 from tinysim.workload.stats import estimate_events
 
 HERE = Path(__file__).resolve().parent
@@ -42,7 +43,8 @@ class PeerRow:
 def compare_scalesim(root: Path) -> list[PeerRow]:
     """Compute cycles of every recorded SCALE-Sim run (array, dataflow, workload), summed over its layers."""
     doc = yaml.safe_load(SCALESIM.read_text(encoding="utf-8"))
-    rows, graphs = [], {}
+    rows: list[PeerRow] = []
+    graphs: dict[str, Graph] = {}
     for run in doc["runs"]:
         name = run["workload"]
         graph = graphs.setdefault(name, load_workload(root / "workloads" / f"{name}.yaml"))

@@ -78,6 +78,18 @@ class Tensor:
     def is_constant(self) -> bool:
         return self.data is not None
 
+    def constant(self) -> np.ndarray:
+        """`data`, for a caller that only handles constants; a ValueError names the tensor otherwise."""
+        if self.data is None:
+            raise ValueError(f"tensor {self.name!r} is not a constant (it has no data)")
+        return self.data
+
+    def quantized(self) -> Quantization:
+        """`quant`, for a caller that only handles quantized tensors; a ValueError names the tensor otherwise."""
+        if self.quant is None:
+            raise ValueError(f"tensor {self.name!r} has no quantization parameters")
+        return self.quant
+
     @property
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1

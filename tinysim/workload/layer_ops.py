@@ -103,7 +103,7 @@ def _nhwc(b: GraphBuilder, x: Value, where: Where, what: str) -> tuple[int, int,
     shape = b.shape(x)
     if len(shape) != 4:
         raise where.fail(f"{what} needs an NHWC (4-D) input, got shape {list(shape)}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _window(b: GraphBuilder, layer: Mapping, x: Value, where: Where, key: str, unit_stride: bool) -> OpAttrs:

@@ -84,7 +84,9 @@ def load_layers_yaml(path: str | Path) -> Graph:
     for i, layer in enumerate(layers):
         last = _read_layer(builder, layer, i, last, where.key(top, "layers").item(layers, i))
     outputs = _read_outputs(builder, top, where, last)
-    source = top.get("source") if isinstance(top.get("source"), str) else file
+    source = top.get("source")
+    if not isinstance(source, str):
+        source = file
     graph = Graph(name, tuple(builder.tensors), tuple(builder.ops), (input_index,), outputs, source=source)
     check_graph(graph, file)  # the builder's own shapes, double-checked by the importer's rules
     return graph

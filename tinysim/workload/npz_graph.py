@@ -88,7 +88,7 @@ def save_graph_npz(graph: Graph, path: str | Path, *, extra: dict[str, Any] | No
         "ops": [_op_entry(op) for op in graph.ops],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(npz_path, **arrays)
+    np.savez_compressed(npz_path, **arrays)  # type: ignore[arg-type]  # mypy also matches **arrays to allow_pickle
     path.write_text(yaml.safe_dump(header, sort_keys=False, default_flow_style=None, width=120), encoding="utf-8")
     return path, npz_path
 
@@ -217,7 +217,7 @@ def _encoding(record: dict, options: dict) -> str | None:
 
 
 def _op(entry: dict) -> Op:
-    attrs = {k: _ENUMS[k](v) if k in _ENUMS else v for k, v in dict(entry.get("attrs") or {}).items()}
+    attrs: dict[str, Any] = {k: _ENUMS[k](v) if k in _ENUMS else v for k, v in dict(entry.get("attrs") or {}).items()}
     return Op(
         OpKind(entry["kind"]),
         str(entry["name"]),

@@ -19,18 +19,27 @@ row and column class); the direct path counts on the planes and corrects padded 
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
 from tinysim.engine.fixedpoint import activation_range, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops.conv_direct import PLANE_ACC_BUDGET, conv2d_by_pixel, plane_geometry
 from tinysim.engine.ops.vnni import HAVE_VNNI, dot_block_vnni
-from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pixel_tile, row, scale, zp
+from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pack, pixel_tile, scale, zp
 from tinysim.events import Events
 from tinysim.ops import tap_counts
 from tinysim.workload.graph import DType, Op
 
-OPCODE = 1
+# The parameter row; the last two lines are the direct path's and the dot path's own fields.
+Row = IntEnum("ConvRow", """
+    x y w bias mult shift n h wd c oh ow oc kh kw sh sw dh dw ph pw
+    zp_in zp_out lo hi mode by_pixel tile static_zero
+    nz_w taps frame cols mask
+    zero_table kr ry rx ny nx
+""", start=0)  # fmt: skip
+
 # Direct conv vectorised over output pixels (conv_direct) for short patches over rows of >= 16
 # outputs: a spatial kernel on few channels (the stems) or 1x1 on < 16 channels; else im2col and
 # one dot product per (pixel, channel).
@@ -63,18 +72,20 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
     macs = int(valid.sum()) * ic * oc
     by_pixel = (kh * kw > 1 or k < 16) and k < PIXEL_MAJOR_BELOW_K and ow >= PIXEL_MAJOR_FROM_OW
-    planes = ()
     if by_pixel:  # weights (oc, kp), k padded to a multiple of 4 with zeros; per-channel multipliers
         kp = -(-k // 4) * 4
         wq = np.zeros((oc, kp), np.int32)
         wq[:, :k] = wk
         nz = np.zeros(kp, np.int64)
         nz[:k] = oc - zero_w.ravel()
-        consts = (ctx.i16.add(wq), ctx.i32.add(bias), ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add(nz))
         frame, cols, taps = plane_geometry(kh, kw, c, oh, ow, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w)
         tile = cols * max(1, min(oh, PLANE_ACC_BUDGET // oc // cols))  # whole virtual rows per block
         mask = (np.arange(tile) % cols < ow).astype(np.int16)  # real (not padding-width) columns
-        planes = (ctx.i32.add(np.concatenate([taps, np.zeros(kp - k, np.int64)])), frame, cols, ctx.i16.add(mask))
+        path = {
+            "w": ctx.i16.add(wq), "bias": ctx.i32.add(bias), "mult": ctx.i32.add(mult), "shift": ctx.i32.add(shift),
+            "nz_w": ctx.i32.add(nz), "taps": ctx.i32.add(np.concatenate([taps, np.zeros(kp - k, np.int64)])),
+            "frame": frame, "cols": cols, "mask": ctx.i16.add(mask),
+        }  # fmt: skip
         scratch16, scratch32 = -(-(n * frame + cols) // 2), oc * tile
     else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
         kr = row_stride(k)  # patch rows and weight rows padded with zero weights to whole vectors
@@ -87,14 +98,18 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         table, ry, rx = zero_tap_table(h, oh, kh, a.stride_h, a.dilation_h, ph, wd, ow, kw, a.stride_w, a.dilation_w,
                                        pw, oc - zero_w)  # fmt: skip
         static_zero = int((valid[:, :, None] * zero_w).sum())  # padded taps are never counted on this path
-        consts = (ctx.i16.add(w8.ravel().view(np.int16)), ctx.i32.add(bias_u8), ctx.i32.add(np.tile(mult, tile)),
-                  ctx.i32.add(np.tile(shift, tile)), ctx.i32.add(table))  # fmt: skip
+        path = {
+            "w": ctx.i16.add(w8.ravel().view(np.int16)), "bias": ctx.i32.add(bias_u8),
+            "mult": ctx.i32.add(np.tile(mult, tile)), "shift": ctx.i32.add(np.tile(shift, tile)),
+            "zero_table": ctx.i32.add(table), "kr": kr, "ry": ctx.i32.add(ry), "rx": ctx.i32.add(rx),
+            "ny": table.shape[0], "nx": table.shape[1],
+        }  # fmt: skip
         scratch16, scratch32 = tile * kr // 2, tile * oc
-        planes = (kr, ctx.i32.add(ry), ctx.i32.add(rx), table.shape[0], table.shape[1])
-    params = row(
-        ctx.offset(op, 0), ctx.offset(op, 0, output=True), *consts,
-        n, h, wd, c, oh, ow, oc, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
-        zp(x), zp(y), lo, hi, ctx.rounding_mac, int(by_pixel), tile, static_zero, *planes,
+    params = pack(
+        Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), n=n, h=h, wd=wd, c=c, oh=oh, ow=ow, oc=oc,
+        kh=kh, kw=kw, sh=a.stride_h, sw=a.stride_w, dh=a.dilation_h, dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x),
+        zp_out=zp(y), lo=lo, hi=hi, mode=ctx.rounding_mac, by_pixel=by_pixel, tile=tile, static_zero=static_zero,
+        **path,
     )  # fmt: skip
     out_elems = n * oh * ow * oc
     bias_bytes = 4 * oc if b is not None else 0
@@ -103,7 +118,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + bias_bytes, act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events, scratch16=scratch16, scratch32=scratch32)
+    return OpPlan(params, events, scratch16=scratch16, scratch32=scratch32)
 
 
 def zero_tap_table(h, oh, kh, sh, dh, ph, wd, ow, kw, sw, dw, pw, nz_w):
@@ -157,31 +172,33 @@ def row_stride(k: int) -> int:
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
-    n, h, wd, c, oh, ow, oc, kh, kw = p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]
+    n, h, wd, c, oh, ow, oc = p[Row.n], p[Row.h], p[Row.wd], p[Row.c], p[Row.oh], p[Row.ow], p[Row.oc]
+    kh, kw, tile = p[Row.kh], p[Row.kw], p[Row.tile]
     k = kh * kw * c
-    tile = p[28]
-    x = arena[p[0] : p[0] + n * h * wd * c]
-    out = arena[p[1] : p[1] + n * oh * ow * oc]
-    geometry = (n, h, wd, c, oh, ow, oc, kh, kw, p[16], p[17], p[18], p[19], p[20], p[21])
-    if p[27] == 1:
+    x = arena[p[Row.x] : p[Row.x] + n * h * wd * c]
+    out = arena[p[Row.y] : p[Row.y] + n * oh * ow * oc]
+    geometry = (n, h, wd, c, oh, ow, oc, kh, kw, p[Row.sh], p[Row.sw], p[Row.dh], p[Row.dw], p[Row.ph], p[Row.pw])
+    zp_in, zp_out, lo, hi, mode = p[Row.zp_in], p[Row.zp_out], p[Row.lo], p[Row.hi], p[Row.mode]
+    w, bias, mult, shift = p[Row.w], p[Row.bias], p[Row.mult], p[Row.shift]  # offsets into i16 / i32
+    if p[Row.by_pixel] == 1:
         kp = -(-k // 4) * 4
-        frame, cols = p[31], p[32]
+        nz_w, taps, frame, cols, mask = p[Row.nz_w], p[Row.taps], p[Row.frame], p[Row.cols], p[Row.mask]
         zero_macs, out_zeros = conv2d_by_pixel(
-            x, i16[p[2] : p[2] + oc * kp], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc],
-            i32[p[6] : p[6] + kp], out, s16.view(np.int8)[: n * frame + cols], s32[: tile * oc], geometry,
-            p[22], p[23], p[24], p[25], p[26], i32[p[30] : p[30] + kp], frame, cols, i16[p[33] : p[33] + tile], count,
+            x, i16[w : w + oc * kp], i32[bias : bias + oc], i32[mult : mult + oc], i32[shift : shift + oc],
+            i32[nz_w : nz_w + kp], out, s16.view(np.int8)[: n * frame + cols], s32[: tile * oc], geometry,
+            zp_in, zp_out, lo, hi, mode, i32[taps : taps + kp], frame, cols, i16[mask : mask + tile], count,
         )  # fmt: skip
     else:
-        kr, ny, nx = p[30], p[33], p[34]
+        kr, ny, nx, ry, rx, table = p[Row.kr], p[Row.ny], p[Row.nx], p[Row.ry], p[Row.rx], p[Row.zero_table]
         zero_macs, out_zeros = 0, conv2d_by_row(
-            x, i16.view(np.int8)[2 * p[2] : 2 * p[2] + oc * kr], i32[p[3] : p[3] + oc], i32[p[4] : p[4] + tile * oc],
-            i32[p[5] : p[5] + tile * oc], out, s16.view(np.uint8)[: tile * kr], s32[: tile * oc],
-            geometry, p[22], p[23], p[24], p[25], p[26], tile,
+            x, i16.view(np.int8)[2 * w : 2 * w + oc * kr], i32[bias : bias + oc], i32[mult : mult + tile * oc],
+            i32[shift : shift + tile * oc], out, s16.view(np.uint8)[: tile * kr], s32[: tile * oc],
+            geometry, zp_in, zp_out, lo, hi, mode, tile,
         )  # fmt: skip
         if count:
-            zero_macs = count_input_zeros(x, i32[p[6] : p[6] + ny * nx * c], i32[p[31] : p[31] + h], i32[p[32] : p[32] + wd],
-                                          n, h, wd, c, nx, p[22])  # fmt: skip
-    return zero_macs + (p[29] if count else 0), out_zeros
+            zero_macs = count_input_zeros(x, i32[table : table + ny * nx * c], i32[ry : ry + h], i32[rx : rx + wd],
+                                          n, h, wd, c, nx, zp_in)  # fmt: skip
+    return zero_macs + (p[Row.static_zero] if count else 0), out_zeros
 
 
 @kernel

@@ -7,16 +7,22 @@ are skipped as in the reference, so no bias folding is needed.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
 from tinysim.engine.fixedpoint import TFLITE, activation_range, requantize_row
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, row, scale, valid_taps, zp
+from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pack, scale, valid_taps, zp
 from tinysim.events import Events
 from tinysim.ops import tap_counts
 from tinysim.workload.graph import DType, Op
 
-OPCODE = 2
+# The parameter row; the last line is the depth-multiplier-1 path's own fields (see _row_consts).
+Row = IntEnum("DepthwiseRow", """
+    x y w bias mult shift zero_w n h wd c oh ow m kh kw sh sw dh dw ph pw zp_in zp_out lo hi mode
+    rows bias_row mult_row shift_row w_row nz_row static_zero
+""", start=0)  # fmt: skip
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -37,12 +43,14 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
     taps = valid_taps(h, oh, kh, a.stride_h, a.dilation_h, ph) * valid_taps(wd, ow, kw, a.stride_w, a.dilation_w, pw)
     macs = n * taps * oc
-    params = row(
-        ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk), ctx.i32.add(bias),
-        ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add((wk == 0).sum(axis=3)),
-        n, h, wd, c, oh, ow, m, kh, kw, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, ph, pw,
-        zp(x), zp(y), lo, hi, TFLITE, *_row_consts(ctx, wk, bias, mult, shift, m, ow, n * np.outer(
-            tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph), tap_counts(wd, ow, kw, a.stride_w, a.dilation_w, pw))),
+    valid = n * np.outer(tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph),
+                         tap_counts(wd, ow, kw, a.stride_w, a.dilation_w, pw))  # fmt: skip
+    params = pack(
+        Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), w=ctx.i16.add(wk), bias=ctx.i32.add(bias),
+        mult=ctx.i32.add(mult), shift=ctx.i32.add(shift), zero_w=ctx.i32.add((wk == 0).sum(axis=3)),
+        n=n, h=h, wd=wd, c=c, oh=oh, ow=ow, m=m, kh=kh, kw=kw, sh=a.stride_h, sw=a.stride_w, dh=a.dilation_h,
+        dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x), zp_out=zp(y), lo=lo, hi=hi, mode=TFLITE,
+        **_row_consts(ctx, wk, bias, mult, shift, m, ow, valid),
     )  # fmt: skip
     out_elems = n * oh * ow * oc
     events = Events(
@@ -51,45 +59,47 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         weight_bytes_unique=w.nbytes + (4 * oc if b is not None else 0), act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
     phases = n * h * a.stride_w * -(-wd // a.stride_w) * c if m == 1 and a.stride_w > 1 else 0
-    return OpPlan(OPCODE, params, events, scratch16=-(-phases // 2), scratch32=max(oc, ow * oc))
+    return OpPlan(params, events, scratch16=-(-phases // 2), scratch32=max(oc, ow * oc))
 
 
-def _row_consts(ctx, wk, bias, mult, shift, m, ow, valid) -> tuple[int, ...]:
+def _row_consts(ctx, wk, bias, mult, shift, m, ow, valid) -> dict[str, int]:
     """Depth multiplier 1: bias, multipliers, weights and (1 - zero weight) tiled over an output row,
     so each tap updates a whole row in one contiguous loop; plus the static zero-MAC count."""
     if m != 1:
-        return (0, 0, 0, 0, 0, 0, 0)
+        return {}
     kh, kw, c, _ = wk.shape
     w2 = wk.reshape(kh * kw, c)
     zero = (w2 == 0).astype(np.int64)
-    static_zero = int((valid.reshape(-1, 1) * zero).sum())
-    return (
-        1, ctx.i32.add(np.tile(bias, ow)), ctx.i32.add(np.tile(mult, ow)), ctx.i32.add(np.tile(shift, ow)),
-        ctx.i16.add(np.tile(w2, (1, ow))), ctx.i32.add(np.tile(1 - zero, (1, ow))), static_zero,
-    )  # fmt: skip
+    return {
+        "rows": 1, "bias_row": ctx.i32.add(np.tile(bias, ow)), "mult_row": ctx.i32.add(np.tile(mult, ow)),
+        "shift_row": ctx.i32.add(np.tile(shift, ow)), "w_row": ctx.i16.add(np.tile(w2, (1, ow))),
+        "nz_row": ctx.i32.add(np.tile(1 - zero, (1, ow))), "static_zero": int((valid.reshape(-1, 1) * zero).sum()),
+    }  # fmt: skip
 
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
-    n, h, wd, c, oh, ow, m, kh, kw = p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15]
+    n, h, wd, c, oh, ow, m = p[Row.n], p[Row.h], p[Row.wd], p[Row.c], p[Row.oh], p[Row.ow], p[Row.m]
+    kh, kw, sh, sw, dh, dw = p[Row.kh], p[Row.kw], p[Row.sh], p[Row.sw], p[Row.dh], p[Row.dw]
+    ph, pw, zp_in, zp_out, lo, hi = p[Row.ph], p[Row.pw], p[Row.zp_in], p[Row.zp_out], p[Row.lo], p[Row.hi]
     oc = c * m
-    x = arena[p[0] : p[0] + n * h * wd * c]
-    out = arena[p[1] : p[1] + n * oh * ow * oc]
-    if p[27] == 1:
+    x = arena[p[Row.x] : p[Row.x] + n * h * wd * c]
+    out = arena[p[Row.y] : p[Row.y] + n * oh * ow * oc]
+    if p[Row.rows] == 1:
         r = ow * c
-        sw = p[17]
+        w, bias, mult, shift, nz = p[Row.w_row], p[Row.bias_row], p[Row.mult_row], p[Row.shift_row], p[Row.nz_row]
         phases = s16.view(np.int8)[: n * h * sw * -(-wd // sw) * c]
         z, o = depthwise_rows(
-            x, i16[p[31] : p[31] + kh * kw * r], i32[p[28] : p[28] + r], i32[p[29] : p[29] + r],
-            i32[p[30] : p[30] + r], i32[p[32] : p[32] + kh * kw * r], out, s32[:r], phases,
-            n, h, wd, c, oh, ow, kh, kw, p[16], sw, p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], count,
+            x, i16[w : w + kh * kw * r], i32[bias : bias + r], i32[mult : mult + r], i32[shift : shift + r],
+            i32[nz : nz + kh * kw * r], out, s32[:r], phases,
+            n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, count,
         )  # fmt: skip
-        return z + (p[33] if count else 0), o
-    w = i16[p[2] : p[2] + kh * kw * oc].reshape(kh, kw, oc)
+        return z + (p[Row.static_zero] if count else 0), o
+    w, bias, mult, shift, zero_w = p[Row.w], p[Row.bias], p[Row.mult], p[Row.shift], p[Row.zero_w]
     return depthwise_conv2d(
-        x, w, i32[p[3] : p[3] + oc], i32[p[4] : p[4] + oc], i32[p[5] : p[5] + oc],
-        i32[p[6] : p[6] + kh * kw * c].reshape(kh, kw, c), out, s32[:oc],
-        n, h, wd, c, oh, ow, m, p[16], p[17], p[18], p[19], p[20], p[21], p[22], p[23], p[24], p[25], p[26], count,
+        x, i16[w : w + kh * kw * oc].reshape(kh, kw, oc), i32[bias : bias + oc], i32[mult : mult + oc],
+        i32[shift : shift + oc], i32[zero_w : zero_w + kh * kw * c].reshape(kh, kw, c), out, s32[:oc],
+        n, h, wd, c, oh, ow, m, sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, p[Row.mode], count,
     )  # fmt: skip
 
 

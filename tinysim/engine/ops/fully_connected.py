@@ -6,15 +6,17 @@ folded into the bias (bias - zp_in * sum(w)) since every input element is used.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
 from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
+from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.events import Events
 from tinysim.workload.graph import DType, Op
 
-OPCODE = 3
+Row = IntEnum("FullyConnectedRow", "x y w bias mult shift zero_w batches n_in n_out zp_in zp_out lo hi mode", start=0)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -34,10 +36,10 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     wk = w.data.astype(np.int32)
     bias = (b.data.astype(np.int64) if b is not None else np.zeros(n_out, np.int64)) - zp(x) * wk.sum(axis=1)
     lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
-    params = row(
-        ctx.offset(op, 0), ctx.offset(op, 0, output=True), ctx.i16.add(wk), ctx.i32.add(bias),
-        ctx.i32.add(mult), ctx.i32.add(shift), ctx.i32.add((wk == 0).sum(axis=0)),
-        batches, n_in, n_out, zp(x), zp(y), lo, hi, ctx.rounding_mac,
+    params = pack(
+        Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), w=ctx.i16.add(wk), bias=ctx.i32.add(bias),
+        mult=ctx.i32.add(mult), shift=ctx.i32.add(shift), zero_w=ctx.i32.add((wk == 0).sum(axis=0)),
+        batches=batches, n_in=n_in, n_out=n_out, zp_in=zp(x), zp_out=zp(y), lo=lo, hi=hi, mode=ctx.rounding_mac,
     )  # fmt: skip
     macs = batches * n_in * n_out
     out_elems = batches * n_out
@@ -46,16 +48,19 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         act_bytes_written=out_elems, elementwise=out_elems, output_elements=out_elems,
         weight_bytes_unique=w.nbytes + (4 * n_out if b is not None else 0), act_bytes_unique_read=x.nbytes,
     )  # fmt: skip
-    return OpPlan(OPCODE, params, events, scratch32=n_out)
+    return OpPlan(params, events, scratch32=n_out)
 
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
-    batches, n_in, n_out = p[7], p[8], p[9]
+    batches, n_in, n_out = p[Row.batches], p[Row.n_in], p[Row.n_out]
+    x, y, w, bias = p[Row.x], p[Row.y], p[Row.w], p[Row.bias]
+    mult, shift, zero_w = p[Row.mult], p[Row.shift], p[Row.zero_w]
     return fully_connected(
-        arena[p[0] : p[0] + batches * n_in].reshape(batches, n_in), i16[p[2] : p[2] + n_out * n_in].reshape(n_out, n_in),
-        i32[p[3] : p[3] + n_out], i32[p[4] : p[4] + n_out], i32[p[5] : p[5] + n_out], i32[p[6] : p[6] + n_in],
-        arena[p[1] : p[1] + batches * n_out], s32[:n_out], p[10], p[11], p[12], p[13], p[14], count,
+        arena[x : x + batches * n_in].reshape(batches, n_in), i16[w : w + n_out * n_in].reshape(n_out, n_in),
+        i32[bias : bias + n_out], i32[mult : mult + n_out], i32[shift : shift + n_out], i32[zero_w : zero_w + n_in],
+        arena[y : y + batches * n_out], s32[:n_out], p[Row.zp_in], p[Row.zp_out], p[Row.lo], p[Row.hi], p[Row.mode],
+        count,
     )  # fmt: skip
 
 

@@ -7,17 +7,18 @@ of half the count). Neither op rescales: TFLite requires input and output quanti
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 
 from tinysim.engine.fixedpoint import activation_range
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, scale, valid_taps, zp
+from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, valid_taps, zp
 from tinysim.events import Events
 from tinysim.ops import OpKind, window
 from tinysim.workload.graph import Op, Padding
 
-OPCODE_AVG = 4
-OPCODE_MAX = 5
+Row = IntEnum("PoolRow", "x y n h wd c oh ow fh fw sh sw ph pw zp_out lo hi is_max", start=0)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -34,10 +35,10 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     if y.shape != (n, oh, ow, c):
         raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, c)}")
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
-    opcode = OPCODE_AVG if op.kind is OpKind.AVERAGE_POOL_2D else OPCODE_MAX
-    params = row(
-        ctx.offset(op, 0), ctx.offset(op, 0, output=True), n, h, wd, c, oh, ow,
-        a.filter_h, a.filter_w, a.stride_h, a.stride_w, ph, pw, zp(y), lo, hi,
+    params = pack(
+        Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), n=n, h=h, wd=wd, c=c, oh=oh, ow=ow,
+        fh=a.filter_h, fw=a.filter_w, sh=a.stride_h, sw=a.stride_w, ph=ph, pw=pw, zp_out=zp(y), lo=lo, hi=hi,
+        is_max=op.kind is OpKind.MAX_POOL_2D,
     )  # fmt: skip
     taps = n * c * valid_taps(h, oh, a.filter_h, a.stride_h, 1, ph) * valid_taps(wd, ow, a.filter_w, a.stride_w, 1, pw)
     out_elems = n * oh * ow * c
@@ -48,18 +49,18 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         output_elements=out_elems,
         act_bytes_unique_read=x.nbytes,
     )
-    return OpPlan(opcode, params, events, scratch32=c)
+    return OpPlan(params, events, scratch32=c)
 
 
 @kernel
-def evaluate(p, arena, i16, i32, f32, s16, s32, count, is_max):
-    n, h, wd, c, oh, ow = p[2], p[3], p[4], p[5], p[6], p[7]
-    x = arena[p[0] : p[0] + n * h * wd * c]
-    out = arena[p[1] : p[1] + n * oh * ow * c]
-    acc = s32[:c]
+def evaluate(p, arena, i16, i32, f32, s16, s32, count):
+    n, h, wd, c, oh, ow = p[Row.n], p[Row.h], p[Row.wd], p[Row.c], p[Row.oh], p[Row.ow]
+    x = arena[p[Row.x] : p[Row.x] + n * h * wd * c]
+    out = arena[p[Row.y] : p[Row.y] + n * oh * ow * c]
     return 0, pool2d(
-        x, out, acc, n, h, wd, c, oh, ow, p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16], is_max
-    )
+        x, out, s32[:c], n, h, wd, c, oh, ow, p[Row.fh], p[Row.fw], p[Row.sh], p[Row.sw], p[Row.ph], p[Row.pw],
+        p[Row.zp_out], p[Row.lo], p[Row.hi], p[Row.is_max] != 0,
+    )  # fmt: skip
 
 
 @kernel

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, zp
+from tinysim.engine.program import OpPlan, PrepareContext, pack, zp
 from tinysim.events import Events
 from tinysim.workload.graph import Op
 
-OPCODE = 7
+Row = IntEnum("ReshapeRow", "x y size zp_out quantized", start=0)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -22,16 +24,17 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     moved = 0 if src == dst else x.nbytes
     events = Events(act_bytes_read=moved, act_bytes_written=moved, output_elements=y.size, act_bytes_unique_read=moved)
     quantized = y.quant is not None and y.dtype.itemsize == 1
-    return OpPlan(OPCODE, row(src, dst, x.nbytes, zp(y) if quantized else 0, int(quantized)), events)
+    params = pack(Row, x=src, y=dst, size=x.nbytes, zp_out=zp(y) if quantized else 0, quantized=quantized)
+    return OpPlan(params, events)
 
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
-    src, dst, size = p[0], p[1], p[2]
+    src, dst, size = p[Row.x], p[Row.y], p[Row.size]
     if src != dst:
         arena[dst : dst + size] = arena[src : src + size]
     zeros = 0
-    if p[4]:
+    if p[Row.quantized]:
         for i in range(dst, dst + size):
-            zeros += arena[i] == p[3]
+            zeros += arena[i] == p[Row.zp_out]
     return 0, zeros

@@ -13,16 +13,18 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import math
+from enum import IntEnum
 
 import numpy as np
 
 from tinysim.engine.fixedpoint import INT32_MAX, INT32_MIN, quantize_multiplier, rdbpot, srdhm
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, row, scale, zp
+from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.events import Events
 from tinysim.workload.graph import Op
 
-OPCODE = 8
+# The parameter row; `fixed` picks TFLite Micro's fields (mult left diff_min) or LiteRT's (table ...).
+Row = IntEnum("SoftmaxRow", "x y rows depth fixed mult left diff_min table out_scale_bits zp_out", start=0)
 SCALED_DIFF_BITS = 5
 ACCUM_BITS = 12
 
@@ -58,11 +60,11 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         real = min(beta * scale(x) * (1 << (31 - SCALED_DIFF_BITS)), (1 << 31) - 1.0)
         mult, left = quantize_multiplier(real)
         radius = ((1 << SCALED_DIFF_BITS) - 1) * (1 << (31 - SCALED_DIFF_BITS)) / (1 << left)
-        params = row(ctx.offset(op, 0), ctx.offset(op, 0, output=True), rows, depth, 1, mult, left, -math.floor(radius))
+        fields = {"fixed": 1, "mult": mult, "left": left, "diff_min": -math.floor(radius)}
     else:
-        table = ctx.f32.add(exp_table(scale(x), beta))
         out_scale_bits = int(np.float32(scale(y)).view(np.int32))
-        params = row(ctx.offset(op, 0), ctx.offset(op, 0, output=True), rows, depth, 0, table, out_scale_bits, zp(y))
+        fields = {"table": ctx.f32.add(exp_table(scale(x), beta)), "out_scale_bits": out_scale_bits, "zp_out": zp(y)}
+    params = pack(Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), rows=rows, depth=depth, **fields)
     events = Events(
         act_bytes_read=2 * x.size,
         act_bytes_written=y.size,
@@ -70,21 +72,21 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         output_elements=y.size,
         act_bytes_unique_read=x.nbytes,
     )
-    return OpPlan(OPCODE, params, events)
+    return OpPlan(params, events)
 
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
-    rows, depth = p[2], p[3]
-    x = arena[p[0] : p[0] + rows * depth].reshape(rows, depth)
-    out = arena[p[1] : p[1] + rows * depth].reshape(rows, depth)
-    if p[4] == 1:
-        softmax_fixed(x, out, p[5], p[6], p[7])
+    rows, depth = p[Row.rows], p[Row.depth]
+    x = arena[p[Row.x] : p[Row.x] + rows * depth].reshape(rows, depth)
+    out = arena[p[Row.y] : p[Row.y] + rows * depth].reshape(rows, depth)
+    if p[Row.fixed] == 1:
+        softmax_fixed(x, out, p[Row.mult], p[Row.left], p[Row.diff_min])
         zp_out = -128
     else:
-        out_scale = np.array([p[6]], np.int32).view(np.float32)[0]
-        softmax_table(x, out, f32[p[5] : p[5] + 256], out_scale, p[7])
-        zp_out = p[7]
+        out_scale = np.array([p[Row.out_scale_bits]], np.int32).view(np.float32)[0]
+        softmax_table(x, out, f32[p[Row.table] : p[Row.table] + 256], out_scale, p[Row.zp_out])
+        zp_out = p[Row.zp_out]
     zeros = 0
     for r in range(rows):
         for j in range(depth):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinysim.compress.layers import real_rows, replaced, weighted_layers, with_weights
+from tinysim.compression.layers import real_rows, replaced, weighted_layers, with_weights
 from tinysim.workload.graph import Graph
 
 GRANULARITIES = ("weight", "channel")
@@ -62,7 +62,7 @@ def prune(
         masks = [_smallest(s, targets[layer.name]) for s, layer in zip(scores, layers)]
     changes, records = {}, []
     for layer, real, mask in zip(layers, reals, masks):
-        codes = np.array(np.moveaxis(graph.tensors[layer.weight].data, layer.axis, 0).reshape(real.shape))
+        codes = np.array(np.moveaxis(graph.tensors[layer.weight].constant(), layer.axis, 0).reshape(real.shape))
         before = int((codes == 0).sum())
         codes[mask if granularity == "weight" else np.broadcast_to(mask[:, None], codes.shape)] = 0
         changes.update(with_weights(graph, layer, codes))

@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from tinysim.compress.bias import bias_correct
-from tinysim.compress.fidelity import random_inputs
-from tinysim.compress.prune import PruneRecord, prune
-from tinysim.compress.requantize import CodebookRecord, requantize
-from tinysim.compress.share import share
-from tinysim.compress.size import EncodedLayer, LayerSize, measure, sparse_wins, total
+from tinysim.compression.bias import bias_correct
+from tinysim.compression.fidelity import random_inputs
+from tinysim.compression.prune import PruneRecord, prune
+from tinysim.compression.requantize import CodebookRecord, requantize
+from tinysim.compression.share import share
+from tinysim.compression.size import EncodedLayer, LayerSize, measure, sparse_wins, total
 from tinysim.workload.graph import Graph
 
 

@@ -43,7 +43,7 @@ class Fidelity:
 
     @property
     def recon_change(self) -> float | None:
-        if self.recon_mse_original is None or not self.recon_mse_original:
+        if self.recon_mse_original is None or self.recon_mse_compressed is None or not self.recon_mse_original:
             return None
         return self.recon_mse_compressed / self.recon_mse_original - 1.0
 
@@ -104,7 +104,8 @@ def ad_windows(path: str | Path, graph: Graph) -> list[np.ndarray]:
         raise ValueError(f"{path}: expected {AD_FRAMES * AD_BINS} float32 values, got {frames.size}")
     frames = frames.reshape(AD_FRAMES, AD_BINS)
     t = graph.tensors[graph.inputs[0]]
-    scale, zp = t.quant.scale[0], t.quant.zero_point[0]
+    quant = t.quantized()
+    scale, zp = quant.scale[0], quant.zero_point[0]
     out = []
     for start in range(AD_FRAMES - AD_CONTEXT + 1):
         window = frames[start : start + AD_CONTEXT].reshape(-1)

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinysim.compress.bitstream import pack_fixed, unpack_fixed
-from tinysim.compress.huffman import HuffmanStream
-from tinysim.compress.layers import Layer, as_rows, weighted_layers
-from tinysim.compress.requantize import CodebookRecord
-from tinysim.compress.share import nearest_index
-from tinysim.compress.sparse import best_gap_bits, decode_gaps, encode_gaps
+from tinysim.compression.bitstream import pack_fixed, unpack_fixed
+from tinysim.compression.huffman import HuffmanStream
+from tinysim.compression.layers import Layer, as_rows, weighted_layers
+from tinysim.compression.requantize import CodebookRecord
+from tinysim.compression.share import nearest_index
+from tinysim.compression.sparse import best_gap_bits, decode_gaps, encode_gaps
 from tinysim.workload.graph import Graph
 
 
@@ -91,8 +91,8 @@ class EncodedLayer:
     gap_bits: int  # 0: dense, no gap stream
     index_bits: int
     codebook: tuple[int, ...]
-    gaps: HuffmanStream | None
-    indices: HuffmanStream | None
+    gaps: HuffmanStream | None  # None: dense
+    indices: HuffmanStream
     fixed_indices: bytes
 
     def decoded(self) -> np.ndarray:
@@ -133,7 +133,7 @@ def _measure_layer(
     graph: Graph, layer: Layer, sparse: bool, record: CodebookRecord | None, huffman: bool
 ) -> tuple[LayerSize, EncodedLayer]:
     w = graph.tensors[layer.weight]
-    values = as_rows(w.data, layer.axis).astype(np.int64).reshape(-1)
+    values = as_rows(w.constant(), layer.axis).astype(np.int64).reshape(-1)
     n = values.size
     original = len(pack_fixed(values + 128, 8)[0])
     mask = values != 0 if sparse else np.ones(n, bool)
@@ -184,7 +184,7 @@ def sparse_wins(graph: Graph) -> frozenset[str]:
     """Layers whose int8 weights take fewer bytes as non-zero values + gap-coded positions than dense."""
     wins = set()
     for layer in weighted_layers(graph):
-        values = as_rows(graph.tensors[layer.weight].data, layer.axis).reshape(-1)
+        values = as_rows(graph.tensors[layer.weight].constant(), layer.axis).reshape(-1)
         mask = values != 0
         gap_bits = best_gap_bits(mask)
         sparse = len(pack_fixed(values[mask].astype(np.int64) + 128, 8)[0]) + len(

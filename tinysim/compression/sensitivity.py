@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinysim.compress.fidelity import Fidelity, compare
-from tinysim.compress.layers import weighted_layers
-from tinysim.compress.prune import prune
+from tinysim.compression.fidelity import Fidelity, compare
+from tinysim.compression.layers import weighted_layers
+from tinysim.compression.prune import prune
 from tinysim.workload.graph import Graph
 
 

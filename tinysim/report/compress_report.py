@@ -1,15 +1,15 @@
-"""The size and fidelity tables as text and as JSON-ready data (the CLI prints them; nothing here prints)."""
+"""Compression output as text tables and JSON-ready data: sizes, fidelity, sensitivity, hardware effect."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict
 
-from tinysim.compress.fidelity import Fidelity
-from tinysim.compress.hardware import ASSUMPTIONS, HardwareEffect
-from tinysim.compress.pipeline import Compressed
-from tinysim.compress.sensitivity import LayerSensitivity
-from tinysim.compress.size import LayerSize
+from tinysim.compression.fidelity import Fidelity
+from tinysim.compression.hardware import ASSUMPTIONS, HardwareEffect
+from tinysim.compression.pipeline import Compressed
+from tinysim.compression.sensitivity import LayerSensitivity
+from tinysim.compression.size import LayerSize
 from tinysim.report.table import format_count, format_table
 from tinysim.units import format_si
 
@@ -193,6 +193,10 @@ def hardware_record(h: HardwareEffect) -> dict:
         "compressed": one(h.after, h.weight_bytes_read_after),
         "zero_operand_macs": h.zero_weight_macs_after,
     }
+
+
+def sensitivity_record(r: LayerSensitivity) -> dict:
+    return {"layer": r.layer, "weights": r.weights, **fidelity_record(r.fidelity)}
 
 
 def sensitivity_table(rows: list[LayerSensitivity], sparsity: float) -> str:

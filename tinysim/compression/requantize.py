@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinysim.compress.layers import channel_scales, real_rows, replaced, weighted_layers, with_weights
+from tinysim.compression.layers import channel_scales, real_rows, replaced, weighted_layers, with_weights
 from tinysim.workload.graph import Graph
 
 MIN_BITS, MAX_BITS = 2, 8

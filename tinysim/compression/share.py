@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.compress.layers import as_rows, replaced, weighted_layers, with_weights
-from tinysim.compress.requantize import CodebookRecord, check_bits, relative_rms
+from tinysim.compression.layers import as_rows, replaced, weighted_layers, with_weights
+from tinysim.compression.requantize import CodebookRecord, check_bits, relative_rms
 from tinysim.workload.graph import Graph
 
 _ITERATIONS = 100
@@ -30,7 +30,7 @@ def share(graph: Graph, bits: int, sparse_layers: frozenset[str] = frozenset()) 
     changes, records = {}, []
     for layer in weighted_layers(graph):
         w = graph.tensors[layer.weight]
-        codes = as_rows(w.data, layer.axis).astype(np.int64)
+        codes = as_rows(w.constant(), layer.axis).astype(np.int64)
         keep = codes != 0 if layer.name in sparse_layers else np.ones(codes.shape, bool)
         codebook = kmeans_1d(codes[keep], 2**bits)
         new = codes.copy()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinysim.compress.bitstream import pack, windows
+from tinysim.compression.bitstream import pack, windows
 
 MAX_LENGTH = 15
 LENGTH_FIELD_BITS = 4  # bits per alphabet symbol in a stored table

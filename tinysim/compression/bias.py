@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tinysim.compress.layers import Layer, frozen, replaced, weighted_layers
+from tinysim.compression.layers import Layer, frozen, replaced, weighted_layers
 from tinysim.engine import run_graph
 from tinysim.ops import OpKind
 from tinysim.workload.graph import Graph
@@ -36,8 +36,10 @@ def bias_correct(original: Graph, compressed: Graph, calibration: list[np.ndarra
         mean_x = _input_mean(original, layer.op_index, calibration)
         shift = _shift(compressed, original, layer, old, mean_x)
         b = compressed.tensors[layer.bias]
-        steps = np.round(shift / np.broadcast_to(np.asarray(b.quant.scale, np.float64), shift.shape))
-        data = frozen(np.clip(b.data.astype(np.int64) + steps.astype(np.int64), -(2**31), 2**31 - 1).astype(np.int32))
+        steps = np.round(shift / np.broadcast_to(np.asarray(b.quantized().scale, np.float64), shift.shape))
+        data = frozen(
+            np.clip(b.constant().astype(np.int64) + steps.astype(np.int64), -(2**31), 2**31 - 1).astype(np.int32)
+        )
         changes[layer.bias] = replace(b, data=data)
         records.append(BiasRecord(layer.name, int(np.abs(steps).max(initial=0))))
     return replaced(compressed, changes), records
@@ -52,17 +54,18 @@ def _input_mean(graph: Graph, op_index: int, inputs: list[np.ndarray]) -> np.nda
     else:
         head = replace(graph, ops=graph.ops[:op_index], outputs=(t,))
         values = [run_graph(head, [x], count_events=False).outputs[0] for x in inputs]
-    q = tensor.quant
+    q = tensor.quantized()
     codes = np.stack([v.reshape(-1, tensor.shape[-1]) for v in values]).astype(np.float64)
     return q.scale[0] * (codes.mean(axis=(0, 1)) - q.zero_point[0])
 
 
 def _real(graph: Graph, layer: Layer) -> np.ndarray:
     w = graph.tensors[layer.weight]
-    shape = [1] * w.data.ndim
+    data = w.constant()
+    shape = [1] * data.ndim
     shape[layer.axis] = w.shape[layer.axis]
-    scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (w.shape[layer.axis],)).reshape(shape)
-    return w.data.astype(np.float64) * scales
+    scales = np.broadcast_to(np.asarray(w.quantized().scale, np.float64), (w.shape[layer.axis],)).reshape(shape)
+    return data.astype(np.float64) * scales
 
 
 def _shift(compressed: Graph, original: Graph, layer: Layer, old: Layer, mean_x: np.ndarray) -> np.ndarray:

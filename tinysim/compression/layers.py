@@ -69,14 +69,13 @@ def from_rows(rows: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray
 
 def channel_scales(tensor: Tensor, axis: int) -> np.ndarray:
     """Per-output-channel weight scales (a per-tensor scale repeated)."""
-    assert tensor.quant is not None
-    return np.broadcast_to(np.asarray(tensor.quant.scale, np.float64), (tensor.shape[axis],)).copy()
+    return np.broadcast_to(np.asarray(tensor.quantized().scale, np.float64), (tensor.shape[axis],)).copy()
 
 
 def real_rows(graph: Graph, layer: Layer) -> np.ndarray:
     """The layer's weights as reals, (channels, taps)."""
     w = graph.tensors[layer.weight]
-    return as_rows(w.data.astype(np.float64), layer.axis) * channel_scales(w, layer.axis)[:, None]
+    return as_rows(w.constant().astype(np.float64), layer.axis) * channel_scales(w, layer.axis)[:, None]
 
 
 def frozen(array: np.ndarray) -> np.ndarray:
@@ -99,7 +98,7 @@ def with_weights(graph: Graph, layer: Layer, rows: np.ndarray, scales: np.ndarra
     out = {layer.weight: replace(w, data=data, quant=quant)}
     if layer.bias >= 0:
         b = graph.tensors[layer.bias]
-        if b.is_constant and b.quant is not None:
+        if b.data is not None and b.quant is not None:
             old = channel_scales(w, layer.axis)
             new_bias = np.round(b.data.astype(np.float64) * old / scales)
             bias_scales = np.broadcast_to(np.asarray(b.quant.scale, np.float64), scales.shape) * scales / old

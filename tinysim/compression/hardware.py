@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tinysim.compress.layers import weighted_layers
-from tinysim.compress.pipeline import Compressed
+from tinysim.compression.layers import weighted_layers
+from tinysim.compression.pipeline import Compressed
 from tinysim.cost.result import SimResult
 from tinysim.pipeline import price_run, run_workload
 from tinysim.workload.graph import Graph
