@@ -13,7 +13,7 @@ from tinysim.arch import load_arch
 from tinysim.errors import TinysimError
 from tinysim.report.always_on_report import comparison_table, to_json, to_text
 from tinysim.system import load_scenario, parse_battery, prepare_workload, run_always_on
-from tinysim.system.scenario import Dvfs, DvfsPolicy, Events
+from tinysim.system.scenario import Arrivals, Dvfs, DvfsPolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "workloads" / "scenarios" / "kws_always_on.yaml"
@@ -38,7 +38,7 @@ def prepared(scenario):
 
 def busy(scenario, **changes):
     """The shipped scenario with events dense enough that a minute holds dozens of detections."""
-    sc = dataclasses.replace(scenario, events=Events(probability_per_window=0.01, seed=7))
+    sc = dataclasses.replace(scenario, events=Arrivals(probability_per_window=0.01, seed=7))
     inference = {k: changes.pop(k) for k in ("every_frames", "deadline_s") if k in changes}
     if inference:
         sc = dataclasses.replace(sc, inference=dataclasses.replace(sc.inference, **inference))
@@ -66,7 +66,7 @@ def test_fast_forward_agrees_with_event_by_event_within_1_percent(scenario, prep
 def test_overloaded_fast_forward_agrees_within_1_percent(scenario, prepared, every_frames, buffer_frames):
     """A Cortex-M4 that cannot keep up: periodic (exact jumps) or drifting (saturated extrapolation)."""
     sc = busy(scenario, every_frames=every_frames, deadline_s=0.01 * every_frames)
-    sc = dataclasses.replace(sc, events=Events(), sensor=dataclasses.replace(sc.sensor, buffer_frames=buffer_frames))
+    sc = dataclasses.replace(sc, events=Arrivals(), sensor=dataclasses.replace(sc.sensor, buffer_frames=buffer_frames))
     a = arch("stm32l4r5")
     full = run_always_on(sc, a, duration_s=60.0, fast_forward=False, prepared=prepared)
     fast = run_always_on(sc, a, duration_s=60.0, fast_forward=True, prepared=prepared)
@@ -82,7 +82,7 @@ def test_overloaded_fast_forward_agrees_within_1_percent(scenario, prepared, eve
 def test_energy_adds_up_to_the_analytical_period(scenario, prepared):
     """No events, the DSP at its first point: every frame is wake-up + front end, every 4th an inference,
     then sleep until the next frame; the ledger must equal that sum."""
-    sc = dataclasses.replace(scenario, events=Events(), dvfs=Dvfs())
+    sc = dataclasses.replace(scenario, events=Arrivals(), dvfs=Dvfs())
     a = arch("ecm3532")
     r = run_always_on(sc, a, duration_s=10.0, fast_forward=False, prepared=prepared)
     w, sleep = r.work, a.power_state("sleep")
@@ -116,7 +116,7 @@ def test_dvfs_policies(scenario, prepared):
     fastest = max(points.values(), key=lambda p: p.freq_hz)
     pick = {}
     for policy in DvfsPolicy:
-        sc = dataclasses.replace(scenario, events=Events(), dvfs=Dvfs(policy=policy))
+        sc = dataclasses.replace(scenario, events=Arrivals(), dvfs=Dvfs(policy=policy))
         pick[policy] = run_always_on(sc, a, duration_s=2.0, prepared=prepared)
     assert pick[DvfsPolicy.FIXED].work.operating_point == a.operating_point().name
     assert pick[DvfsPolicy.RACE_TO_IDLE].work.operating_point == fastest.name
@@ -125,7 +125,7 @@ def test_dvfs_policies(scenario, prepared):
     assert jit.chip_power_w <= min(r.chip_power_w for r in pick.values()) * (1 + 1e-9)
     tight = dataclasses.replace(
         scenario,
-        events=Events(),
+        events=Arrivals(),
         dvfs=Dvfs(policy=DvfsPolicy.JUST_IN_TIME),
         inference=dataclasses.replace(scenario.inference, deadline_s=1e-6),
     )
@@ -134,7 +134,7 @@ def test_dvfs_policies(scenario, prepared):
 
 def test_trace_events_wake_the_host_once_per_burst(scenario, prepared):
     """Keywords 0.3 s apart while the host is on (1 s) extend it: one wake-up, host on until 1 s after the last."""
-    sc = dataclasses.replace(scenario, events=Events(trace_times_s=(2.0, 2.3, 2.6, 7.0)))
+    sc = dataclasses.replace(scenario, events=Arrivals(trace_times_s=(2.0, 2.3, 2.6, 7.0)))
     r = run_always_on(sc, arch("stm32l4r5"), duration_s=10.0, prepared=prepared)
     assert r.counts["events"] == 4 and r.counts["detections"] == 4 and r.counts["host_wakeups"] == 2
     on = r.time_s[("host", "on")]
@@ -214,7 +214,7 @@ def test_auto_power_state_skips_a_sleep_too_slow_to_wake_for_the_deadline(scenar
     from tinysim.arch import PowerState, PowerStateName
 
     a = arch("ecm3532")
-    sc = dataclasses.replace(scenario, events=Events(), dvfs=Dvfs())
+    sc = dataclasses.replace(scenario, events=Arrivals(), dvfs=Dvfs())
     normal = run_always_on(sc, a, duration_s=2.0, prepared=prepared)
     assert ("chip", "sleep") in normal.time_s and ("chip", "idle") not in normal.time_s
     slow = dict(a.power_states)
@@ -228,7 +228,7 @@ def test_auto_power_state_skips_a_sleep_too_slow_to_wake_for_the_deadline(scenar
 def test_saturated_jumps_keep_every_keyword(scenario, prepared):
     """Overloaded chip, a keyword every 50 s: jumps stop short of each, counts stay whole and non-negative."""
     sc = busy(scenario, every_frames=1, deadline_s=0.01)
-    sc = dataclasses.replace(sc, events=Events(trace_times_s=tuple(float(t) for t in range(25, 600, 50))))
+    sc = dataclasses.replace(sc, events=Arrivals(trace_times_s=tuple(float(t) for t in range(25, 600, 50))))
     a = arch("stm32l4r5")
     full = run_always_on(sc, a, duration_s=600.0, fast_forward=False, prepared=prepared)
     fast = run_always_on(sc, a, duration_s=600.0, prepared=prepared)

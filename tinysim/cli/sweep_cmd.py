@@ -40,7 +40,8 @@ def register(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep (also automatic)")
     p.add_argument("--chunk", type=int, default=None, metavar="N", help="points per task (default: automatic)")
     p.add_argument(
-        "--exact", action="store_true", help="price every point with simulate() one by one (reference path, slow)"
+        "--exact", action="store_true",
+        help="price every point on its own, as `tinysim run` does (the reference path: slower, identical rows)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=run)

@@ -44,7 +44,8 @@ from tinysim.workload.graph import Graph, Op, Padding
 
 MAC_KINDS = frozenset({OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.FULLY_CONNECTED})
 # A MAC layer's geometry as a row (ImcLayer.geometry), read by name in the kernels.
-Geometry = IntEnum("ImcGeometry", "n h wd c oh ow oc kh kw sh sw dh dw ph pw groups", start=0)
+ImcGeometry = IntEnum("ImcGeometry", "n h wd c oh ow oc kh kw sh sw dh dw ph pw groups", start=0)
+Geometry = ImcGeometry  # the name the kernels use; the class name shows in pack's errors
 
 
 @dataclass(frozen=True)
@@ -138,15 +139,16 @@ def prepare_layer(graph: Graph, index: int, numerics: ImcNumerics, semantics: st
         raise TinysimError(f"layer {index} '{op.name}' is {op.kind.value}, not a MAC op an IMC array runs")
     x, wt, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     bt = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
-    geometry, w_cols, groups = _columns(op, x.shape, wt.data)
+    geometry, w_cols, groups = _columns(op, x.shape, wt.constant())
     oc = w_cols.shape[0]
-    w_scales = np.asarray(wt.quant.scale, np.float64)
+    w_scales = np.asarray(wt.quantized().scale, np.float64)
     wq, new_scales = requantize_weights(w_cols, w_scales, numerics.weight_bits)
-    bias = bt.data.astype(np.int64) if bt is not None else np.zeros(oc, np.int64)
+    bias = bt.constant().astype(np.int64) if bt is not None else np.zeros(oc, np.int64)
     if numerics.weight_bits < 8:
         bias = np.round(bias * np.broadcast_to(w_scales, (oc,)) / new_scales).astype(np.int64)
-    sx, zx = float(x.quant.scale[0]), int(x.quant.zero_point[0])
-    sy, zy = float(y.quant.scale[0]), int(y.quant.zero_point[0])
+    xq, yq = x.quantized(), y.quantized()
+    sx, zx = float(xq.scale[0]), int(xq.zero_point[0])
+    sy, zy = float(yq.scale[0]), int(yq.zero_point[0])
     mult, shift = quantize_multipliers(sx * new_scales / sy)
     lo, hi = activation_range(op.attrs.activation.value, sy, zy)
     mode = TFLITE if op.kind is OpKind.DEPTHWISE_CONV_2D or semantics != "litert" else RUY

@@ -163,6 +163,8 @@ def _calibrate(
     prep: Prepared, numerics: ImcNumerics, layers: dict[int, ImcLayer], inputs: list[list[np.ndarray]] | None
 ) -> dict[int, float]:
     """Per layer, the `calibrate_percentile` of |column sum| on a digital (ADC-free) run of the array."""
+    percentile = numerics.calibrate_percentile
+    assert percentile is not None, "called only with a calibrate_percentile"
     if inputs is None:
         inputs = [random_input(prep.graph, CALIBRATION_SEED + i) for i in range(CALIBRATION_INPUTS)]
     digital = dataclasses.replace(numerics, adc_bits=None, noise_sigma_lsb=0.0, calibrate_percentile=None)
@@ -174,7 +176,7 @@ def _calibrate(
     full_scale = {}
     for k, hist in hists.items():
         cum = np.cumsum(hist)
-        rank = numerics.calibrate_percentile / 100.0 * cum[-1]
+        rank = percentile / 100.0 * cum[-1]
         full_scale[k] = float(max(int(np.searchsorted(cum, rank)), 1))
     return full_scale
 

@@ -19,11 +19,22 @@ import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal, TypedDict
 
 import numba
 
 _ENGINE_DIR = Path(__file__).resolve().parent
-_OPTIONS = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
+
+
+class _Options(TypedDict):
+    """The options typed one by one, as numba.njit's signature takes them."""
+
+    nogil: bool
+    boundscheck: bool
+    error_model: Literal["python", "numpy"]
+
+
+_OPTIONS: _Options = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
 _njit = numba.njit(cache=True, **_OPTIONS)
 
 

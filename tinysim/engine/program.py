@@ -4,9 +4,9 @@ Like TFLite Micro's Prepare, everything that does not depend on the input (multi
 shifts, folded biases, geometry, static event counts) is computed once here; the per-op
 Eval kernels then only read the flat arrays a single Numba call receives.
 
-A row's fields are named: each op module declares its layout once, `Row = IntEnum("ConvRow",
-"x y w ...", start=0)` (field -> column), prepare fills the row by name with `pack(Row, x=...)`,
-and the kernel reads `p[Row.x]`, which Numba folds to a constant index.
+A row's fields are named: each op module declares its layout once, `ConvRow = IntEnum("ConvRow",
+"x y w ...", start=0)` (field -> column) with `Row = ConvRow`, prepare fills the row by name with
+`pack(Row, x=...)`, and the kernel reads `p[Row.x]`, which Numba folds to a constant index.
 """
 
 from __future__ import annotations
@@ -153,9 +153,10 @@ def conv_geometry(ctx, op: Op, x: Tensor, w: Tensor, y: Tensor, kh: int, kw: int
     ow, pw = window(wd, kw, a.stride_w, a.dilation_w, same)
     if y.shape != (n, oh, ow, oc):
         raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, oc)}")
-    if any(z != 0 for z in w.quant.zero_point):
+    w_quant = w.quantized()
+    if any(z != 0 for z in w_quant.zero_point):
         raise ctx.fail(op, "weights must be symmetric (zero point 0)")
-    w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (oc,))
+    w_scales = np.broadcast_to(np.asarray(w_quant.scale, np.float64), (oc,))
     mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
     return oh, ph, ow, pw, mult, shift
 

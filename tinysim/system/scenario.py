@@ -48,10 +48,10 @@ from tinysim.units.quantity import describe_value
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Arrivals",
     "BetweenWork",
     "Dvfs",
     "DvfsPolicy",
-    "Events",
     "FrontEnd",
     "FrontEndCost",
     "Host",
@@ -140,7 +140,7 @@ class Inference:
 
 
 @dataclass(frozen=True)
-class Events:
+class Arrivals:
     """Keyword/anomaly arrivals: a probability per inference window with a seed, or fixed times from a CSV."""
 
     probability_per_window: float = 0.0
@@ -177,7 +177,7 @@ class Scenario:
     sensor: Sensor
     front_end: FrontEnd
     inference: Inference
-    events: Events
+    events: Arrivals
     host: Host
     between_work: BetweenWork
     dvfs: Dvfs
@@ -288,20 +288,20 @@ def _inference(top: Mapping[str, Any], where: Where, sensor: Sensor) -> Inferenc
     return Inference(every_frames=every, window_frames=window, deadline_s=deadline)
 
 
-def _events(top: Mapping[str, Any], where: Where, base: Path) -> Events:
+def _events(top: Mapping[str, Any], where: Where, base: Path) -> Arrivals:
     if "events" not in top:
-        return Events()
+        return Arrivals()
     at = where.key(top, "events")
     m = block(top["events"], at, allowed=("probability_per_window", "seed", "trace"))
     if "trace" in m:
         if "probability_per_window" in m:
             raise at.key(m, "trace").fail("give `probability_per_window` or `trace`, not both")
         path = _path(m, "trace", at, base)
-        return Events(trace_times_s=read_trace(path, at.key(m, "trace")), trace_path=path)
+        return Arrivals(trace_times_s=read_trace(path, at.key(m, "trace")), trace_path=path)
     p = get_quantity(m, "probability_per_window", at, Dimension.DIMENSIONLESS, bound=Bound.NONNEGATIVE, default=0.0)
     if p > 1:
         raise at.key(m, "probability_per_window").fail(f"expected a probability between 0 and 1, got {p:g}")
-    return Events(probability_per_window=p, seed=get_int(m, "seed", at, bound=Bound.NONNEGATIVE, default=0))
+    return Arrivals(probability_per_window=p, seed=get_int(m, "seed", at, bound=Bound.NONNEGATIVE, default=0))
 
 
 def read_trace(path: str, where: Where) -> tuple[float, ...]:

@@ -18,7 +18,8 @@ from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.events import Events
 from tinysim.workload.graph import Op
 
-Row = IntEnum("AddRow", "a b y size zp_a m_a s_a zp_b m_b s_b zp_out m_out s_out lo hi table", start=0)
+AddRow = IntEnum("AddRow", "a b y size zp_a m_a s_a zp_b m_b s_b zp_out m_out s_out lo hi table", start=0)
+Row = AddRow  # what prepare and the kernels say; the class name shows in pack's errors
 LEFT_SHIFT = 20  # int8 headroom, as TFLite
 TABLE_FROM = 1024  # outputs from which a 256 x 256 output table (64 KiB, built at prepare) pays off
 

@@ -33,12 +33,13 @@ from tinysim.ops import tap_counts
 from tinysim.workload.graph import DType, Op
 
 # The parameter row; the last two lines are the direct path's and the dot path's own fields.
-Row = IntEnum("ConvRow", """
+ConvRow = IntEnum("ConvRow", """
     x y w bias mult shift n h wd c oh ow oc kh kw sh sw dh dw ph pw
     zp_in zp_out lo hi mode by_pixel tile static_zero
     nz_w taps frame cols mask
     zero_table kr ry rx ny nx
 """, start=0)  # fmt: skip
+Row = ConvRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 # Direct conv vectorised over output pixels (conv_direct) for short patches over rows of >= 16
 # outputs: a spatial kernel on few channels (the stems) or 1x1 on < 16 channels; else im2col and
@@ -61,12 +62,12 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     a = op.attrs
     oh, ph, ow, pw, mult, shift = conv_geometry(ctx, op, x, w, y, kh, kw, oc)
     k = kh * kw * ic
-    wk = w.data.reshape(oc, k).astype(np.int32)
-    bias = (b.data.astype(np.int64) if b is not None else np.zeros(oc, np.int64)) - zp(x) * wk.sum(axis=1)
+    wk = w.constant().reshape(oc, k).astype(np.int32)
+    bias = (b.constant().astype(np.int64) if b is not None else np.zeros(oc, np.int64)) - zp(x) * wk.sum(axis=1)
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
-    rows = tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph)
-    cols = tap_counts(wd, ow, kw, a.stride_w, a.dilation_w, pw)
-    valid = n * np.outer(rows, cols)  # (kh, kw): MAC-making uses of each tap
+    tap_rows = tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph)
+    tap_cols = tap_counts(wd, ow, kw, a.stride_w, a.dilation_w, pw)
+    valid = n * np.outer(tap_rows, tap_cols)  # (kh, kw): MAC-making uses of each tap
     zero_w = (wk == 0).sum(axis=0).reshape(kh, kw, ic)
     padded = n * oh * ow - valid
     static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
@@ -81,7 +82,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         frame, cols, taps = plane_geometry(kh, kw, c, oh, ow, a.stride_h, a.stride_w, a.dilation_h, a.dilation_w)
         tile = cols * max(1, min(oh, PLANE_ACC_BUDGET // oc // cols))  # whole virtual rows per block
         mask = (np.arange(tile) % cols < ow).astype(np.int16)  # real (not padding-width) columns
-        path = {
+        path: dict[str, int] = {
             "w": ctx.i16.add(wq), "bias": ctx.i32.add(bias), "mult": ctx.i32.add(mult), "shift": ctx.i32.add(shift),
             "nz_w": ctx.i32.add(nz), "taps": ctx.i32.add(np.concatenate([taps, np.zeros(kp - k, np.int64)])),
             "frame": frame, "cols": cols, "mask": ctx.i16.add(mask),

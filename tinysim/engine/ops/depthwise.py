@@ -19,10 +19,11 @@ from tinysim.ops import tap_counts
 from tinysim.workload.graph import DType, Op
 
 # The parameter row; the last line is the depth-multiplier-1 path's own fields (see _row_consts).
-Row = IntEnum("DepthwiseRow", """
+DepthwiseRow = IntEnum("DepthwiseRow", """
     x y w bias mult shift zero_w n h wd c oh ow m kh kw sh sw dh dw ph pw zp_in zp_out lo hi mode
     rows bias_row mult_row shift_row w_row nz_row static_zero
 """, start=0)  # fmt: skip
+Row = DepthwiseRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -38,8 +39,8 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         raise ctx.fail(op, f"{oc} output channels is not input channels {c} x depth multiplier")
     a = op.attrs
     oh, ph, ow, pw, mult, shift = conv_geometry(ctx, op, x, w, y, kh, kw, oc)
-    wk = w.data.reshape(kh, kw, c, m).astype(np.int32)
-    bias = b.data if b is not None else np.zeros(oc, np.int32)
+    wk = w.constant().reshape(kh, kw, c, m).astype(np.int32)
+    bias = b.constant() if b is not None else np.zeros(oc, np.int32)
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
     taps = valid_taps(h, oh, kh, a.stride_h, a.dilation_h, ph) * valid_taps(wd, ow, kw, a.stride_w, a.dilation_w, pw)
     macs = n * taps * oc

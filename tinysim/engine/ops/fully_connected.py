@@ -16,7 +16,10 @@ from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.events import Events
 from tinysim.workload.graph import DType, Op
 
-Row = IntEnum("FullyConnectedRow", "x y w bias mult shift zero_w batches n_in n_out zp_in zp_out lo hi mode", start=0)
+FullyConnectedRow = IntEnum(
+    "FullyConnectedRow", "x y w bias mult shift zero_w batches n_in n_out zp_in zp_out lo hi mode", start=0
+)
+Row = FullyConnectedRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -33,8 +36,8 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     batches = x.size // n_in
     w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (n_out,))
     mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
-    wk = w.data.astype(np.int32)
-    bias = (b.data.astype(np.int64) if b is not None else np.zeros(n_out, np.int64)) - zp(x) * wk.sum(axis=1)
+    wk = w.constant().astype(np.int32)
+    bias = (b.constant().astype(np.int64) if b is not None else np.zeros(n_out, np.int64)) - zp(x) * wk.sum(axis=1)
     lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
     params = pack(
         Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), w=ctx.i16.add(wk), bias=ctx.i32.add(bias),

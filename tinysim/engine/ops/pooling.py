@@ -18,7 +18,8 @@ from tinysim.events import Events
 from tinysim.ops import OpKind, window
 from tinysim.workload.graph import Op, Padding
 
-Row = IntEnum("PoolRow", "x y n h wd c oh ow fh fw sh sw ph pw zp_out lo hi is_max", start=0)
+PoolRow = IntEnum("PoolRow", "x y n h wd c oh ow fh fw sh sw ph pw zp_out lo hi is_max", start=0)
+Row = PoolRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:

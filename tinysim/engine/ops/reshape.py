@@ -10,7 +10,8 @@ from tinysim.engine.program import OpPlan, PrepareContext, pack, zp
 from tinysim.events import Events
 from tinysim.workload.graph import Op
 
-Row = IntEnum("ReshapeRow", "x y size zp_out quantized", start=0)
+ReshapeRow = IntEnum("ReshapeRow", "x y size zp_out quantized", start=0)
+Row = ReshapeRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:

@@ -34,7 +34,9 @@ from tinysim.engine.jit import kernel
 def _host_has_vnni() -> bool:
     if os.environ.get("TINYSIM_NO_VNNI"):
         return False
-    if numba.config.CPU_NAME not in (None, "host") or numba.config.CPU_FEATURES:
+    # numba.config sets these from the environment through globals(), so its stubs do not declare them
+    cpu_name, cpu_features = numba.config.CPU_NAME, numba.config.CPU_FEATURES  # type: ignore[attr-defined]
+    if cpu_name not in (None, "host") or cpu_features:
         return False  # compiling for another CPU than this one
     try:
         feats = llvm_binding.get_host_cpu_features()
