@@ -7,8 +7,9 @@ tinysim: a random sample of `--points` design points over archs/ndp120.yaml (arr
 count, weight and input bits, operating point, activation SRAM size and read energy), priced on KWS in
 one process (one core). The engine runs once, before timing (its cost is per workload, not per point).
 "cold" includes parsing each distinct block of the architecture and building each distinct set of
-compute units' structure; "warm" prices the same points again with those caches filled; "simulate()"
-is the exact per-point path (whole-YAML parse + `simulate()`), on a subsample.
+compute units' structure; "warm" prices the same points again with those caches filled; "exact path"
+is the per-point path of `tinysim sweep --exact` (whole-YAML parse + `tinysim.pipeline.evaluate` of the
+workload's one run), on a subsample.
 
 Peers, one comparable point each (KWS's MAC layers on one hardware configuration), in their own
 virtualenvs (benchmark-only dependencies; ../shared/peers.md):
@@ -39,7 +40,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from scalesim_compare import run_scalesim
 
 from tinysim.arch import parse_arch
-from tinysim.cost import simulate
 from tinysim.errors import TinysimError
 from tinysim.explore.design import DesignSpace, point_mapping
 from tinysim.explore.evaluate import Evaluator
@@ -48,6 +48,7 @@ from tinysim.explore.runner import run_sweep
 from tinysim.explore.store import point_id
 from tinysim.explore.sweep_spec import load_sweep, sample_points
 from tinysim.ops import MAC_OPS, OpKind
+from tinysim.pipeline import evaluate
 from tinysim.workload import load_workload
 from tinysim.workload.graph import Graph
 
@@ -90,7 +91,7 @@ def bench_tinysim(count: int) -> dict:
         for point in sample:
             try:
                 arch = parse_arch(point_mapping(evaluator.space.base_data, point), file=evaluator.space.base_file)
-                simulate(arch, evaluator.graph, evaluator.events, operating_point=point["operating_point"])
+                evaluate(arch, evaluator.run, operating_point=point["operating_point"])
             except TinysimError:  # invalid points cost their parse too
                 continue
         exact = (time.process_time() - start) / len(sample)
@@ -107,7 +108,7 @@ def bench_tinysim(count: int) -> dict:
         "warm_s": warm,
         "cold_wall_s": cold_wall,
         "warm_wall_s": warm_wall,
-        "simulate_s_per_point": exact,
+        "exact_s_per_point": exact,
         "end_to_end_s": end_to_end,
     }
 
@@ -218,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  warm (caches filled):                   {t['warm_s']:.3f} s ({t['warm_wall_s']:.3f}) = {warm:,.0f} points/s/core"
     )
     print(
-        f"  exact path (parse_arch + simulate()):   {t['simulate_s_per_point'] * 1e3:.3f} ms/point "
-        f"= {1 / t['simulate_s_per_point']:,.0f} points/s/core"
+        f"  exact path (parse_arch + evaluate()):   {t['exact_s_per_point'] * 1e3:.3f} ms/point "
+        f"= {1 / t['exact_s_per_point']:,.0f} points/s/core"
     )
     e2e = t["end_to_end_s"]
     print(

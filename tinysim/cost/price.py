@@ -46,26 +46,46 @@ class Points:
 
     @classmethod
     def of(cls, operating_points: Sequence[OperatingPoint], memories: Sequence[Sequence[MemoryLevel]]) -> Points:
-        """From operating points and, per point, the memory levels (`arch.memories`, or a design's variants)."""
-        def grid(attr: str) -> np.ndarray:
-            return np.array([[getattr(m, attr) for m in row] for row in memories], dtype=float)
+        """From operating points and, per point, the memory levels (`arch.memories`, or a design's variants).
+        Parameters are read once per distinct object (a sweep repeats a few of them over many points)."""
+        ops, op_of = _distinct(operating_points, id)
+        rows, row_of = _distinct(memories, lambda row: tuple(map(id, row)))
 
-        bandwidth = np.array([[m.bandwidth_bytes_per_s or np.inf for m in row] for row in memories], dtype=float)
+        def grid(attr: str) -> np.ndarray:
+            values = [[getattr(m, attr) for m in row] for row in rows]
+            return np.array(values, dtype=float).reshape(len(rows), -1)[row_of]
+
+        bandwidth = [[m.bandwidth_bytes_per_s or np.inf for m in row] for row in rows]
         return cls(
-            freq_hz=np.array([o.freq_hz for o in operating_points], dtype=float),
-            voltage_v=np.array([o.voltage_v for o in operating_points], dtype=float),
-            static_power_w=np.array([o.static_power_w for o in operating_points], dtype=float),
-            bandwidth=bandwidth.reshape(len(memories), -1),
-            read_j=grid("read_energy_per_byte_j").reshape(len(memories), -1),
-            write_j=grid("write_energy_per_byte_j").reshape(len(memories), -1),
-            leakage_w=grid("leakage_w").reshape(len(memories), -1),
-            size_bytes=grid("size_bytes").reshape(len(memories), -1),
+            freq_hz=np.array([o.freq_hz for o in ops], dtype=float)[op_of],
+            voltage_v=np.array([o.voltage_v for o in ops], dtype=float)[op_of],
+            static_power_w=np.array([o.static_power_w for o in ops], dtype=float)[op_of],
+            bandwidth=np.array(bandwidth, dtype=float).reshape(len(rows), -1)[row_of],
+            read_j=grid("read_energy_per_byte_j"),
+            write_j=grid("write_energy_per_byte_j"),
+            leakage_w=grid("leakage_w"),
+            size_bytes=grid("size_bytes"),
         )
 
     @classmethod
     def of_arch(cls, arch: Arch, operating_points: Sequence[OperatingPoint]) -> Points:
         """Each of `operating_points` with the architecture's own memories."""
         return cls.of(operating_points, [arch.memories] * len(operating_points))
+
+
+def _distinct(items: Sequence, key) -> tuple[list, np.ndarray]:
+    """The distinct items (by `key`, first-seen order) and each item's index among them."""
+    index: dict = {}
+    distinct: list = []
+    positions = np.empty(len(items), dtype=np.int64)
+    for i, item in enumerate(items):
+        k = key(item)
+        at = index.get(k)
+        if at is None:
+            at = index[k] = len(distinct)
+            distinct.append(item)
+        positions[i] = at
+    return distinct, positions
 
 
 @dataclass(frozen=True)

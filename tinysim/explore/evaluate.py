@@ -4,20 +4,23 @@
 structure on each distinct set of compute units (`cost.shape.graph_shape`, with the memories too
 where a kind's structure reads them) is computed once, and all points are priced together by the
 one pricing formula (`cost.price`); `exact=True` instead prices each point on its own through
-`tinysim.pipeline`, the path `tinysim run` takes (the tests check the two give identical rows). A point whose architecture does not parse, or that its cost
-model cannot price (an IMC layer that does not fit the arrays, an op no unit runs), is an
+`tinysim.pipeline`, the path `tinysim run` takes (the tests check the two give identical rows). A point
+whose architecture does not parse, or that its cost model cannot price (an IMC layer that does not fit the arrays, an op no unit runs), is an
 'invalid' row with the one-line reason.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tinysim.arch import MemoryLevel, OperatingPoint
 from tinysim.cost.price import Points, average_power_w, price
 from tinysim.cost.shape import GraphShape, graph_shape, reads_memories
 from tinysim.errors import TinysimError
@@ -32,6 +35,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+@dataclass(frozen=True)
+class _Design:
+    """What every point with the same values of the architecture's axes (operating point aside) shares."""
+
+    parts: dict  # parsed block -> compute unit / memory level / power states
+    shape: GraphShape | TinysimError  # the graph on its compute units, or why it cannot be priced
+    memories: tuple[MemoryLevel, ...]  # the arch's memory levels with the design's variants
+    sleep_w: float
+
+
 class Evaluator:
     """Prices design points of `space` on one workload file (results keyed by its stem)."""
 
@@ -42,34 +55,50 @@ class Evaluator:
         self.graph, self.events, self.arena_bytes = self.run.graph, self.run.events, self.run.arena_bytes
         self._needs_memories: dict[tuple, bool] = {}  # by set of compute units
         self._structures: dict[tuple, GraphShape | TinysimError] = {}
-        self._sleep: dict[int, float] = {}
+        self._designs: dict[tuple, _Design | TinysimError] = {}  # by the values of every block's axes
+        self._points: dict[str, OperatingPoint] = {}
+        self._paths = tuple(path for paths in space.blocks.values() for path in paths)
         spec = space.spec
         self.rate_hz, self.deadline_s = spec.rate_hz, spec.deadline_s
 
     def evaluate(self, points: Sequence[tuple[str, Mapping[str, Any]]], *, exact: bool = False) -> list[ResultRow]:
         """One row per (point_id, point), in order."""
         rows: list[ResultRow | None] = [None] * len(points)
-        fast: list[tuple[int, Any, dict]] = []
+        fast: list[tuple[int, _Design, GraphShape]] = []
         for i, (pid, point) in enumerate(points):
-            parts = {}
-            for block in self.space.blocks:
-                part = self.space.variant(block, point)
-                if isinstance(part, TinysimError):
-                    rows[i] = ResultRow(pid, self.workload, "invalid", _one_line(part))
-                    break
-                parts[block] = part
+            design = self._design(point)
+            if isinstance(design, TinysimError):
+                rows[i] = ResultRow(pid, self.workload, "invalid", _one_line(design))
+            elif exact:
+                rows[i] = self._exact(pid, point, design.parts)
+            elif isinstance(design.shape, TinysimError):
+                rows[i] = ResultRow(pid, self.workload, "invalid", _one_line(design.shape))
             else:
-                shape = None if exact else self._structure(parts)
-                if shape is None:
-                    rows[i] = self._exact(pid, point, parts)
-                elif isinstance(shape, TinysimError):
-                    rows[i] = ResultRow(pid, self.workload, "invalid", _one_line(shape))
-                else:
-                    fast.append((i, shape, parts))
+                fast.append((i, design, design.shape))
         if fast:
-            for i, row in zip((f[0] for f in fast), self._vectorised(points, fast)):
+            for (i, _, _), row in zip(fast, self._vectorised(points, fast)):
                 rows[i] = row
         return rows  # type: ignore[return-value]
+
+    def _design(self, point: Mapping[str, Any]) -> _Design | TinysimError:
+        key = tuple(point[path] for path in self._paths)
+        design = self._designs.get(key)
+        if design is None:
+            design = self._designs[key] = self._new_design(point)
+        return design
+
+    def _new_design(self, point: Mapping[str, Any]) -> _Design | TinysimError:
+        parts = {}
+        for block in self.space.blocks:
+            part = self.space.variant(block, point)
+            if isinstance(part, TinysimError):
+                return part
+            parts[block] = part
+        base = self.space.base
+        memories = tuple(parts.get(("memories", m.name), m) for m in base.memories)
+        states = parts.get(("power_states",))
+        sleep_w = (base if states is None else dataclasses.replace(base, power_states=states)).sleep_power_w
+        return _Design(parts, self._structure(parts), memories, sleep_w)
 
     def _structure(self, parts: dict) -> GraphShape | TinysimError:
         """The graph's structure on the point's compute units (and memories, where a kind's structure reads
@@ -92,74 +121,57 @@ class Evaluator:
             result = evaluate(arch, self.run, operating_point=self.space.operating_point_name(point)).result
         except TinysimError as exc:
             return ResultRow(pid, self.workload, "invalid", _one_line(exc))
-        return self._row(
-            pid,
-            result.operating_point,
-            result.latency_s,
-            result.energy_j,
-            result.cycles,
-            result.weights_bytes,
-            result.weights_fit and result.arena_fits,
-            result.energy_breakdown_j(),
-            result.sleep_power_w,
-        )
+        average = self._average_w(np.array([result.energy_j]), np.array([result.latency_s]),
+                                  np.array([result.sleep_power_w]))[0]
+        return self._row(pid, result.operating_point, result.latency_s, result.energy_j, average, result.cycles,
+                         result.weights_bytes, result.weights_fit and result.arena_fits, result.energy_breakdown_j())
 
-    def _row(self, pid, op_name, latency, energy, cycles, weights, fits, breakdown, sleep_w) -> ResultRow:
-        average = None
-        if self.rate_hz is not None and latency <= 1.0 / self.rate_hz:
-            average = average_power_w(energy, latency, sleep_w, self.rate_hz)
+    def _average_w(self, energy: np.ndarray, latency: np.ndarray, sleep_w: np.ndarray) -> list[float | None]:
+        """Average power at the sweep's rate; None without a rate or where an inference outlasts the period."""
+        if self.rate_hz is None:
+            return [None] * len(energy)
+        average = average_power_w(energy, latency, sleep_w, self.rate_hz)
+        return [a if ok else None for a, ok in zip(average.tolist(), (latency <= 1.0 / self.rate_hz).tolist())]
+
+    def _row(self, pid, op_name, latency, energy, average, cycles, weights, fits, breakdown) -> ResultRow:
         meets = None if self.deadline_s is None else int(latency <= self.deadline_s)
-        return ResultRow(
-            pid,
-            self.workload,
-            "ok",
-            None,
-            op_name,
-            latency,
-            energy,
-            average,
-            cycles,
-            self.arena_bytes,
-            int(weights),
-            int(bool(fits)),
-            meets,
-            None,
-            breakdown,
-        )
+        return ResultRow(pid, self.workload, "ok", None, op_name, latency, energy, average, cycles,
+                         self.arena_bytes, int(weights), int(bool(fits)), meets, None, breakdown)
 
-    def _vectorised(self, points, fast: list[tuple[int, Any, dict]]) -> list[ResultRow]:
-        base = self.space.base
-        names = [m.name for m in base.memories]
+    def _vectorised(self, points, fast: list[tuple[int, _Design, GraphShape]]) -> list[ResultRow]:
+        names = [m.name for m in self.space.base.memories]
         groups: dict[int, int] = {}
         structures: list[GraphShape] = []
         group = np.empty(len(fast), dtype=np.int64)
-        op_names, ops, mems, sleeps = [], [], [], []
-        for j, (i, shape, parts) in enumerate(fast):
-            if id(shape) not in groups:
-                groups[id(shape)] = len(structures)
+        op_names, ops, mems = [], [], []
+        for j, (i, design, shape) in enumerate(fast):
+            g = groups.get(id(shape))
+            if g is None:
+                g = groups[id(shape)] = len(structures)
                 structures.append(shape)
-            group[j] = groups[id(shape)]
+            group[j] = g
             name = self.space.operating_point_name(points[i][1])
             op_names.append(name)
-            ops.append(base.operating_point(name))
-            mems.append(tuple(parts.get(("memories", m.name), m) for m in base.memories))
-            sleeps.append(self._sleep_w(parts.get(("power_states",))))
+            ops.append(self._operating_point(name))
+            mems.append(design.memories)
         priced = price(structures, group, Points.of(ops, mems), self.arena_bytes)
         cycles, latency, energy, breakdown = priced.totals()
+        average = self._average_w(energy, latency, np.array([design.sleep_w for _, design, _ in fast]))
+        causes = [names[k] if isinstance(k, int) else k for k in breakdown]
+        values = list(zip(*(v.tolist() for v in breakdown.values())))
+        if any(np.isnan(v).any() for v in breakdown.values()):  # NaN: a memory unused by this point's group
+            by_cause = [{c: x for c, x in zip(causes, row) if not math.isnan(x)} for row in values]
+        else:
+            by_cause = [dict(zip(causes, row)) for row in values]
         cyc, lat, en = cycles.tolist(), latency.tolist(), energy.tolist()
-        cols: dict[str, list[float]] = {(names[k] if isinstance(k, int) else k): v.tolist() for k, v in breakdown.items()}
         wb, fits = priced.weights_bytes.tolist(), (priced.weights_fit & priced.arena_fits).tolist()
-        rows = []
-        for j, (i, _, _) in enumerate(fast):
-            by_cause = {k: v[j] for k, v in cols.items() if v[j] == v[j]}  # NaN: memory unused by this group
-            rows.append(
-                self._row(points[i][0], op_names[j], lat[j], en[j], cyc[j], wb[j], fits[j], by_cause, sleeps[j])
-            )
-        return rows
+        return [
+            self._row(points[i][0], op_names[j], lat[j], en[j], average[j], cyc[j], wb[j], fits[j], by_cause[j])
+            for j, (i, _, _) in enumerate(fast)
+        ]
 
-    def _sleep_w(self, states) -> float:
-        key = id(states)
-        if key not in self._sleep:
-            arch = self.space.base if states is None else dataclasses.replace(self.space.base, power_states=states)
-            self._sleep[key] = arch.sleep_power_w
-        return self._sleep[key]
+    def _operating_point(self, name: str) -> OperatingPoint:
+        point = self._points.get(name)
+        if point is None:
+            point = self._points[name] = self.space.base.operating_point(name)
+        return point
