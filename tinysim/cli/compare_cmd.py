@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from tinysim.api import compare
-from tinysim.cli.output import cli_flags, emit
+from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
 from tinysim.report.compare_plot import compare_png
 from tinysim.report.compare_report import to_csv, to_json, to_text
@@ -60,8 +60,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with cli_flags({"rate": "--rate", "deadline": "--deadline"}):
-        comparison = compare(args.archs, args.workload, seed=args.seed, rate=args.rate, deadline=args.deadline)
+    comparison = compare(args.archs, args.workload, seed=args.seed, rate=args.rate, deadline=args.deadline)
     rows, rate_hz = comparison.report_rows(), comparison.rate_hz
     text = {"json": to_json, "csv": to_csv}.get(args.format, to_text)(rows, rate_hz)
     if not args.no_plot:

@@ -30,6 +30,13 @@ EPILOG = """examples:
   tinysim models fetch --dir models/
 """
 
+# Errors below the CLI name the quantity a caller passed ("rate"); on the command line it is a flag.
+# A YAML file's field (a sweep's `rate:`) keeps its own name; other files (an --input .npy, a --timeline
+# PNG) are named by the argument that gave them.
+FLAGS = {name: f"--{name}" for name in ("rate", "deadline", "input", "jobs", "dask", "arch", "duration", "timeline",
+                                         "workload", "seed", "battery", "operating-point")}
+FLAGS["operating point"] = "--operating-point"
+
 COMMANDS = (
     run_cmd,
     compare_cmd,
@@ -65,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args) or 0
     except TinysimError as err:
+        if err.field in FLAGS and not str(err.file or "").endswith((".yaml", ".yml")):
+            err.field = FLAGS[err.field]
         print(f"tinysim: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

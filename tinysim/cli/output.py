@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from tinysim.errors import TinysimError
@@ -27,14 +25,3 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as err:
         raise TinysimError(f"cannot write output: {err.strerror}", file=str(path), field="--output") from err
-
-
-@contextmanager
-def cli_flags(flags: dict[str, str]) -> Iterator[None]:
-    """Errors below the CLI name the quantity ("rate"); on the command line it is a flag ("--rate")."""
-    try:
-        yield
-    except TinysimError as err:
-        if err.field in flags:
-            err.field = flags[err.field]
-        raise

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinysim.cli.output import cli_flags, emit
+from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
 from tinysim.pipeline import dvfs_dict, evaluate
 from tinysim.report.compare_report import operating_points_table
@@ -53,28 +53,27 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with cli_flags({"rate": "--rate", "deadline": "--deadline", "input": "--input"}):
-        evaluation = evaluate(args.arch, args.workload, input=args.input, seed=args.seed, events=args.events,
-                              operating_point=args.operating_point, deadline=args.deadline, rate=args.rate)
-        result, rate_hz, choice = evaluation.result, evaluation.rate_hz, evaluation.dvfs
-        extra: dict = {}
-        if evaluation.output is not None:
-            if args.save_output:
-                _save(args.save_output, evaluation.output)
-            extra = _prediction(evaluation.output, evaluation.run.graph)
+    evaluation = evaluate(args.arch, args.workload, input=args.input, seed=args.seed, events=args.events,
+                          operating_point=args.operating_point, deadline=args.deadline, rate=args.rate)
+    result, rate_hz, choice = evaluation.result, evaluation.rate_hz, evaluation.dvfs
+    extra: dict = {}
+    if evaluation.output is not None:
+        if args.save_output:
+            _save(args.save_output, evaluation.output)
+        extra = _prediction(evaluation.output, evaluation.run.graph)
+    if choice is not None:
+        extra["dvfs"] = dvfs_dict(choice)
+    if args.format == "json":
+        text = to_json(result, rate_hz, extra=extra)
+    elif args.format == "csv":
+        text = to_csv(result)
+    else:
+        text = to_text(result, rate_hz, per_layer=args.per_layer)
         if choice is not None:
-            extra["dvfs"] = dvfs_dict(choice)
-        if args.format == "json":
-            text = to_json(result, rate_hz, extra=extra)
-        elif args.format == "csv":
-            text = to_csv(result)
-        else:
-            text = to_text(result, rate_hz, per_layer=args.per_layer)
-            if choice is not None:
-                text += "\n\n" + operating_points_table(choice.candidates, choice.deadline_s, choice.chosen.operating_point)
-                text += "\n" + choice.reason()
-            if "top_class" in extra:
-                text += f"\n\ntop class: {extra['top_class']} (score {extra['top_score']:.3f})"
+            text += "\n\n" + operating_points_table(choice.candidates, choice.deadline_s, choice.chosen.operating_point)
+            text += "\n" + choice.reason()
+        if "top_class" in extra:
+            text += f"\n\ntop class: {extra['top_class']} (score {extra['top_score']:.3f})"
     emit(text, args.output)
     return 0
 

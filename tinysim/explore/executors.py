@@ -61,7 +61,7 @@ class LocalExecutor:
 
     def __init__(self, jobs: int = 1) -> None:
         if jobs < 1:
-            raise TinysimError(f"expected at least one job, got {jobs}", field="--jobs")
+            raise TinysimError(f"expected at least one job, got {jobs}", field="jobs")
         self.jobs = self.workers = jobs
 
     def run(self, tasks: Iterable[Task]) -> Iterator[list[ResultRow]]:
@@ -90,7 +90,7 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError:
             raise TinysimError(
-                "Dask is not installed: pip install 'tinysim[dask]' (dask and distributed)", field="--dask"
+                "Dask is not installed: pip install 'tinysim[dask]' (dask and distributed)", field="dask"
             ) from None
         self.cluster = None
         if address.startswith("local:"):
@@ -99,7 +99,7 @@ class DaskExecutor:
             except ValueError:
                 workers = 0
             if workers < 1:
-                raise TinysimError(f'expected "local:N" with N >= 1 workers, got "{address}"', field="--dask")
+                raise TinysimError(f'expected "local:N" with N >= 1 workers, got "{address}"', field="dask")
             self.cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -112,7 +112,7 @@ class DaskExecutor:
             try:
                 self.client = Client(address, timeout="20s")
             except OSError as exc:
-                raise TinysimError(f"cannot reach the Dask scheduler at {address}: {exc}", field="--dask") from None
+                raise TinysimError(f"cannot reach the Dask scheduler at {address}: {exc}", field="dask") from None
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def run(self, tasks: Iterable[Task]) -> Iterator[list[ResultRow]]:

@@ -215,7 +215,7 @@ def build_report(sweep: Any, options: ReportOptions | None = None) -> SweepRepor
     if unknown:
         raise TinysimError(
             f"no results for workload {', '.join(unknown)}; the store has {', '.join(present) or 'none'}",
-            field="--workload",
+            field="workload",
         )
     sections: list[WorkloadSection] = []
     images: dict[str, bytes] = {}

@@ -21,7 +21,7 @@ _STATE_COLOURS = {
 def plot_timeline(result: AlwaysOnResult, path: str | Path) -> None:
     """Total power (step line, log scale) and each track's power over `result.window_s`; chip states shaded."""
     if result.window_s is None or not result.segments:
-        raise TinysimError("no timeline was recorded: run with a timeline window", field="--timeline")
+        raise TinysimError("no timeline was recorded: run with a timeline window", field="timeline")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,6 +72,6 @@ def plot_timeline(result: AlwaysOnResult, path: str | Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
     except OSError as err:
-        raise TinysimError(f"cannot write the timeline: {err.strerror}", file=str(path), field="--timeline") from err
+        raise TinysimError(f"cannot write the timeline: {err.strerror}", file=str(path), field="timeline") from err
     finally:
         plt.close(fig)

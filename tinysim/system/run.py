@@ -47,7 +47,7 @@ def resolve_arch(scenario: Scenario, arch: str | Path | None) -> Arch:
             known = sorted({p.stem for f in folders for p in f.glob("*.yaml")})
             raise SpecError(
                 f"no architecture file and no archs/{arch}.yaml; known names: {', '.join(known) or 'none'}",
-                field="--arch",
+                field="arch",
             )
         path = found[0]
     return load_arch(path)
@@ -72,7 +72,7 @@ def run_always_on(
     prepared = prepared or prepare_workload(scenario)
     duration = duration_s if duration_s is not None else scenario.duration_s
     if duration <= 0:
-        raise SpecError(f"expected a positive duration, got {duration:g} s", field="--duration")
+        raise SpecError(f"expected a positive duration, got {duration:g} s", field="duration")
     work = choose_work_cost(arch, prepared, scenario)
     model = AlwaysOnModel(
         scenario, arch, work, event_times(scenario, duration), duration, fast_forward=fast_forward, window=timeline_s
