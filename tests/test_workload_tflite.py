@@ -94,10 +94,13 @@ def _vector(builder, start, values, prepend):
     return builder.EndVector()
 
 
-def build_model(op_code=tflite.BuiltinOperator.FULLY_CONNECTED, *, activation=0, external_offset=None, custom=None):
-    """A 4 -> 3 int8 fully-connected model, then `op_code` (unary, named 'lstm_1') when it is not FC.
+def build_model(op_code=tflite.BuiltinOperator.FULLY_CONNECTED, *, activation=0, external_offset=None, custom=None,
+                bias_scales=(0.25,), bias_axis=0, out_type=tflite.TensorType.INT8):
+    """A 4 -> 3 int8 fully-connected model, then `op_code` (unary, named 'lstm_1', of type `out_type`) when
+    it is not FC.
 
-    `external_offset` stores the weights outside the flatbuffer at that file offset (the >2 GB layout).
+    `external_offset` stores the weights outside the flatbuffer at that file offset (the >2 GB layout);
+    `bias_scales` / `bias_axis` are the bias's quantization scales and `quantized_dimension`.
     """
     b = flatbuffers.Builder(1024)
     weights = np.arange(12, dtype=np.int8).tobytes()
@@ -116,14 +119,15 @@ def build_model(op_code=tflite.BuiltinOperator.FULLY_CONNECTED, *, activation=0,
     w_buffer = buffer(offset=external_offset, size=len(weights)) if external_offset else buffer(weights)
     buffers = [buffer(), w_buffer, buffer(bias)]
 
-    def tensor(name, shape, ttype, buf, scale=0.5, zp=0):
+    def tensor(name, shape, ttype, buf, scales=(0.5,), axis=0):
         n = b.CreateString(name)
         s = _vector(b, tflite.TensorStartShapeVector, shape, b.PrependInt32)
-        sc = _vector(b, tflite.QuantizationParametersStartScaleVector, [scale], b.PrependFloat32)
-        z = _vector(b, tflite.QuantizationParametersStartZeroPointVector, [zp], b.PrependInt64)
+        sc = _vector(b, tflite.QuantizationParametersStartScaleVector, list(scales), b.PrependFloat32)
+        z = _vector(b, tflite.QuantizationParametersStartZeroPointVector, [0] * len(scales), b.PrependInt64)
         tflite.QuantizationParametersStart(b)
         tflite.QuantizationParametersAddScale(b, sc)
         tflite.QuantizationParametersAddZeroPoint(b, z)
+        tflite.QuantizationParametersAddQuantizedDimension(b, axis)
         q = tflite.QuantizationParametersEnd(b)
         tflite.TensorStart(b)
         tflite.TensorAddShape(b, s)
@@ -137,9 +141,9 @@ def build_model(op_code=tflite.BuiltinOperator.FULLY_CONNECTED, *, activation=0,
     tensors = [
         tensor("x", [1, 4], i8, 0),
         tensor("w", [3, 4], i8, 1),
-        tensor("b", [3], i32, 2, 0.25),
+        tensor("b", [3], i32, 2, bias_scales, bias_axis),
         tensor("fc_out", [1, 3], i8, 0),
-        tensor("lstm_1", [1, 3], i8, 0),
+        tensor("lstm_1", [1, 3], out_type, 0),
     ]
 
     codes = [tflite.BuiltinOperator.FULLY_CONNECTED, op_code]
@@ -229,13 +233,51 @@ def test_unsupported_op_names_op_and_layer():
     with pytest.raises(UnsupportedOpError) as info:
         parse_tflite(build_model(tflite.BuiltinOperator.LSTM), file="model.tflite")
     message = str(info.value)
-    assert message.startswith("model.tflite: op 1 (LSTM 'lstm_1'): unsupported operator; tinysim supports CONV_2D")
-    assert "\n" not in message
+    assert message.startswith("model.tflite: unsupported ops: LSTM x1 (first: layer 1 'lstm_1'); `tinysim ops`")
+    assert "\n" not in message and "QUANTIZE" not in message  # never offers an op the engine cannot run
 
 
 def test_unsupported_custom_op():
-    with pytest.raises(UnsupportedOpError, match=r"op 1 \(CUSTOM:MyOp 'lstm_1'\)"):
+    with pytest.raises(UnsupportedOpError, match=r"unsupported ops: CUSTOM:MyOp x1 \(first: layer 1 'lstm_1'\)"):
         parse_tflite(build_model(tflite.BuiltinOperator.CUSTOM, custom="MyOp"), file="m.tflite")
+
+
+def test_unsupported_op_is_refused_before_an_unsupported_dtype():
+    """The op is the more useful answer: a model of ops tinysim lacks often has dtypes it lacks too."""
+    data = build_model(tflite.BuiltinOperator.CAST, out_type=tflite.TensorType.BOOL)
+    with pytest.raises(UnsupportedOpError, match="unsupported ops: CAST x1"):
+        parse_tflite(data, file="m.tflite")
+
+
+@pytest.mark.parametrize("ttype", ["UINT32", "BOOL", "FLOAT16"])
+def test_unsupported_dtype_is_named(ttype):
+    data = build_model(tflite.BuiltinOperator.RESHAPE, out_type=getattr(tflite.TensorType, ttype))
+    message = _one_line_error(data, file="m.tflite")
+    assert f"tensor 4 'lstm_1': tensor type {ttype} is unsupported (FLOAT32, INT32, UINT8" in message
+    assert "code" not in message
+
+
+def test_bias_quantized_dimension_not_matching_its_rank_is_accepted():
+    """Older (TOCO) converters write a per-channel bias's quantized_dimension as the weights' (3 here);
+    TFLite Micro ignores it, so tinysim reads a 1-D bias as quantized along its only axis."""
+    graph = parse_tflite(build_model(bias_scales=(0.1, 0.2, 0.3), bias_axis=3), file="toco.tflite")
+    bias = graph.op_inputs(graph.ops[0])[2]
+    assert bias.quant.per_axis and bias.quant.axis == 0 and bias.quant.scale == pytest.approx((0.1, 0.2, 0.3))
+
+
+def test_per_axis_scales_that_fit_no_axis_are_refused():
+    with pytest.raises(WorkloadError, match="per-axis quantization with 2 scales"):
+        parse_tflite(build_model(bias_scales=(0.1, 0.2)), file="m.tflite")
+
+
+def test_every_unsupported_op_of_a_real_model_is_named():
+    path = require_model("corpus/coral/deeplabv3_mnv2_dm05_pascal_quant.tflite")
+    with pytest.raises(UnsupportedOpError) as info:
+        load_tflite(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "unsupported ops: RESIZE_BILINEAR x3 (first: layer 64 'ResizeBilinear'), CONCATENATION x1 " in message
+    assert "ARG_MAX x1 (first: layer 71 'ArgMax')" in message
 
 
 def test_unsupported_fused_activation():

@@ -12,7 +12,7 @@ they share the defaults: seeded random input (seed 0), engine-counted events, pl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,8 @@ from tinysim.cost.dvfs import DeadlineChoice, select_for_deadline
 from tinysim.cost.result import SimResult
 from tinysim.cost.simulate import simulate, simulate_points
 from tinysim.dataframes import pandas
-from tinysim.engine import plan_arena, random_input, run_graph
+from tinysim.engine import random_input, run_graph
+from tinysim.engine.arena import arena_usage
 from tinysim.errors import CostError, WorkloadError
 from tinysim.events import Events
 from tinysim.units import Dimension, parse_quantity
@@ -38,13 +39,15 @@ EVENT_SOURCES = ("engine", "shapes")
 
 @dataclass(frozen=True)
 class WorkloadRun:
-    """A workload run once: its graph, per-op events, planned arena peak and (engine runs) outputs."""
+    """A workload run once: its graph, per-op events, TFLite Micro arena and (engine runs) outputs."""
 
     graph: Graph
     events: tuple[Events, ...]
     events_source: str  # "engine" (counted on a real run) or "shapes" (estimated)
-    arena_bytes: int
+    arena_bytes: int  # the whole TFLM arena, what must fit in SRAM: head + persistent
     outputs: tuple[np.ndarray, ...] = ()
+    arena_head_bytes: int = 0  # planned activations (TFLM's head)
+    arena_persistent_bytes: int = 0  # TFLM's persistent tail (engine.persistent)
 
 
 @dataclass(frozen=True)
@@ -132,12 +135,14 @@ def run_workload(workload: str | Path | Graph, *, input: np.ndarray | str | Path
     if events not in EVENT_SOURCES:
         raise ValueError(f"events: expected one of {', '.join(EVENT_SOURCES)}, got {events!r}")
     graph = workload if isinstance(workload, Graph) else load_workload(workload)
-    arena_bytes = plan_arena(graph).peak_bytes
+    usage = arena_usage(graph)
     if events == "shapes":
-        return WorkloadRun(graph, tuple(estimate_events(graph, op) for op in graph.ops), "shapes", arena_bytes)
-    inputs = random_input(graph, seed) if input is None else [_input_array(input, graph)]
-    result = run_graph(graph, inputs)
-    return WorkloadRun(graph, tuple(result.events), "engine", arena_bytes, tuple(result.outputs))
+        run = WorkloadRun(graph, tuple(estimate_events(graph, op) for op in graph.ops), "shapes", usage.total_bytes)
+    else:
+        inputs = random_input(graph, seed) if input is None else [_input_array(input, graph)]
+        result = run_graph(graph, inputs)
+        run = WorkloadRun(graph, tuple(result.events), "engine", usage.total_bytes, tuple(result.outputs))
+    return replace(run, arena_head_bytes=usage.head_bytes, arena_persistent_bytes=usage.persistent_bytes)
 
 
 def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str | None = None,
@@ -154,7 +159,7 @@ def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str
     if deadline_s is None:
         result = simulate(arch, run.graph, run.events, operating_point=operating_point, arena_bytes=run.arena_bytes,
                           events_source=run.events_source)
-        return Evaluation(result, run, rate_hz)
+        return Evaluation(_with_arena_split(result, run), run, rate_hz)
     choice = select_for_deadline(price_points(arch, run), deadline_s)
     return Evaluation(choice.chosen, run, rate_hz, choice)
 
@@ -162,7 +167,15 @@ def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str
 def price_points(arch: str | Path | Arch, run: WorkloadRun) -> tuple[SimResult, ...]:
     """The run priced at every operating point of `arch`, in the architecture's order."""
     arch = resolve_arch(arch)
-    return simulate_points(arch, run.graph, run.events, arena_bytes=run.arena_bytes, events_source=run.events_source)
+    results = simulate_points(arch, run.graph, run.events, arena_bytes=run.arena_bytes, events_source=run.events_source)
+    return tuple(_with_arena_split(r, run) for r in results)
+
+
+def _with_arena_split(result: SimResult, run: WorkloadRun) -> SimResult:
+    """The result with the run's head / persistent split, where that split adds up to its arena."""
+    if run.arena_head_bytes + run.arena_persistent_bytes != run.arena_bytes:
+        return result
+    return replace(result, arena_head_bytes=run.arena_head_bytes, arena_persistent_bytes=run.arena_persistent_bytes)
 
 
 def evaluate(arch: str | Path | Arch, workload: str | Path | Graph | WorkloadRun, *, input: np.ndarray | str | Path | None = None,

@@ -1,4 +1,8 @@
-"""`tinysim check FILE...`: validate architecture and workload files without simulating."""
+"""`tinysim check FILE...`: validate architecture and workload files without simulating.
+
+A workload is loaded and prepared for the engine exactly as `tinysim run` does it (no inference), so
+check refuses what run refuses, with the same message.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ import sys
 from pathlib import Path
 
 from tinysim.arch import load_arch
+from tinysim.engine import plan_arena, prepare
 from tinysim.errors import TinysimError
 from tinysim.workload import load_workload
 
 EXAMPLES = """examples:
   tinysim check archs/stm32l4r5.yaml
   tinysim check archs/*.yaml workloads/*.yaml
+  tinysim check ../shared/models/*.tflite     # a model check passes, tinysim run runs
 """
 
 
@@ -21,7 +27,9 @@ def register(sub) -> None:
         "check",
         help="validate architecture and workload files",
         description="Validate files: architecture YAMLs (they have `compute:`), layer-list workload YAMLs "
-        "and .tflite models. Prints one line per file; exit status 2 if any is invalid.",
+        "and .tflite models. A workload is also prepared for the engine as `tinysim run` would (no inference), so "
+        "every op kind the engine cannot run is named, with its count and first layer. Prints one line per "
+        "file; exit status 2 if any is invalid.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -46,6 +54,8 @@ def _check_one(path: Path) -> str:
         arch = load_arch(path)
         return f"architecture '{arch.name}', {len(arch.compute)} compute unit(s), {len(arch.memories)} memories"
     graph = load_workload(path)
+    plan_arena(graph)  # the steps `tinysim run` takes before its inference, in its order
+    prepare(graph)
     return f"workload '{graph.name}', {len(graph.ops)} ops"
 
 

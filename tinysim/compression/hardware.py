@@ -59,7 +59,8 @@ def hardware_effect(
     ]
     before = price_run(arch, run0, operating_point=operating_point).result
     # the compressed graph's arena is the original's: compression changes constants, not activations
-    run1 = replace(run1, events=tuple(ev1), arena_bytes=run0.arena_bytes)
+    run1 = replace(run1, events=tuple(ev1), arena_bytes=run0.arena_bytes, arena_head_bytes=run0.arena_head_bytes,
+                   arena_persistent_bytes=run0.arena_persistent_bytes)
     after = price_run(arch, run1, operating_point=operating_point).result
     t = result.total
     after = replace(after, weights_bytes=before.weights_bytes - t.original_bytes + t.final_bytes)

@@ -16,7 +16,7 @@ def place(graph: Graph, arch: Arch) -> list[ComputeUnit]:
     """Return the compute unit for each op of `graph`, in `graph.ops` order."""
     units = []
     for index, op in enumerate(graph.ops):
-        unit = next((u for u in arch.compute if _runs(u, op.kind)), None)
+        unit = unit_for(arch, op.kind)
         if unit is None:
             raise SpecError(
                 f"no compute unit runs {op.kind.value} (op {index} '{op.name}'); "
@@ -26,6 +26,11 @@ def place(graph: Graph, arch: Arch) -> list[ComputeUnit]:
             )
         units.append(unit)
     return units
+
+
+def unit_for(arch: Arch, kind: OpKind) -> ComputeUnit | None:
+    """The compute unit of `arch` that runs ops of `kind`: the first that declares it; None if none does."""
+    return next((u for u in arch.compute if _runs(u, kind)), None)
 
 
 def _runs(unit: ComputeUnit, kind: OpKind) -> bool:

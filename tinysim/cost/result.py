@@ -65,9 +65,11 @@ class SimResult:
     weights_bytes: int = 0
     weights_memory: str = ""
     weights_capacity_bytes: int = 0
-    arena_bytes: int = 0
+    arena_bytes: int = 0  # the whole TFLite Micro arena: head + persistent (what must fit)
     arena_memory: str = ""
     arena_capacity_bytes: int = 0
+    arena_head_bytes: int = 0  # planned activations (TFLM's head); 0 with arena_persistent_bytes: no breakdown
+    arena_persistent_bytes: int = 0  # TFLM's persistent tail: tensor structs, nodes, kernels' OpData
     events_source: str = "shapes"  # "shapes" (estimated) or "engine" (counted on a real run)
     weights_encoding: str = ""  # compressed workloads: encodings kept in flash ("huffman"), or "decoded"
 
@@ -140,6 +142,8 @@ class SimResult:
             "arena_bytes": self.arena_bytes,
             "arena_memory": self.arena_memory,
             "arena_capacity_bytes": self.arena_capacity_bytes,
+            "arena_head_bytes": self.arena_head_bytes,
+            "arena_persistent_bytes": self.arena_persistent_bytes,
             "arena_fits": self.arena_fits,
         }
         if rate_hz is not None:

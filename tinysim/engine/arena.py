@@ -9,12 +9,18 @@ RESHAPE output aliases its input (one buffer, the union of both lifetimes) by de
 bytes are identical, so an MCU runtime need not copy them. Pass alias_reshape=False for
 TFLM's behaviour of giving the reshape output its own buffer.
 The engine executes inside this plan, so a planning error shows up as wrong outputs.
+
+This plan is TFLM's arena head. `arena_usage` adds the persistent tail (`persistent.py`) for the
+whole arena TFLM uses. Kernel scratch buffers would be planned in the head too; TFLM's reference
+kernels request none for the ops tinysim runs (the head equals the activation plan on the MLPerf
+Tiny models), so none is counted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tinysim.engine.persistent import TFLM_HOST_LP64, PersistentBytes, TflmLayout, persistent_bytes
 from tinysim.ops import OpKind
 from tinysim.workload.graph import Graph
 
@@ -94,3 +100,25 @@ def plan_arena(graph: Graph, *, alias_reshape: bool = True) -> ArenaPlan:
         sizes={t: buffers[root[t]][2] for t in life},
         aliases={t: r for t, r in root.items() if r != t},
     )
+
+
+@dataclass(frozen=True)
+class ArenaUsage:
+    """The TFLite Micro arena a graph needs: the planned head (activations) and the persistent tail."""
+
+    head_bytes: int  # plan_arena(...).peak_bytes
+    persistent: PersistentBytes
+
+    @property
+    def persistent_bytes(self) -> int:
+        return self.persistent.total
+
+    @property
+    def total_bytes(self) -> int:
+        """What must fit in SRAM: TFLM's 'Arena allocation total'."""
+        return self.head_bytes + self.persistent.total
+
+
+def arena_usage(graph: Graph, *, layout: TflmLayout = TFLM_HOST_LP64, alias_reshape: bool = True) -> ArenaUsage:
+    """Head (greedy plan) + persistent tail of `graph` on `layout`'s ABI."""
+    return ArenaUsage(plan_arena(graph, alias_reshape=alias_reshape).peak_bytes, persistent_bytes(graph, layout))

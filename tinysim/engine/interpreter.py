@@ -30,6 +30,7 @@ from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.events import Events
 from tinysim.ops import OpKind
 from tinysim.workload.graph import DType, Graph
+from tinysim.workload.validate import short_name, unsupported_ops
 
 SEMANTICS = ("litert", "tflm")
 
@@ -44,6 +45,8 @@ KERNELS: dict[OpKind, OpKernel] = {
     OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate),
     OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate),
 }
+# The quantization schemes `prepare` accepts: int8 activations and weights (TFLite's full-integer scheme).
+SCHEMES: tuple[str, ...] = ("int8",)
 _CODES = {kind: code for code, kind in enumerate(KERNELS)}
 _evaluate = switch(tuple(k.evaluate for k in KERNELS.values()))  # _evaluate(code, args) in a kernel
 
@@ -88,19 +91,19 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
     """Validate every op and precompute its parameters; UnsupportedOpError names op and layer."""
     if semantics not in SEMANTICS:
         raise ValueError(f"semantics must be one of {SEMANTICS}, got {semantics!r}")
-    for k, op in enumerate(graph.ops):
-        if op.kind not in KERNELS:
-            raise UnsupportedOpError(
-                f"unsupported op {op.kind.value if isinstance(op.kind, OpKind) else op.kind} (layer {k} '{op.name}')",
-                file=graph.source or None,
-            )
+    names = [kind.value for kind in KERNELS]
+    problem = unsupported_ops(((op.kind.value, op.name) for op in graph.ops), names.__contains__, names)
+    if problem:
+        raise UnsupportedOpError(problem, file=graph.source or None)
     arena = plan_arena(graph)
     ctx = PrepareContext(graph, arena.offsets, semantics)
     plans = [KERNELS[op.kind].prepare(ctx, op) for op in graph.ops]
-    for t in (*graph.inputs, *graph.outputs):
+    for role, t in [*(("input", t) for t in graph.inputs), *(("output", t) for t in graph.outputs)]:
         if graph.tensors[t].dtype is not DType.INT8:
             raise UnsupportedOpError(
-                f"graph input/output '{graph.tensors[t].name}' is not int8", file=graph.source or None
+                f"graph {role} '{short_name(graph.tensors[t].name)}' is {graph.tensors[t].dtype.name}; tinysim runs "
+                f"{', '.join(SCHEMES)} models only",
+                file=graph.source or None,
             )
     params = np.zeros((len(plans), max([p.params.size for p in plans] + [1])), np.int64)
     for k, p in enumerate(plans):

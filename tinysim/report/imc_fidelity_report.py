@@ -6,6 +6,7 @@ import math
 
 from tinysim.engine.imc_numerics import ImcNumerics
 from tinysim.engine.imc_run import FidelityReport
+from tinysim.report.names import short_layer_names
 from tinysim.report.table import format_count, format_table
 from tinysim.workload.graph import Graph
 
@@ -28,9 +29,9 @@ def fidelity_table(name: str, reports: list[FidelityReport]) -> str:
 def layer_table(graph: Graph, reports: list[FidelityReport], layers: dict[int, list[FidelityReport]]) -> str:
     """Output SNR per setting with only op k on the IMC model; `reports` gives the column order."""
     headers = ["#", "layer", "op", *(_setting(r.numerics) for r in reports)]
+    names = short_layer_names([op.name for op in graph.ops])  # unique over the graph, suffixed by op index
     rows = [
-        [str(k), _short(graph.ops[k].name), graph.ops[k].kind.value, *(_snr(r.output_snr_db) for r in per)]
-        for k, per in layers.items()
+        [str(k), names[k], graph.ops[k].kind.value, *(_snr(r.output_snr_db) for r in per)] for k, per in layers.items()
     ]
     return "Output SNR (dB) with one layer at a time on the IMC model, the others exact:\n\n" + format_table(
         headers, rows, numeric=[True, False, False, *([True] * len(reports))]
@@ -96,8 +97,3 @@ def _setting(n: ImcNumerics) -> str:
 
 def _snr(db: float) -> str:
     return "inf" if math.isinf(db) else f"{db:.1f}"
-
-
-def _short(name: str, width: int = 40) -> str:
-    """TFLite tensor-derived layer names run to hundreds of characters; keep the head."""
-    return name if len(name) <= width else name[: width - 1] + "…"

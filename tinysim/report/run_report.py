@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from tinysim.cost.result import SimResult
+from tinysim.report.names import short_layer_names
 from tinysim.report.table import format_count, format_table
 from tinysim.units import Dimension, format_quantity
 
@@ -67,7 +68,7 @@ def to_text(result: SimResult, rate_hz: float | None, *, per_layer: bool = False
             for what, used, cap, mem, ok in (
                 ("weights", _weights_size(result), result.weights_capacity_bytes, result.weights_memory,
                  result.weights_fit),
-                ("activation arena", result.arena_bytes, result.arena_capacity_bytes, result.arena_memory,
+                ("activation arena", _arena_size(result), result.arena_capacity_bytes, result.arena_memory,
                  result.arena_fits),
             ) if not ok) + " -- the figures below assume it would", ""]
     if per_layer:
@@ -78,8 +79,9 @@ def to_text(result: SimResult, rate_hz: float | None, *, per_layer: bool = False
 
 def _layer_table(result: SimResult) -> str:
     total_e = result.energy_j or 1.0
+    names = short_layer_names([layer.name for layer in result.layers])  # JSON and CSV keep the full name
     rows = [
-        [str(i), layer.name, layer.op_kind, format_count(layer.macs), format_count(layer.cycles),
+        [str(i), names[i], layer.op_kind, format_count(layer.macs), format_count(layer.cycles),
          format_quantity(layer.latency_s, Dimension.TIME), format_quantity(layer.energy_j, Dimension.ENERGY),
          f"{100 * layer.energy_j / total_e:.1f} %", layer.bound]
         for i, layer in enumerate(result.layers)
@@ -109,7 +111,7 @@ def _summary_table(result: SimResult, rate_hz: float | None) -> str:
     if rate_hz is not None:
         rows.append([f"average power at {rate_hz:g} Hz", format_quantity(result.average_power_w(rate_hz), Dimension.POWER)])
     rows.append(["weights", _fit_text(_weights_size(result), result.weights_capacity_bytes, result.weights_memory)])
-    rows.append(["activation arena", _fit_text(result.arena_bytes, result.arena_capacity_bytes, result.arena_memory)])
+    rows.append(["activation arena", _fit_text(_arena_size(result), result.arena_capacity_bytes, result.arena_memory)])
     return format_table(["figure", "value"], rows, numeric=[False, False])
 
 
@@ -121,6 +123,15 @@ def _weights_size(result: SimResult) -> tuple[int, str]:
     if enc == "decoded":
         return result.weights_bytes, "decoded (no weight decoder)"
     return result.weights_bytes, f"encoded ({enc})"
+
+
+def _arena_size(result: SimResult) -> tuple[int, str]:
+    """The arena TFLite Micro uses and, where known, its split: "(head 15.62 KiB + persistent 8.08 KiB)"."""
+    head, persistent = result.arena_head_bytes, result.arena_persistent_bytes
+    if not (head or persistent):
+        return result.arena_bytes, ""
+    return result.arena_bytes, (f"(head {format_quantity(head, Dimension.SIZE)} + persistent "
+                                f"{format_quantity(persistent, Dimension.SIZE)})")
 
 
 def _fit_text(used: int | tuple[int, str], capacity: int, memory: str) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 from tinysim.errors import TinysimError, UnsupportedOpError, WorkloadError
 from tinysim.ops import OpKind
 from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, Padding, Quantization, Tensor
-from tinysim.workload.validate import check_graph, op_label
+from tinysim.workload.validate import check_graph, op_label, unsupported_ops
 
 _IDENTIFIER = b"TFL3"
 _MAX_RANK = 8
@@ -90,12 +90,32 @@ def _read_graph(r: _Reader, name: str) -> Graph:
         raise r.error("model has no subgraph")
     sg = m.Subgraphs(0)
     n_tensors = r.count(sg.TensorsLength(), "tensor")
+    n_ops = r.count(sg.OperatorsLength(), "operator")
+    named = [_op_name(r, sg, k, n_tensors) for k in range(n_ops)]
+    # Refuse ops the IR cannot represent before reading any tensor, naming every one of them; what the
+    # engine cannot run it reports itself (`tinysim ops` lists that), as the workload layer cannot know.
+    problem = unsupported_ops(named, lambda kind: kind in OpKind.__members__)
+    if problem:
+        raise UnsupportedOpError(f"{problem}; `tinysim ops` lists the ops tinysim runs", file=r.file)
     tensors = tuple(_read_tensor(r, sg.Tensors(i), i) for i in range(n_tensors))
-    ops = tuple(_read_op(r, sg.Operators(k), k, tensors) for k in range(r.count(sg.OperatorsLength(), "operator")))
+    ops = tuple(_read_op(r, sg.Operators(k), k, OpKind[kind], op_name) for k, (kind, op_name) in enumerate(named))
     for index in (*r.ints(sg, "Inputs"), *r.ints(sg, "Outputs")):
         if not 0 <= index < n_tensors:
             raise r.error(f"graph input/output tensor index {index} out of range 0..{n_tensors - 1}")
     return Graph(name, tensors, ops, r.ints(sg, "Inputs"), r.ints(sg, "Outputs"), source=r.file)
+
+
+def _op_name(r: _Reader, sg: Any, k: int, n_tensors: int) -> tuple[str, str]:
+    """(kind name, layer name) of operator `k`: its builtin or custom code, and its first output's name."""
+    op = sg.Operators(k)
+    opcode_index = int(op.OpcodeIndex())
+    if not 0 <= opcode_index < r.count(r.model.OperatorCodesLength(), "operator code"):
+        raise r.error(f"op {k}: operator code index {opcode_index} out of range")
+    kind_name = _kind_name(r, r.model.OperatorCodes(opcode_index))
+    inputs, outputs = r.ints(op, "Inputs"), r.ints(op, "Outputs")
+    if not outputs or any(not -1 <= i < n_tensors for i in inputs) or any(not 0 <= i < n_tensors for i in outputs):
+        raise r.error(f"op {k} ({kind_name}): tensor index out of range or no output")
+    return kind_name, (sg.Tensors(outputs[0]).Name() or b"").decode("utf-8", "replace")
 
 
 def _read_tensor(r: _Reader, t: Any, index: int) -> Tensor:
@@ -103,7 +123,9 @@ def _read_tensor(r: _Reader, t: Any, index: int) -> Tensor:
     where = f"tensor {index} '{name[:48]}'"
     dtype = _DTYPES.get(t.Type())
     if dtype is None:
-        raise r.error(f"tensor type code {t.Type()} is unsupported (int8/uint8/int16/int32/int64/float32 only)", where)
+        names = {code: n for n, code in vars(r.tflite.TensorType).items() if not n.startswith("_")}
+        known = ", ".join(names[code] for code in _DTYPES)
+        raise r.error(f"tensor type {names.get(t.Type(), f'code {t.Type()}')} is unsupported ({known} only)", where)
     shape = r.ints(t, "Shape")
     if len(shape) > _MAX_RANK or any(d < 0 for d in shape) or int(np.prod(shape, dtype=np.float64)) > _MAX_ELEMENTS:
         raise r.error(f"impossible shape {list(shape)}", where)
@@ -128,6 +150,8 @@ def _read_quant(r: _Reader, q: Any, shape: tuple[int, ...], where: str) -> Quant
     zero_point = tuple(int(q.ZeroPoint(j)) for j in range(r.count(q.ZeroPointLength(), "zero point")))
     zero_point = zero_point or (0,) * len(scale)
     axis = int(q.QuantizedDimension())
+    if len(shape) == 1:
+        axis = 0  # a 1-D tensor (a bias) is quantized along its only axis, whatever older converters (TOCO) wrote
     if len(zero_point) != len(scale) or not all(np.isfinite(s) and s > 0 for s in scale):
         raise r.error(f"bad quantization: {len(scale)} scale(s), {len(zero_point)} zero point(s)", where)
     if len(scale) > 1 and not (0 <= axis < len(shape) and shape[axis] == len(scale)):
@@ -156,25 +180,9 @@ def _kind_name(r: _Reader, opcode: Any) -> str:
     return r.tflite.BUILTIN_OPCODE2NAME.get(code, f"BUILTIN_{code}")
 
 
-def _read_op(r: _Reader, op: Any, k: int, tensors: tuple[Tensor, ...]) -> Op:
-    opcode_index = int(op.OpcodeIndex())
-    if not 0 <= opcode_index < r.count(r.model.OperatorCodesLength(), "operator code"):
-        raise r.error(f"op {k}: operator code index {opcode_index} out of range")
-    kind_name = _kind_name(r, r.model.OperatorCodes(opcode_index))
-    inputs, outputs = r.ints(op, "Inputs"), r.ints(op, "Outputs")
-    if (
-        not outputs
-        or any(not -1 <= i < len(tensors) for i in inputs)
-        or any(not 0 <= i < len(tensors) for i in outputs)
-    ):
-        raise r.error(f"op {k} ({kind_name}): tensor index out of range or no output")
-    name = tensors[outputs[0]].name
-    label = op_label(k, kind_name, name)
-    if kind_name not in OpKind.__members__:
-        supported = ", ".join(kind.value for kind in OpKind)
-        raise UnsupportedOpError(f"unsupported operator; tinysim supports {supported}", file=r.file, field=label)
-    kind = OpKind[kind_name]
-    return Op(kind, name, inputs, outputs, _read_attrs(r, kind, op, label))
+def _read_op(r: _Reader, op: Any, k: int, kind: OpKind, name: str) -> Op:
+    label = op_label(k, kind.value, name)
+    return Op(kind, name, r.ints(op, "Inputs"), r.ints(op, "Outputs"), _read_attrs(r, kind, op, label))
 
 
 def _read_attrs(r: _Reader, kind: OpKind, op: Any, label: str) -> OpAttrs:

@@ -7,6 +7,8 @@ weights, 1HW(C*M) depthwise weights, (out, in) fully-connected weights), with co
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
+
 from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.ops import MAC_OPS, OpKind
 from tinysim.workload.graph import Graph, Op, Padding, Tensor
@@ -22,8 +24,33 @@ def conv_output_size(in_size: int, kernel: int, stride: int, dilation: int, padd
 
 def op_label(index: int, kind_name: str, name: str) -> str:
     """`op 7 (CONV_2D 'conv1')`: how errors name an op; long converter names are shortened."""
-    short = name if len(name) <= 48 else name[:45] + "..."
-    return f"op {index} ({kind_name} '{short}')"
+    return f"op {index} ({kind_name} '{short_name(name)}')"
+
+
+def unsupported_ops(
+    ops: Iterable[tuple[str, str]], is_supported: Callable[[str], bool], supported: Sequence[str] | None = None
+) -> str | None:
+    """One line naming every op kind of `ops` ((kind name, layer name) in graph order) that fails
+    `is_supported`, with its count and first layer, then the `supported` kinds if given; None if all pass.
+
+    `unsupported ops: RESIZE_BILINEAR x3 (first: layer 12 'Resize'), ARG_MAX x1 (first: layer 57 'ArgMax');
+    supported: CONV_2D, ...` -- the importer and the engine both refuse through this, so their answers agree.
+    """
+    found: dict[str, list] = {}
+    for index, (kind, name) in enumerate(ops):
+        if not is_supported(kind):
+            found.setdefault(kind, [0, index, name])[0] += 1
+    if not found:
+        return None
+    listed = ", ".join(
+        f"{kind} x{count} (first: layer {index} '{short_name(name)}')" for kind, (count, index, name) in found.items()
+    )
+    return f"unsupported ops: {listed}" + (f"; supported: {', '.join(supported)}" if supported is not None else "")
+
+
+def short_name(name: str) -> str:
+    """`name`, cut to 48 characters for messages (converters write names of several hundred)."""
+    return name if len(name) <= 48 else name[:45] + "..."
 
 
 def check_graph(graph: Graph, file: str) -> None:

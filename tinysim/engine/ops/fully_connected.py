@@ -34,8 +34,12 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     if any(z != 0 for z in w.quant.zero_point):
         raise ctx.fail(op, "weights must be symmetric (zero point 0)")
     batches = x.size // n_in
-    w_scales = np.broadcast_to(np.asarray(w.quant.scale, np.float64), (n_out,))
-    mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
+    if len(w.quant.scale) == 1:  # per-tensor: TFLite's GetQuantizedConvolutionMultipler multiplies the two
+        # scales in float32, then divides in double (found by tests/test_op_fuzz.py: it moves ties)
+        product = np.full(n_out, float(np.float32(scale(x)) * np.float32(w.quant.scale[0])))
+    else:  # per-channel: double throughout
+        product = scale(x) * np.asarray(w.quant.scale, np.float64)
+    mult, shift = quantize_multipliers(product / scale(y))
     wk = w.constant().astype(np.int32)
     bias = (b.constant().astype(np.int64) if b is not None else np.zeros(n_out, np.int64)) - zp(x) * wk.sum(axis=1)
     lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
