@@ -107,7 +107,9 @@ def conv2d(x, w, b, zp_in, zp_out, mult, shift, act, stride=(1, 1), dilation=(1,
 def depthwise_conv2d(
     x, w, b, zp_in, zp_out, mult, shift, act, depth_mult=1, stride=(1, 1), dilation=(1, 1), same=True, rounding="tflite"
 ):
-    """x (N,H,W,C), w (1,KH,KW,C*M): output channel c*M+m reads input channel c."""
+    """x (N,H,W,C), w (1,KH,KW,C*M): output channel c*M+m reads input channel c.
+
+    rounding "litert_depthwise": LiteRT's x86 output stage (optimized_ops::Quantize), see mbqm_litert_depthwise."""
     n, h, wd, _ = x.shape
     _, kh, kw, oc = w.shape
     oh, ph = _pad_before(h, kh, stride[0], dilation[0], same)
@@ -184,7 +186,23 @@ def mbqm_ruy(x: np.ndarray, mult, shift) -> np.ndarray:
     return (hi + nudge) >> right
 
 
-REQUANT = {"tflite": mbqm, "ruy": mbqm_ruy}
+def mbqm_litert_depthwise(x: np.ndarray, mult, shift) -> np.ndarray:
+    """LiteRT's x86 DEPTHWISE_CONV_2D output stage (optimized_ops::Quantize) over (..., OC)
+    accumulators: each whole block of 8 output channels goes through NEON (emulated) vqrdmulh and
+    a rounding shift, negative ties toward +infinity (as mbqm_ruy); the last OC % 8 channels
+    through scalar MultiplyByQuantizedMultiplier (mbqm, double rounding)."""
+    x = np.asarray(x, np.int64)
+    oc = x.shape[-1]
+    mult = np.broadcast_to(np.asarray(mult, np.int64), (oc,))
+    shift = np.broadcast_to(np.asarray(shift, np.int64), (oc,))
+    c8 = oc - oc % 8
+    out = np.empty_like(x)
+    out[..., :c8] = mbqm_ruy(x[..., :c8], mult[:c8], shift[:c8])
+    out[..., c8:] = mbqm(x[..., c8:], mult[c8:], shift[c8:])
+    return out
+
+
+REQUANT = {"tflite": mbqm, "ruy": mbqm_ruy, "litert_depthwise": mbqm_litert_depthwise}
 
 
 def softmax_lut(x, s_in, beta, s_out, zp_out):

@@ -184,8 +184,13 @@ def test_conv2d_dot_path(x_shape, c_out, k, stride, dil, pad, semantics):
     check_conv(rng, x_shape, c_out, k, stride, dil, pad, ACTS[(k + stride) % 4], semantics, kw)
 
 
+# LiteRT's x86 output stage rounds whole blocks of 8 channels as ruy, the rest as TFLite (naive.py).
+DEPTHWISE_ROUNDING = {"litert": "litert_depthwise", "tflm": "tflite"}
+
+
 @pytest.mark.parametrize("seed", range(5))
-def test_depthwise_conv2d(seed):
+@pytest.mark.parametrize("semantics", ["litert", "tflm"])
+def test_depthwise_conv2d(seed, semantics):
     rng = np.random.default_rng(seed)
     c, m, k = int(rng.integers(1, 17)), (1, 1, 2, 1, 3)[seed], (3, 5, 3, 1, 3)[seed]
     stride = 1 + seed % 2
@@ -199,11 +204,11 @@ def test_depthwise_conv2d(seed):
     b = bias(rng, c * m)
     g = one_op(OpKind.DEPTHWISE_CONV_2D, [x_t], y_t, attrs, (w, b))
     x = random_x(rng, x_t.shape, x_t.quant.zero_point[0])
-    r = run_graph(g, x)
+    r = run_graph(g, x, semantics=semantics)
     mult, shift = multipliers(0.03, w.quant.scale, 0.07)
     act = naive.act_range(attrs.activation.value, 0.07, y_t.quant.zero_point[0])
     ref = naive.depthwise_conv2d(x, w.data, b.data, x_t.quant.zero_point[0], y_t.quant.zero_point[0], mult, shift, act,
-                                 m, (stride, stride), (1, 1), pad is Padding.SAME)  # fmt: skip
+                                 m, (stride, stride), (1, 1), pad is Padding.SAME, DEPTHWISE_ROUNDING[semantics])  # fmt: skip
     np.testing.assert_array_equal(r.outputs[0], ref)
     zero_macs, macs = naive.depthwise_zero_macs(
         x, w.data, x_t.quant.zero_point[0], m, (stride, stride), pad is Padding.SAME
@@ -224,7 +229,8 @@ def test_depthwise_conv2d(seed):
         ((1, 6, 6, 130), 3, 3, 2, 1, Padding.SAME),
     ],
 )
-def test_depthwise_rows(x_shape, k, kw, stride, dil, pad):
+@pytest.mark.parametrize("semantics", ["litert", "tflm"])
+def test_depthwise_rows(x_shape, k, kw, stride, dil, pad, semantics):
     rng = np.random.default_rng(sum(x_shape) + k + kw + stride)
     n, h, wd, c = x_shape
     same = pad is Padding.SAME
@@ -238,11 +244,11 @@ def test_depthwise_rows(x_shape, k, kw, stride, dil, pad):
                     depth_multiplier=1, activation=act)  # fmt: skip
     b = bias(rng, c)
     x = random_x(rng, x_shape, x_t.quant.zero_point[0])
-    r = run_graph(one_op(OpKind.DEPTHWISE_CONV_2D, [x_t], y_t, attrs, (w, b)), x)
+    r = run_graph(one_op(OpKind.DEPTHWISE_CONV_2D, [x_t], y_t, attrs, (w, b)), x, semantics=semantics)
     mult, shift = multipliers(0.03, w.quant.scale, 0.07)
     zp_in, zp_out = x_t.quant.zero_point[0], y_t.quant.zero_point[0]
     ref = naive.depthwise_conv2d(x, w.data, b.data, zp_in, zp_out, mult, shift, naive.act_range(act.value, 0.07, zp_out),
-                                 1, (stride, stride), (dil, dil), same)  # fmt: skip
+                                 1, (stride, stride), (dil, dil), same, DEPTHWISE_ROUNDING[semantics])  # fmt: skip
     np.testing.assert_array_equal(r.outputs[0], ref)
     zero_macs, macs = naive.depthwise_zero_macs(x, w.data, zp_in, 1, (stride, stride), same, (dil, dil))
     e = r.events[0]

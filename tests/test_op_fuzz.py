@@ -9,8 +9,6 @@ the model: `Case("CONV_2D", {...}).build()`.
 
 Not generated (tinysim documents them as unsupported): ADD with broadcasting, weight zero points
 other than 0, pooling with different input/output quantization, FULLY_CONNECTED keep_num_dims.
-Not generated (a known mismatch, the strict xfail in REGRESSIONS): DEPTHWISE_CONV_2D with 8 or
-more output channels and activation NONE or RELU_N1_TO_1 — RELU/RELU6 are drawn instead there.
 """
 
 from __future__ import annotations
@@ -229,12 +227,7 @@ def conv_cases(draw, depthwise: bool = False) -> Case:
     biased = {"with_bias": True}  # LiteRT's int8 CONV_2D and DEPTHWISE_CONV_2D require a bias
     if depthwise:
         m = draw(st.integers(1, 16 // c if c <= 8 else 1))
-        quant = _conv_quant(draw, kh * kw, c * m)
-        if c * m >= 8 and quant["activation"] in (0, 2):
-            # Known mismatch (see REGRESSIONS): LiteRT rounds negative ties of whole 8-channel blocks
-            # toward +inf; RELU and RELU6 clamp every negative value, so ties cannot show there.
-            quant["activation"] = 1 if quant["activation"] == 0 else 3
-        return Case("DEPTHWISE_CONV_2D", {**geometry, "m": m, **quant, **biased})
+        return Case("DEPTHWISE_CONV_2D", {**geometry, "m": m, **_conv_quant(draw, kh * kw, c * m), **biased})
     oc = draw(st.integers(1, 16))
     return Case("CONV_2D", {**geometry, "oc": oc, **_conv_quant(draw, kh * kw * c, oc), **biased})
 
@@ -329,20 +322,16 @@ def check_case(case: Case) -> None:
 
 
 # Cases that once failed, kept whatever the generator draws today.
-DEPTHWISE_BLOCK_ROUNDING = pytest.mark.xfail(
-    strict=True,
-    reason="LiteRT's x86 depthwise output stage (optimized_ops::Quantize) requantizes whole blocks of 8 output "
-    "channels with NEON vqrdmulh + vrshl (negative ties toward +inf, like ruy) and only the oc % 8 tail with "
-    "MultiplyByQuantizedMultiplier; tinysim uses the latter for every channel",
-)
 REGRESSIONS = [
-    pytest.param(
+    pytest.param(  # LiteRT's x86 depthwise output stage (optimized_ops::Quantize) requantizes whole blocks
+        # of 8 output channels with NEON vqrdmulh + vrshl (negative ties toward +inf, like ruy) and only
+        # the oc % 8 tail with MultiplyByQuantizedMultiplier
         Case("DEPTHWISE_CONV_2D", {
             "n": 1, "h": 1, "wd": 3, "c": 7, "kh": 1, "kw": 1, "stride": (1, 1), "dilation": (1, 1),
             "padding": VALID, "m": 2, "in_scale": 1.0, "in_zp": 0, "out_scale": 32.0, "out_zp": 0,
             "w_scales": [0.25], "w_max": 127, "bias_bits": 0, "with_bias": True, "activation": 0, "seed": 0,
         }),
-        marks=DEPTHWISE_BLOCK_ROUNDING, id="depthwise-8-channel-blocks",
+        id="depthwise-8-channel-blocks",
     ),
     pytest.param(  # LiteRT's per-tensor FULLY_CONNECTED multiplies input and weight scales in float32
         Case("FULLY_CONNECTED", {

@@ -88,6 +88,9 @@ def test_check_refuses_what_run_refuses(tmp_path):
     ("corpus/coral/split_concat.tflite", "unsupported ops: CONCATENATION x2 (first: layer 0 'concat'), SPLIT x1"),
     ("corpus/tflm_seanet/conv/conv0.tflite", "is int16; only int8 activations"),
     ("corpus/tflm_seanet/quantize/quantize0.tflite", "unsupported ops: QUANTIZE x1"),
+    # ops the IR cannot represent and ops the engine cannot run, in one line
+    ("corpus/coral/deeplabv3_mnv2_dm05_pascal_quant.tflite",
+     "RESIZE_BILINEAR x3 (first: layer 64 'ResizeBilinear'), QUANTIZE x1 (first: layer 65"),
 ])
 def test_check_and_run_agree_on_real_models(name, says):
     check, run = _check_and_run(require_model(name))

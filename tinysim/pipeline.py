@@ -23,7 +23,7 @@ from tinysim.cost.dvfs import DeadlineChoice, select_for_deadline
 from tinysim.cost.result import SimResult
 from tinysim.cost.simulate import simulate, simulate_points
 from tinysim.dataframes import pandas
-from tinysim.engine import random_input, run_graph
+from tinysim.engine import random_input, run_graph, runnable_ops
 from tinysim.engine.arena import arena_usage
 from tinysim.errors import CostError, WorkloadError
 from tinysim.events import Events
@@ -134,7 +134,7 @@ def run_workload(workload: str | Path | Graph, *, input: np.ndarray | str | Path
     `events="shapes"`: estimated from shapes, no run) and plan its activation arena."""
     if events not in EVENT_SOURCES:
         raise ValueError(f"events: expected one of {', '.join(EVENT_SOURCES)}, got {events!r}")
-    graph = workload if isinstance(workload, Graph) else load_workload(workload)
+    graph = workload if isinstance(workload, Graph) else load_workload(workload, runnable=runnable_ops())
     usage = arena_usage(graph)
     if events == "shapes":
         run = WorkloadRun(graph, tuple(estimate_events(graph, op) for op in graph.ops), "shapes", usage.total_bytes)

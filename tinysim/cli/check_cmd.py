@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from tinysim.arch import load_arch
-from tinysim.engine import plan_arena, prepare
+from tinysim.engine import plan_arena, prepare, runnable_ops
 from tinysim.errors import TinysimError
 from tinysim.workload import load_workload
 
@@ -53,7 +53,7 @@ def _check_one(path: Path) -> str:
     if path.suffix in (".yaml", ".yml") and _looks_like_arch(path):
         arch = load_arch(path)
         return f"architecture '{arch.name}', {len(arch.compute)} compute unit(s), {len(arch.memories)} memories"
-    graph = load_workload(path)
+    graph = load_workload(path, runnable=runnable_ops())
     plan_arena(graph)  # the steps `tinysim run` takes before its inference, in its order
     prepare(graph)
     return f"workload '{graph.name}', {len(graph.ops)} ops"

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from tinysim.engine.arena import ArenaPlan, plan_arena, tensor_lifetimes
-from tinysim.engine.interpreter import KERNELS, SEMANTICS, Prepared, RunResult, prepare, random_input, run_graph
+from tinysim.engine.interpreter import (
+    KERNELS,
+    SEMANTICS,
+    Prepared,
+    RunResult,
+    prepare,
+    random_input,
+    run_graph,
+    runnable_ops,
+)
 from tinysim.events import Events
 
 __all__ = [
@@ -17,5 +26,6 @@ __all__ = [
     "prepare",
     "random_input",
     "run_graph",
+    "runnable_ops",
     "tensor_lifetimes",
 ]

@@ -87,11 +87,16 @@ class Prepared:
         return arena, np.empty(self.scratch16, np.int16), np.empty(self.scratch32, np.int32)
 
 
+def runnable_ops() -> tuple[str, ...]:
+    """The op kinds the engine executes (KERNELS), by name."""
+    return tuple(kind.value for kind in KERNELS)
+
+
 def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
     """Validate every op and precompute its parameters; UnsupportedOpError names op and layer."""
     if semantics not in SEMANTICS:
         raise ValueError(f"semantics must be one of {SEMANTICS}, got {semantics!r}")
-    names = [kind.value for kind in KERNELS]
+    names = list(runnable_ops())
     problem = unsupported_ops(((op.kind.value, op.name) for op in graph.ops), names.__contains__, names)
     if problem:
         raise UnsupportedOpError(problem, file=graph.source or None)

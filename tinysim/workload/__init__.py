@@ -7,6 +7,7 @@ on first use, so importing this package stays cheap.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from tinysim.errors import WorkloadError
@@ -15,13 +16,14 @@ from tinysim.workload.graph import Graph
 SUPPORTED_FORMATS = ".tflite (TFLite flatbuffer), .yaml / .yml (layer list)"
 
 
-def load_workload(path: str | Path) -> Graph:
-    """Read a network from a `.tflite` model or a layer-list `.yaml` file."""
+def load_workload(path: str | Path, *, runnable: Collection[str] | None = None) -> Graph:
+    """Read a network from a `.tflite` model or a layer-list `.yaml` file. `runnable`: the op kinds the
+    caller can execute (the engine's); a model with others is refused in one line naming all of them."""
     suffix = Path(path).suffix.lower()
     if suffix == ".tflite":
         from tinysim.workload.tflite_import import load_tflite
 
-        return load_tflite(path)
+        return load_tflite(path, runnable=runnable)
     if suffix in (".yaml", ".yml"):
         from tinysim.workload.npz_graph import is_graph_npz, load_graph_npz
 

@@ -9,6 +9,7 @@ start) are supported.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,9 @@ _ACTIVATIONS = {0: Activation.NONE, 1: Activation.RELU, 2: Activation.RELU_N1_TO
 _ACTIVATION_NAMES = {4: "TANH", 5: "SIGN_BIT"}
 
 
-def load_tflite(path: str | Path) -> Graph:
-    """Read the main subgraph of a `.tflite` file; any problem is a one-line `WorkloadError`."""
+def load_tflite(path: str | Path, *, runnable: Collection[str] | None = None) -> Graph:
+    """Read the main subgraph of a `.tflite` file; any problem is a one-line `WorkloadError`. With `runnable`
+    (the op kinds the caller can execute, e.g. the engine's), one refusal names every op outside it."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -38,17 +40,18 @@ def load_tflite(path: str | Path) -> Graph:
         raise WorkloadError("file not found", file=str(path)) from None
     except OSError as exc:
         raise WorkloadError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
-    return parse_tflite(data, file=str(path), name=path.stem)
+    return parse_tflite(data, file=str(path), name=path.stem, runnable=runnable)
 
 
-def parse_tflite(data: bytes, *, file: str = "<bytes>", name: str = "model") -> Graph:
+def parse_tflite(data: bytes, *, file: str = "<bytes>", name: str = "model",
+                 runnable: Collection[str] | None = None) -> Graph:
     """Like `load_tflite` for bytes already in memory; `file` names them in errors."""
     if len(data) < 8:
         raise WorkloadError(f"not a TFLite model: {len(data)} bytes is too short for a flatbuffer", file=file)
     if data[4:8] != _IDENTIFIER:
         raise WorkloadError(f"not a TFLite model: file identifier is {bytes(data[4:8])!r}, expected b'TFL3'", file=file)
     try:
-        graph = _read_graph(_Reader(bytes(data), file), name)
+        graph = _read_graph(_Reader(bytes(data), file), name, runnable)
     except TinysimError:
         raise
     except Exception as exc:  # noqa: BLE001 -- generated accessors raise anything on corrupt bytes
@@ -84,7 +87,7 @@ class _Reader:
         return tuple(int(get(j)) for j in range(n))
 
 
-def _read_graph(r: _Reader, name: str) -> Graph:
+def _read_graph(r: _Reader, name: str, runnable: Collection[str] | None) -> Graph:
     m = r.model
     if r.count(m.SubgraphsLength(), "subgraph") < 1:
         raise r.error("model has no subgraph")
@@ -92,11 +95,16 @@ def _read_graph(r: _Reader, name: str) -> Graph:
     n_tensors = r.count(sg.TensorsLength(), "tensor")
     n_ops = r.count(sg.OperatorsLength(), "operator")
     named = [_op_name(r, sg, k, n_tensors) for k in range(n_ops)]
-    # Refuse ops the IR cannot represent before reading any tensor, naming every one of them; what the
-    # engine cannot run it reports itself (`tinysim ops` lists that), as the workload layer cannot know.
-    problem = unsupported_ops(named, lambda kind: kind in OpKind.__members__)
+    # Refuse before reading any tensor, naming every op the IR cannot represent or (given `runnable`, which
+    # the layers above pass from the engine) the caller cannot run, so one line lists them all.
+    if runnable is None:
+        problem = unsupported_ops(named, lambda kind: kind in OpKind.__members__)
+        hint = "; `tinysim ops` lists the ops tinysim runs"
+    else:
+        problem = unsupported_ops(named, lambda kind: kind in OpKind.__members__ and kind in runnable, list(runnable))
+        hint = ""
     if problem:
-        raise UnsupportedOpError(f"{problem}; `tinysim ops` lists the ops tinysim runs", file=r.file)
+        raise UnsupportedOpError(problem + hint, file=r.file)
     tensors = tuple(_read_tensor(r, sg.Tensors(i), i) for i in range(n_tensors))
     ops = tuple(_read_op(r, sg.Operators(k), k, OpKind[kind], op_name) for k, (kind, op_name) in enumerate(named))
     for index in (*r.ints(sg, "Inputs"), *r.ints(sg, "Outputs")):

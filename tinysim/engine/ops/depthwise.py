@@ -11,7 +11,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from tinysim.engine.fixedpoint import TFLITE, activation_range, requantize_row
+from tinysim.engine.fixedpoint import RUY, TFLITE, activation_range, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pack, scale, valid_taps, zp
 from tinysim.events import Events
@@ -50,7 +50,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), w=ctx.i16.add(wk), bias=ctx.i32.add(bias),
         mult=ctx.i32.add(mult), shift=ctx.i32.add(shift), zero_w=ctx.i32.add((wk == 0).sum(axis=3)),
         n=n, h=h, wd=wd, c=c, oh=oh, ow=ow, m=m, kh=kh, kw=kw, sh=a.stride_h, sw=a.stride_w, dh=a.dilation_h,
-        dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x), zp_out=zp(y), lo=lo, hi=hi, mode=TFLITE,
+        dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x), zp_out=zp(y), lo=lo, hi=hi, mode=RUY if ctx.semantics == "litert" else TFLITE,
         **_row_consts(ctx, wk, bias, mult, shift, m, ow, valid),
     )  # fmt: skip
     out_elems = n * oh * ow * oc
@@ -93,7 +93,7 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
         z, o = depthwise_rows(
             x, i16[w : w + kh * kw * r], i32[bias : bias + r], i32[mult : mult + r], i32[shift : shift + r],
             i32[nz : nz + kh * kw * r], out, s32[:r], phases,
-            n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, count,
+            n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, p[Row.mode], count,
         )  # fmt: skip
         return z + (p[Row.static_zero] if count else 0), o
     w, bias, mult, shift, zero_w = p[Row.w], p[Row.bias], p[Row.mult], p[Row.shift], p[Row.zero_w]
@@ -136,8 +136,23 @@ def depthwise_conv2d(x, w, bias, mult, shift, zero_w, out, acc, n, h, wd, c, oh,
                         if count:
                             for ci in range(c):
                                 zero_macs += m if x[base + ci] == zp_in else zero_w[i, j, ci]
-                out_zeros += requantize_row(acc, mult, shift, mode, zp_out, lo, hi, out, ((b * oh + oy) * ow + ox) * oc)
+                base = ((b * oh + oy) * ow + ox) * oc
+                out_zeros += requantize_blocks(acc, mult, shift, mode, zp_out, lo, hi, out, base)
     return zero_macs, out_zeros
+
+
+@kernel
+def requantize_blocks(acc, mult, shift, mode, zp_out, lo, hi, out, base):
+    """`requantize_row` over one pixel's channels as LiteRT's x86 depthwise output stage
+    (optimized_ops::Quantize) does it: whole blocks of 8 channels in (emulated) NEON, vqrdmulh then
+    a rounding shift with ties toward +inf (`mode`: RUY under litert), the last oc % 8 channels with
+    scalar MultiplyByQuantizedMultiplier (TFLITE). Found by tests/test_op_fuzz.py."""
+    n = acc.shape[0]
+    c8 = n - n % 8
+    zeros = requantize_row(acc[:c8], mult[:c8], shift[:c8], mode, zp_out, lo, hi, out, base) if c8 else 0
+    if c8 < n:
+        zeros += requantize_row(acc[c8:], mult[c8:], shift[c8:], TFLITE, zp_out, lo, hi, out, base + c8)
+    return zeros
 
 
 @kernel
@@ -158,7 +173,7 @@ def split_phases(x, phases, n, h, wd, c, sw):
 
 @kernel
 def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c, oh, ow, kh, kw,
-                   sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, count):  # fmt: skip
+                   sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode, count):  # fmt: skip
     """Depth multiplier 1, one output row at a time: each tap is one contiguous loop over the row.
 
     w, bias, mult, shift and nz_w (1 - zero weight) are tiled over the row (ow * c; w and nz_w
@@ -216,5 +231,11 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c,
                             xv = np.int32(np.int32(src[xb + u]) - zp_in)
                             acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
             base = (b * oh + oy) * r
-            out_zeros += requantize_row(acc, mult, shift, TFLITE, zp_out, lo, hi, out[base : base + r], 0)
+            if c % 8 == 0 or c < 8:  # one rounding for the whole row (see requantize_blocks)
+                out_zeros += requantize_row(acc, mult, shift, mode if c >= 8 else TFLITE, zp_out, lo, hi, out, base)
+            else:
+                for ox in range(ow):
+                    q = ox * c
+                    out_zeros += requantize_blocks(acc[q : q + c], mult[q : q + c], shift[q : q + c], mode, zp_out,
+                                                   lo, hi, out, base + q)  # fmt: skip
     return zero_macs, out_zeros
