@@ -175,6 +175,58 @@ def add(x1, x2, s1, zp1, s2, zp2, s_out, zp_out, act):
     return np.clip(out, act[0], act[1]).astype(np.int8)
 
 
+def sub(x1, x2, s1, zp1, s2, zp2, s_out, zp_out, act):
+    """Quantized SUB as TFLite's PrepareGeneralSubOp + Add: ADD's stages, second input multiplier negated."""
+    left_shift = 20
+    twice_max = 2.0 * max(s1, s2)
+    m1, sh1 = quantize_multiplier(s1 / twice_max)
+    m2, sh2 = quantize_multiplier(s2 / twice_max)
+    mo, sho = quantize_multiplier(twice_max / ((1 << left_shift) * s_out))
+    a = mbqm((np.asarray(x1, np.int64) - zp1) * (1 << left_shift), m1, sh1)
+    b = mbqm((np.asarray(x2, np.int64) - zp2) * (1 << left_shift), -m2, sh2)
+    out = mbqm(a + b, mo, sho) + zp_out
+    return np.clip(out, act[0], act[1]).astype(np.int8)
+
+
+def mul(x1, x2, s1, zp1, s2, zp2, s_out, zp_out, act):
+    """Quantized MUL as TFLite's reference MulElementwise: one requantization by s1 * s2 / s_out (double)."""
+    m, sh = quantize_multiplier(s1 * s2 / s_out)
+    prod = (np.asarray(x1, np.int64) - zp1) * (np.asarray(x2, np.int64) - zp2)
+    return np.clip(mbqm(prod, m, sh) + zp_out, act[0], act[1]).astype(np.int8)
+
+
+def _mbqm_signed(x, mult: int, shift: int) -> np.ndarray:
+    """MultiplyByQuantizedMultiplier as LiteRT's x86 build rounds a negative multiplier: -mbqm(x, -mult)."""
+    return -mbqm(x, -mult, shift) if mult < 0 else mbqm(x, mult, shift)
+
+
+def leaky_relu(x, s_in, zp_in, s_out, zp_out, alpha):
+    """Quantized LEAKY_RELU as TFLite's QuantizeLeakyRelu: identity multiplier at or above the input zero
+    point, alpha's below; both ratios computed in float32 as LiteRT's Prepare."""
+    f32 = np.float32
+    m_id, sh_id = quantize_multiplier(float(f32(s_in) / f32(s_out)))
+    m_al, sh_al = quantize_multiplier(float(f32(s_in) * f32(alpha) / f32(s_out)))
+    v = np.asarray(x, np.int64) - zp_in
+    out = np.where(v >= 0, _mbqm_signed(v, m_id, sh_id), _mbqm_signed(v, m_al, sh_al)) + zp_out
+    return np.clip(out, -128, 127).astype(np.int8)
+
+
+def relu_x(x, s_in, zp_in, s_out, zp_out, act):
+    """Quantized RELU / RELU6 as TFLite's ReluX: requantize by s_in / s_out (float32 ratio), clamp to `act`."""
+    m, sh = quantize_multiplier(float(np.float32(s_in) / np.float32(s_out)))
+    out = mbqm(np.asarray(x, np.int64) - zp_in, m, sh) + zp_out
+    return np.clip(out, act[0], act[1]).astype(np.int8)
+
+
+def maximum(x1, x2):
+    """MAXIMUM of raw int8 values (TFLite never rescales; quantizations must agree)."""
+    return np.maximum(np.asarray(x1, np.int8), np.asarray(x2, np.int8))
+
+
+def minimum(x1, x2):
+    return np.minimum(np.asarray(x1, np.int8), np.asarray(x2, np.int8))
+
+
 def mbqm_ruy(x: np.ndarray, mult, shift) -> np.ndarray:
     """ruy's x86 output stage (LiteRT's CONV_2D / FULLY_CONNECTED): the same rounding doubling
     high multiply, then a rounding right shift whose ties go toward +infinity."""

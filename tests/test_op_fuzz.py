@@ -7,8 +7,9 @@ Each case runs in LiteRT (builtin kernels, no delegates) and in `tinysim.engine.
 (semantics "litert") and the outputs must be equal. A failure prints the `Case`, which rebuilds
 the model: `Case("CONV_2D", {...}).build()`.
 
-Not generated (tinysim documents them as unsupported): ADD with broadcasting, weight zero points
-other than 0, pooling with different input/output quantization, FULLY_CONNECTED keep_num_dims.
+Not generated (tinysim documents them as unsupported): ADD, SUB, MUL, MAXIMUM, MINIMUM with broadcasting,
+MAXIMUM / MINIMUM with different quantizations, weight zero points other than 0, pooling with different
+input/output quantization, FULLY_CONNECTED keep_num_dims.
 """
 
 from __future__ import annotations
@@ -153,6 +154,28 @@ def build_softmax(shape, beta, in_scale, in_zp, seed):
     return model, _inputs(seed, shape)
 
 
+def build_arith(kind, shape, activation, a_scale, a_zp, b_scale, b_zp, out_scale, out_zp, seed):
+    """SUB or MUL of two same-shape tensors with a fused activation."""
+    tensors = [_act("a", shape, a_scale, a_zp), _act("b", shape, b_scale, b_zp), _act("y", shape, out_scale, out_zp)]
+    options = Options(f"{kind.capitalize()}Options", {"FusedActivationFunction": activation})
+    model = single_op_model(getattr(Op, kind), tensors, op_inputs=(0, 1), op_outputs=(2,), options=options)
+    return model, _inputs(seed, shape, shape)
+
+
+def build_minmax(kind, shape, scale, zp, seed):
+    tensors = [_act("a", shape, scale, zp), _act("b", shape, scale, zp), _act("y", shape, scale, zp)]
+    model = single_op_model(getattr(Op, kind), tensors, op_inputs=(0, 1), op_outputs=(2,))
+    return model, _inputs(seed, shape, shape)
+
+
+def build_unary(kind, shape, in_scale, in_zp, out_scale, out_zp, seed, alpha=None):
+    """RELU, RELU6 or (with `alpha`) LEAKY_RELU."""
+    tensors = [_act("x", shape, in_scale, in_zp), _act("y", shape, out_scale, out_zp)]
+    options = Options("LeakyReluOptions", {"Alpha": alpha}) if alpha is not None else None
+    model = single_op_model(getattr(Op, kind), tensors, op_inputs=(0,), op_outputs=(1,), options=options)
+    return model, _inputs(seed, shape)
+
+
 BUILDERS = {
     "CONV_2D": build_conv,
     "DEPTHWISE_CONV_2D": build_depthwise,
@@ -162,6 +185,13 @@ BUILDERS = {
     "ADD": build_add,
     "RESHAPE": build_reshape,
     "SOFTMAX": build_softmax,
+    "SUB": lambda **p: build_arith("SUB", **p),
+    "MUL": lambda **p: build_arith("MUL", **p),
+    "MAXIMUM": lambda **p: build_minmax("MAXIMUM", **p),
+    "MINIMUM": lambda **p: build_minmax("MINIMUM", **p),
+    "LEAKY_RELU": lambda **p: build_unary("LEAKY_RELU", **p),
+    "RELU": lambda **p: build_unary("RELU", **p),
+    "RELU6": lambda **p: build_unary("RELU6", **p),
 }
 
 
@@ -283,6 +313,36 @@ def softmax_cases(draw) -> Case:
                             "seed": draw(seeds)})  # fmt: skip
 
 
+@st.composite
+def arith_cases(draw, kind: str) -> Case:
+    """SUB: output scale near the larger input scale; MUL: near the product of the input scales (x 2**9)."""
+    a_scale, b_scale = draw(log2_uniform(-10, 0)), draw(log2_uniform(-10, 0))
+    base, spread = (max(a_scale, b_scale), 3) if kind == "SUB" else (a_scale * b_scale * 2.0**9, 8)
+    out_scale = _f32(base * 2.0 ** draw(st.one_of(st.integers(-spread, spread), st.floats(-spread, spread))))
+    return Case(kind, {"shape": draw(shapes), "activation": draw(st.sampled_from(ACTIVATIONS)),
+                       "a_scale": a_scale, "a_zp": draw(zero_points), "b_scale": b_scale, "b_zp": draw(zero_points),
+                       "out_scale": out_scale, "out_zp": draw(zero_points), "seed": draw(seeds)})  # fmt: skip
+
+
+@st.composite
+def minmax_cases(draw, kind: str) -> Case:
+    return Case(kind, {"shape": draw(shapes), "scale": draw(log2_uniform(-8, 0)), "zp": draw(zero_points),
+                       "seed": draw(seeds)})  # fmt: skip
+
+
+alphas = st.one_of(st.sampled_from([0.0, 0.01, 0.1, 0.2, 0.3, 0.5, 1.0, -0.25]), st.floats(-2.0, 2.0)).map(_f32)
+
+
+@st.composite
+def unary_cases(draw, kind: str) -> Case:
+    """Output scale within 2**-3..2**3 of the input's (powers of two a third of the time: exact ties)."""
+    in_scale = draw(log2_uniform(-8, 0))
+    out_scale = _f32(in_scale * 2.0 ** draw(st.one_of(st.integers(-3, 3), st.floats(-3, 3))))
+    params = {"shape": draw(shapes), "in_scale": in_scale, "in_zp": draw(zero_points), "out_scale": out_scale,
+              "out_zp": draw(zero_points), "seed": draw(seeds)}  # fmt: skip
+    return Case(kind, {**params, "alpha": draw(alphas)} if kind == "LEAKY_RELU" else params)
+
+
 STRATEGIES = {
     "CONV_2D": conv_cases(),
     "DEPTHWISE_CONV_2D": conv_cases(depthwise=True),
@@ -292,6 +352,13 @@ STRATEGIES = {
     "ADD": add_cases(),
     "RESHAPE": reshape_cases(),
     "SOFTMAX": softmax_cases(),
+    "SUB": arith_cases("SUB"),
+    "MUL": arith_cases("MUL"),
+    "MAXIMUM": minmax_cases("MAXIMUM"),
+    "MINIMUM": minmax_cases("MINIMUM"),
+    "LEAKY_RELU": unary_cases("LEAKY_RELU"),
+    "RELU": unary_cases("RELU"),
+    "RELU6": unary_cases("RELU6"),
 }
 
 
@@ -340,6 +407,11 @@ REGRESSIONS = [
             "bias_bits": 0, "with_bias": False, "activation": 0, "seed": 0,
         }),
         id="fc-per-tensor-float32-scale-product",
+    ),
+    pytest.param(  # a negative alpha multiplier rounds as -MultiplyByQuantizedMultiplier(x, -m): -125 * -0.25 -> 31
+        Case("LEAKY_RELU", {"shape": (1,), "in_scale": 1.0, "in_zp": 0, "out_scale": 1.0, "out_zp": 0, "seed": 0,
+                            "alpha": -0.25}),
+        id="leaky-relu-negative-alpha-ties",
     ),
 ]  # fmt: skip
 

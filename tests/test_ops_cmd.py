@@ -25,14 +25,16 @@ def _ops(capsys, *args: str) -> tuple[int, str, str]:
 def test_ops_lists_exactly_the_engine_kernels(capsys):
     status, out, _ = _ops(capsys, "--format", "json")
     listing = json.loads(out)
-    assert status == 0 and listing["arch"] is None and listing["schemes"] == list(SCHEMES) == ["int8"]
+    assert status == 0 and listing["arch"] is None and listing["schemes"] == list(SCHEMES) == ["int8", "uint8"]
     assert [row["op"] for row in listing["ops"]] == [kind.value for kind in KERNELS]
     assert {"QUANTIZE", "DEQUANTIZE"} <= set(listing["not_run"])
+    schemes = {row["op"]: row["schemes"] for row in listing["ops"]}
+    assert schemes["CONV_2D"] == ["int8", "uint8"] and schemes["FULLY_CONNECTED"] == ["int8"]
 
 
-def test_ops_table_says_int8_only(capsys):
+def test_ops_table_says_int8_and_uint8_only(capsys):
     status, out, _ = _ops(capsys)
-    assert status == 0 and "int8 only" in out
+    assert status == 0 and "int8, uint8 only" in out
     table = out.split("\n\n")[0].splitlines()[2:]
     assert [line.split()[0] for line in table] == [kind.value for kind in KERNELS]
 
@@ -51,7 +53,8 @@ def test_ops_with_an_op_no_unit_runs(capsys, monkeypatch):
     npu = SimpleNamespace(name="npu", kind="npu", runs=frozenset({OpKind.CONV_2D}))
     monkeypatch.setattr(ops_cmd, "load_arch", lambda path: SimpleNamespace(name="conv-only", compute=(npu,)))
     status, out, _ = _ops(capsys, "conv-only.yaml")
-    rows = {line.split()[0]: line.split(None, 2)[2] for line in out.split("\n\n")[0].splitlines()[2:]}
+    unit_column = 1 + len(SCHEMES)  # op, a yes/no per scheme, unit
+    rows = {line.split()[0]: line.split(None, unit_column)[unit_column] for line in out.split("\n\n")[0].splitlines()[2:]}
     assert status == 0 and rows["CONV_2D"] == "npu (npu)" and rows["SOFTMAX"] == "no unit"
 
 
@@ -80,11 +83,11 @@ def test_check_refuses_what_run_refuses(tmp_path):
     check, run = _check_and_run(model)
     assert check == run
     assert "unsupported ops: QUANTIZE x1 (first: layer 1 'lstm_1'); supported: CONV_2D" in check
-    assert check.rstrip().endswith("SOFTMAX")  # the supported list is the engine's, QUANTIZE not in it
+    assert check.rstrip().endswith(", ".join(k.value for k in KERNELS))  # the engine's list, QUANTIZE not in it
 
 
 @pytest.mark.parametrize("name, says", [
-    ("corpus/coral/mobilenet_v1_0.25_128_quant.tflite", "tensor 'input' is uint8; only int8 activations"),
+    ("corpus/coral/movenet_single_pose_lightning_ptq.tflite", "unsupported ops: CAST x5"),
     ("corpus/coral/split_concat.tflite", "unsupported ops: CONCATENATION x2 (first: layer 0 'concat'), SPLIT x1"),
     ("corpus/tflm_seanet/conv/conv0.tflite", "is int16; only int8 activations"),
     ("corpus/tflm_seanet/quantize/quantize0.tflite", "unsupported ops: QUANTIZE x1"),

@@ -20,8 +20,8 @@ import flatbuffers
 import numpy as np
 import tflite
 
-INT8, INT32 = tflite.TensorType.INT8, tflite.TensorType.INT32
-_NUMPY = {INT8: np.dtype("<i1"), INT32: np.dtype("<i4")}
+INT8, INT32, UINT8 = tflite.TensorType.INT8, tflite.TensorType.INT32, tflite.TensorType.UINT8
+_NUMPY = {INT8: np.dtype("<i1"), INT32: np.dtype("<i4"), UINT8: np.dtype("u1")}
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,13 @@ class OpKind(enum.Enum):
     ADD = "ADD"
     RESHAPE = "RESHAPE"
     SOFTMAX = "SOFTMAX"
+    SUB = "SUB"
+    MUL = "MUL"
+    LEAKY_RELU = "LEAKY_RELU"
+    MAXIMUM = "MAXIMUM"
+    MINIMUM = "MINIMUM"
+    RELU = "RELU"
+    RELU6 = "RELU6"
     QUANTIZE = "QUANTIZE"
     DEQUANTIZE = "DEQUANTIZE"
 
@@ -28,6 +35,8 @@ class OpKind(enum.Enum):
 # Ops whose cost is dominated by multiply-accumulates with a weight tensor.
 MAC_OPS = frozenset({OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.FULLY_CONNECTED})
 POOL_OPS = frozenset({OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D})
+# Elementwise ops of two same-shape activations.
+BINARY_OPS = frozenset({OpKind.ADD, OpKind.SUB, OpKind.MUL, OpKind.MAXIMUM, OpKind.MINIMUM})
 
 
 def window(size: int, k: int, stride: int, dilation: int, same: bool) -> tuple[int, int]:

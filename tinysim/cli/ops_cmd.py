@@ -12,7 +12,7 @@ from typing import Any
 
 from tinysim.arch import load_arch
 from tinysim.cost.placement import unit_for
-from tinysim.engine.interpreter import KERNELS, SCHEMES
+from tinysim.engine.interpreter import KERNELS, SCHEMES, op_schemes
 from tinysim.ops import OpKind
 from tinysim.report.table import format_table
 
@@ -27,8 +27,9 @@ def register(sub) -> None:
     p = sub.add_parser(
         "ops",
         help="list the ops tinysim runs (and, with ARCH, which compute unit runs each)",
-        description="List the TFLite ops the engine runs, per quantization scheme (today int8 only: int8 "
-        "activations and weights; uint8, int16x8 and float models are refused). With ARCH, also the "
+        description="List the TFLite ops the engine runs, per quantization scheme (int8 activations and "
+        "weights, and legacy asymmetric per-tensor uint8 for most ops; int16x8 and float models are refused). "
+        "With ARCH, also the "
         "compute unit of that architecture that runs each op (the first unit whose `runs:` lists it; a "
         "unit without `runs:` runs everything), or 'no unit'.",
         epilog=EXAMPLES,
@@ -50,7 +51,7 @@ def supported_ops(arch_path: str | None) -> dict[str, Any]:
     arch = load_arch(arch_path) if arch_path else None
     rows = []
     for kind in KERNELS:
-        row: dict[str, Any] = {"op": kind.value, "schemes": list(SCHEMES)}
+        row: dict[str, Any] = {"op": kind.value, "schemes": list(op_schemes(kind))}
         if arch is not None:
             unit = unit_for(arch, kind)
             row.update(unit=unit.name if unit else None, unit_kind=unit.kind if unit else None)

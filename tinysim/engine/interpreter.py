@@ -1,4 +1,4 @@
-"""Run a Graph's int8 numerics: prepare once (TFLM's Prepare), then one Numba call per inference.
+"""Run a Graph's int8 (or legacy uint8) numerics: prepare once (TFLM's Prepare), then one Numba call per run.
 
 Semantics. Two reference runtimes compute the four MLPerf Tiny models slightly differently,
 so `semantics` picks which one tinysim reproduces bit for bit:
@@ -24,8 +24,22 @@ import numpy as np
 
 from tinysim.engine.arena import ArenaPlan, plan_arena
 from tinysim.engine.jit import kernel, switch
-from tinysim.engine.ops import add, conv, depthwise, fully_connected, pooling, reshape, softmax
+from tinysim.engine.ops import (
+    add,
+    conv,
+    depthwise,
+    fully_connected,
+    leaky_relu,
+    minmax,
+    mul,
+    pooling,
+    relu,
+    reshape,
+    softmax,
+    sub,
+)
 from tinysim.engine.program import OpKernel, PrepareContext
+from tinysim.engine.uint8 import int8_view, legacy_tensors, to_int8, to_uint8
 from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.events import Events
 from tinysim.ops import OpKind
@@ -44,9 +58,30 @@ KERNELS: dict[OpKind, OpKernel] = {
     OpKind.ADD: OpKernel(add.prepare, add.evaluate),
     OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate),
     OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate),
+    OpKind.SUB: OpKernel(sub.prepare, sub.evaluate),
+    OpKind.MUL: OpKernel(mul.prepare, mul.evaluate),
+    OpKind.LEAKY_RELU: OpKernel(leaky_relu.prepare, leaky_relu.evaluate),
+    OpKind.MAXIMUM: OpKernel(minmax.prepare, minmax.evaluate),
+    OpKind.MINIMUM: OpKernel(minmax.prepare, minmax.evaluate),
+    OpKind.RELU: OpKernel(relu.prepare, relu.evaluate),
+    OpKind.RELU6: OpKernel(relu.prepare, relu.evaluate),
 }
-# The quantization schemes `prepare` accepts: int8 activations and weights (TFLite's full-integer scheme).
-SCHEMES: tuple[str, ...] = ("int8",)
+# The quantization schemes `prepare` accepts: int8 activations and weights (TFLite's full-integer scheme)
+# and legacy uint8 (asymmetric per-tensor, see tinysim.engine.uint8) for the ops in UINT8_OPS: those
+# checked bit-exact against LiteRT on uint8 models (MAX_POOL_2D: a max commutes with the shift); a
+# uint8 tensor on any other op is refused.
+SCHEMES: tuple[str, ...] = ("int8", "uint8")
+UINT8_OPS = frozenset({
+    OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D, OpKind.ADD,
+    OpKind.RESHAPE, OpKind.SOFTMAX,
+})  # fmt: skip
+
+
+def op_schemes(kind: OpKind) -> tuple[str, ...]:
+    """The schemes of SCHEMES that `prepare` runs op `kind` in."""
+    return SCHEMES if kind in UINT8_OPS else ("int8",)
+
+
 _CODES = {kind: code for code, kind in enumerate(KERNELS)}
 _evaluate = switch(tuple(k.evaluate for k in KERNELS.values()))  # _evaluate(code, args) in a kernel
 
@@ -77,6 +112,7 @@ class Prepared:
     static_events: tuple[Events, ...]
     inputs: tuple[tuple[int, int, tuple[int, ...], str], ...] = ()  # per graph input: offset, size, shape, name
     outputs: tuple[tuple[int, int, tuple[int, ...]], ...] = ()  # per graph output: offset, size, shape
+    dtypes: tuple[tuple[np.dtype, ...], tuple[np.dtype, ...]] = ((), ())  # of the graph's inputs, outputs
     # idle (arena, s16, s32) buffers: a run takes one (or allocates) and returns it; results never
     # alias them (outputs are copied), and every kernel writes arena and scratch before reading
     spare: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
@@ -100,11 +136,21 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
     problem = unsupported_ops(((op.kind.value, op.name) for op in graph.ops), names.__contains__, names)
     if problem:
         raise UnsupportedOpError(problem, file=graph.source or None)
+    legacy = legacy_tensors(graph)
+    if legacy and semantics != "litert":  # TFLite Micro has dropped its uint8 kernels
+        raise UnsupportedOpError(f"{graph.name}: uint8 models run under semantics='litert' only",
+                                 file=graph.source or None)  # fmt: skip
+    for k, op in enumerate(graph.ops):
+        if op.kind not in UINT8_OPS and legacy.intersection(op.inputs + op.outputs):
+            raise UnsupportedOpError(
+                f"{op.kind.value} (layer {k} '{op.name}'): uint8 is not supported for this op (int8 only)",
+                file=graph.source or None,
+            )
     arena = plan_arena(graph)
-    ctx = PrepareContext(graph, arena.offsets, semantics)
-    plans = [KERNELS[op.kind].prepare(ctx, op) for op in graph.ops]
+    ctx = PrepareContext(int8_view(graph), arena.offsets, semantics, legacy)
+    plans = [KERNELS[op.kind].prepare(ctx, op) for op in ctx.graph.ops]
     for role, t in [*(("input", t) for t in graph.inputs), *(("output", t) for t in graph.outputs)]:
-        if graph.tensors[t].dtype is not DType.INT8:
+        if graph.tensors[t].dtype not in (DType.INT8, DType.UINT8):
             raise UnsupportedOpError(
                 f"graph {role} '{short_name(graph.tensors[t].name)}' is {graph.tensors[t].dtype.name}; tinysim runs "
                 f"{', '.join(SCHEMES)} models only",
@@ -130,6 +176,10 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
             for t in graph.inputs
         ),
         outputs=tuple((arena.offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape)) for t in graph.outputs),
+        dtypes=(
+            tuple(graph.tensors[t].dtype.numpy for t in graph.inputs),
+            tuple(graph.tensors[t].dtype.numpy for t in graph.outputs),
+        ),
     )
 
 
@@ -178,7 +228,8 @@ def run_graph(
     count_events: bool = True,
     semantics: str = "litert",
 ) -> RunResult:
-    """One inference on int8 `inputs` (one array per graph input, shapes as the graph's)."""
+    """One inference on `inputs` (one array per graph input, dtypes and shapes as the graph's: int8, or
+    uint8 for a legacy uint8 graph, whose outputs are then uint8 too)."""
     prep = graph if type(graph) is Prepared else prepared(graph, semantics)
     arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
     if len(arrays) != len(prep.inputs):
@@ -187,15 +238,20 @@ def run_graph(
         arena, s16, s32 = prep.spare.pop()  # list.pop is atomic: concurrent runs never share buffers
     except IndexError:
         arena, s16, s32 = prep.buffers()
-    for (off, size, shape, name), a in zip(prep.inputs, arrays):
-        if a.dtype != np.int8 or a.size != size:
+    for (off, size, shape, name), dtype, a in zip(prep.inputs, prep.dtypes[0], arrays):
+        if a.dtype != dtype or a.size != size:
             raise WorkloadError(
-                f"{prep.graph.name}: input '{name}' must be int8 of shape {shape}, got {a.dtype} {a.shape}"
+                f"{prep.graph.name}: input '{name}' must be {dtype} of shape {shape}, got {a.dtype} {a.shape}"
             )
-        arena[off : off + size] = a.reshape(-1)
+        arena[off : off + size] = a.reshape(-1) if dtype == np.int8 else to_int8(a.reshape(-1))
     counted = np.zeros((len(prep.codes), 2), np.int64)
     _execute(prep.codes, prep.params, arena, prep.i16, prep.i32, prep.f32, s16, s32, count_events, counted)
-    outputs = [arena[off : off + size].reshape(shape).copy() for off, size, shape in prep.outputs]
+    outputs = [
+        arena[off : off + size].reshape(shape).copy()
+        if dtype == np.int8
+        else to_uint8(arena[off : off + size]).reshape(shape)
+        for (off, size, shape), dtype in zip(prep.outputs, prep.dtypes[1])
+    ]
     prep.spare.append((arena, s16, s32))
     return RunResult(outputs, prep.static_events, counted if count_events else None)
 
@@ -213,6 +269,12 @@ def execute_op(
 
 
 def random_input(graph: Graph, seed: int = 0) -> list[np.ndarray]:
-    """Uniform int8 inputs for every graph input, reproducible from `seed`."""
+    """Uniform int8 (uint8 for a uint8 input) inputs for every graph input, reproducible from `seed`."""
     rng = np.random.default_rng(seed)
-    return [rng.integers(-128, 128, size=graph.tensors[t].shape, dtype=np.int8) for t in graph.inputs]
+    out = []
+    for t in graph.inputs:
+        tensor = graph.tensors[t]
+        dtype = np.uint8 if tensor.dtype is DType.UINT8 else np.int8
+        info = np.iinfo(dtype)
+        out.append(rng.integers(info.min, info.max + 1, size=tensor.shape, dtype=dtype))
+    return out

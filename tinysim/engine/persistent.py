@@ -76,6 +76,13 @@ TFLM_HOST_LP64 = TflmLayout(
             OpKind.RESHAPE: 0,
             OpKind.QUANTIZE: 32,
             OpKind.DEQUANTIZE: 32,  # assumed: as QUANTIZE (not measured: no float single-op model built)
+            OpKind.SUB: 52,
+            OpKind.MUL: 36,
+            OpKind.LEAKY_RELU: 24,
+            OpKind.MAXIMUM: 0,
+            OpKind.MINIMUM: 0,
+            OpKind.RELU: 28,
+            OpKind.RELU6: 8,
         }
     ),
     builtin_data_bytes=MappingProxyType(
@@ -90,6 +97,13 @@ TFLM_HOST_LP64 = TflmLayout(
             OpKind.RESHAPE: 36,
             OpKind.QUANTIZE: 0,
             OpKind.DEQUANTIZE: 0,  # assumed: no builtin options, as QUANTIZE
+            OpKind.SUB: 8,
+            OpKind.MUL: 4,
+            OpKind.LEAKY_RELU: 4,
+            OpKind.MAXIMUM: 0,
+            OpKind.MINIMUM: 0,
+            OpKind.RELU: 0,
+            OpKind.RELU6: 0,
         }
     ),
 )

@@ -73,6 +73,7 @@ class PrepareContext:
     graph: Graph
     offsets: dict[int, int]  # tensor index -> byte offset in the activation arena
     semantics: str  # "litert" or "tflm" (see tinysim.engine.run)
+    legacy: frozenset[int] = frozenset()  # tensors that are uint8 in the model (int8 in `graph`: tinysim.engine.uint8)
     i8: ConstPool = field(default_factory=lambda: ConstPool(np.int8))
     i16: ConstPool = field(default_factory=lambda: ConstPool(np.int16))
     i32: ConstPool = field(default_factory=lambda: ConstPool(np.int32))
@@ -144,7 +145,8 @@ def pack(row: type[IntEnum], **values: int) -> np.ndarray:
 
 def conv_geometry(ctx, op: Op, x: Tensor, w: Tensor, y: Tensor, kh: int, kw: int, oc: int):
     """Shared by conv and depthwise prepare: output size and leading padding of the window (checked
-    against the output tensor), and per-channel requantization multipliers (symmetric weights only).
+    against the output tensor), and per-channel requantization multipliers (symmetric weights, or
+    legacy uint8 per-tensor weights with their zero point, which the caller subtracts).
     Returns (oh, ph, ow, pw, mult, shift)."""
     n, h, wd, _ = x.shape
     a = op.attrs
@@ -154,10 +156,15 @@ def conv_geometry(ctx, op: Op, x: Tensor, w: Tensor, y: Tensor, kh: int, kw: int
     if y.shape != (n, oh, ow, oc):
         raise ctx.fail(op, f"output shape {y.shape} != computed {(n, oh, ow, oc)}")
     w_quant = w.quantized()
-    if any(z != 0 for z in w_quant.zero_point):
+    legacy = op.inputs[1] in ctx.legacy
+    if any(z != 0 for z in w_quant.zero_point) and not (legacy and not w_quant.per_axis):
         raise ctx.fail(op, "weights must be symmetric (zero point 0)")
-    w_scales = np.broadcast_to(np.asarray(w_quant.scale, np.float64), (oc,))
-    mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
+    if legacy:  # GetQuantizedConvolutionMultipler: the scale product in float32, then the division in double
+        real = float(np.float32(scale(x)) * np.float32(scale(w))) / scale(y)
+        mult, shift = quantize_multipliers(np.full(oc, real))
+    else:
+        w_scales = np.broadcast_to(np.asarray(w_quant.scale, np.float64), (oc,))
+        mult, shift = quantize_multipliers(scale(x) * w_scales / scale(y))
     return oh, ph, ow, pw, mult, shift
 
 

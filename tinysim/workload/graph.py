@@ -114,6 +114,7 @@ class OpAttrs:
     activation: Activation = Activation.NONE
     beta: float = 1.0  # softmax
     keep_num_dims: bool = False  # fully connected
+    alpha: float = 0.0  # leaky relu: the slope below zero
 
 
 @dataclass(frozen=True)

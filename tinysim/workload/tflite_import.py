@@ -204,6 +204,9 @@ def _read_attrs(r: _Reader, kind: OpKind, op: Any, label: str) -> OpAttrs:
         OpKind.FULLY_CONNECTED: (tfl.BuiltinOptions.FullyConnectedOptions, tfl.FullyConnectedOptions),
         OpKind.ADD: (tfl.BuiltinOptions.AddOptions, tfl.AddOptions),
         OpKind.SOFTMAX: (tfl.BuiltinOptions.SoftmaxOptions, tfl.SoftmaxOptions),
+        OpKind.SUB: (tfl.BuiltinOptions.SubOptions, tfl.SubOptions),
+        OpKind.MUL: (tfl.BuiltinOptions.MulOptions, tfl.MulOptions),
+        OpKind.LEAKY_RELU: (tfl.BuiltinOptions.LeakyReluOptions, tfl.LeakyReluOptions),
     }
     table = op.BuiltinOptions()
     if kind not in option_types or table is None:
@@ -227,6 +230,8 @@ def _read_attrs(r: _Reader, kind: OpKind, op: Any, label: str) -> OpAttrs:
         fields["activation"] = _activation(r, int(o.FusedActivationFunction()), label)
     if hasattr(o, "Beta"):
         fields["beta"] = float(o.Beta())
+    if hasattr(o, "Alpha"):
+        fields["alpha"] = float(o.Alpha())
     if hasattr(o, "KeepNumDims"):
         if o.WeightsFormat() != 0:
             raise UnsupportedOpError("shuffled fully-connected weights are unsupported", file=r.file, field=label)

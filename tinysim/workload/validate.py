@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from tinysim.errors import UnsupportedOpError, WorkloadError
-from tinysim.ops import MAC_OPS, OpKind
+from tinysim.ops import BINARY_OPS, MAC_OPS, OpKind
 from tinysim.workload.graph import Graph, Op, Padding, Tensor
 
 
@@ -77,7 +77,7 @@ def _problem(graph: Graph, op: Op) -> str | None:
     if min(a.stride_h, a.stride_w, a.dilation_h, a.dilation_w, a.filter_h, a.filter_w) < 1:
         return "strides, dilations and pool sizes must be >= 1"
     ins = graph.op_inputs(op)
-    need = 2 if op.kind in MAC_OPS or op.kind is OpKind.ADD else 1
+    need = 2 if op.kind in MAC_OPS or op.kind in BINARY_OPS else 1
     if len(ins) < need or any(t is None for t in ins[:need]):
         return f"expects at least {need} input(s), got {len(ins)}"
     x, out = ins[0], graph.tensor(op.outputs[0])
@@ -90,11 +90,12 @@ def _problem(graph: Graph, op: Op) -> str | None:
         if len(x.shape) != 4 or len(out.shape) != 4 or x.shape[3] != out.shape[3]:
             return f"pooling needs NHWC input and output with equal channels, got {x.shape} -> {out.shape}"
         return _spatial_problem(op, x, out, a.filter_h, a.filter_w)
-    if op.kind is OpKind.ADD:
+    if op.kind in BINARY_OPS:
         y = ins[1]
         assert y is not None
         if (x.shape != y.shape and y.size != 1 and x.size != 1) or out.size != max(x.size, y.size):
-            return f"ADD of mismatched shapes {x.shape} + {y.shape} -> {out.shape} (only equal shapes or scalars)"
+            shapes = f"{x.shape} + {y.shape} -> {out.shape}"
+            return f"{op.kind.value} of mismatched shapes {shapes} (only equal shapes or scalars)"
         return None
     if x.size != out.size:
         return f"input has {x.size} elements but output has {out.size}"

@@ -62,7 +62,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     a = op.attrs
     oh, ph, ow, pw, mult, shift = conv_geometry(ctx, op, x, w, y, kh, kw, oc)
     k = kh * kw * ic
-    wk = w.constant().reshape(oc, k).astype(np.int32)
+    wk = w.constant().reshape(oc, k).astype(np.int32) - zp(w)  # zp(w) != 0 only for legacy uint8: -255..255
     bias = (b.constant().astype(np.int64) if b is not None else np.zeros(oc, np.int64)) - zp(x) * wk.sum(axis=1)
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
     tap_rows = tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph)
@@ -73,6 +73,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
     macs = int(valid.sum()) * ic * oc
     by_pixel = (kh * kw > 1 or k < 16) and k < PIXEL_MAJOR_BELOW_K and ow >= PIXEL_MAJOR_FROM_OW
+    by_pixel = by_pixel or zp(w) != 0  # the dot path multiplies int8 weights; w - zp(w) needs the int16 path
     if by_pixel:  # weights (oc, kp), k padded to a multiple of 4 with zeros; per-channel multipliers
         kp = -(-k // 4) * 4
         wq = np.zeros((oc, kp), np.int32)

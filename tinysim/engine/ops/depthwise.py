@@ -26,6 +26,12 @@ DepthwiseRow = IntEnum("DepthwiseRow", """
 Row = DepthwiseRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
+def _mode(ctx: PrepareContext, op: Op) -> int:
+    """Output rounding: LiteRT's int8 kernel rounds ruy's way (see requantize_blocks), its legacy
+    uint8 kernel (depthwiseconv_uint8) with gemmlowp's RoundingDivideByPOT, as TFLite's reference."""
+    return RUY if ctx.semantics == "litert" and op.inputs[0] not in ctx.legacy else TFLITE
+
+
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
     w = ctx.const(op, 1, DType.INT8)
@@ -39,7 +45,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         raise ctx.fail(op, f"{oc} output channels is not input channels {c} x depth multiplier")
     a = op.attrs
     oh, ph, ow, pw, mult, shift = conv_geometry(ctx, op, x, w, y, kh, kw, oc)
-    wk = w.constant().reshape(kh, kw, c, m).astype(np.int32)
+    wk = w.constant().reshape(kh, kw, c, m).astype(np.int32) - zp(w)  # zp(w) != 0 only for legacy uint8
     bias = b.constant() if b is not None else np.zeros(oc, np.int32)
     lo, hi = activation_range(a.activation.value, scale(y), zp(y))
     taps = valid_taps(h, oh, kh, a.stride_h, a.dilation_h, ph) * valid_taps(wd, ow, kw, a.stride_w, a.dilation_w, pw)
@@ -50,7 +56,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), w=ctx.i16.add(wk), bias=ctx.i32.add(bias),
         mult=ctx.i32.add(mult), shift=ctx.i32.add(shift), zero_w=ctx.i32.add((wk == 0).sum(axis=3)),
         n=n, h=h, wd=wd, c=c, oh=oh, ow=ow, m=m, kh=kh, kw=kw, sh=a.stride_h, sw=a.stride_w, dh=a.dilation_h,
-        dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x), zp_out=zp(y), lo=lo, hi=hi, mode=RUY if ctx.semantics == "litert" else TFLITE,
+        dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x), zp_out=zp(y), lo=lo, hi=hi, mode=_mode(ctx, op),
         **_row_consts(ctx, wk, bias, mult, shift, m, ow, valid),
     )  # fmt: skip
     out_elems = n * oh * ow * oc

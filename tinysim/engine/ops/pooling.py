@@ -3,6 +3,8 @@
 The window is clipped to the image (padding taps do not count). Average: the int32 sum
 divided by the tap count, rounded half away from zero (C++ truncating division after a bias
 of half the count). Neither op rescales: TFLite requires input and output quantization equal.
+A legacy uint8 pool (tinysim.engine.uint8) divides the nonnegative uint8 sum, rounding half up:
+on the int8 view, floor division after the same bias (`half_up`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from tinysim.events import Events
 from tinysim.ops import OpKind, window
 from tinysim.workload.graph import Op, Padding
 
-PoolRow = IntEnum("PoolRow", "x y n h wd c oh ow fh fw sh sw ph pw zp_out lo hi is_max", start=0)
+PoolRow = IntEnum("PoolRow", "x y n h wd c oh ow fh fw sh sw ph pw zp_out lo hi is_max half_up", start=0)
 Row = PoolRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
@@ -39,7 +41,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     params = pack(
         Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), n=n, h=h, wd=wd, c=c, oh=oh, ow=ow,
         fh=a.filter_h, fw=a.filter_w, sh=a.stride_h, sw=a.stride_w, ph=ph, pw=pw, zp_out=zp(y), lo=lo, hi=hi,
-        is_max=op.kind is OpKind.MAX_POOL_2D,
+        is_max=op.kind is OpKind.MAX_POOL_2D, half_up=op.inputs[0] in ctx.legacy,
     )  # fmt: skip
     taps = n * c * valid_taps(h, oh, a.filter_h, a.stride_h, 1, ph) * valid_taps(wd, ow, a.filter_w, a.stride_w, 1, pw)
     out_elems = n * oh * ow * c
@@ -60,12 +62,12 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     out = arena[p[Row.y] : p[Row.y] + n * oh * ow * c]
     return 0, pool2d(
         x, out, s32[:c], n, h, wd, c, oh, ow, p[Row.fh], p[Row.fw], p[Row.sh], p[Row.sw], p[Row.ph], p[Row.pw],
-        p[Row.zp_out], p[Row.lo], p[Row.hi], p[Row.is_max] != 0,
+        p[Row.zp_out], p[Row.lo], p[Row.hi], p[Row.is_max] != 0, p[Row.half_up] != 0,
     )  # fmt: skip
 
 
 @kernel
-def pool2d(x, out, acc, n, h, wd, c, oh, ow, fh, fw, sh, sw, ph, pw, zp_out, lo, hi, is_max):
+def pool2d(x, out, acc, n, h, wd, c, oh, ow, fh, fw, sh, sw, ph, pw, zp_out, lo, hi, is_max, half_up):
     """Returns the number of outputs equal to the output zero point.
 
     Channel loops use unsigned indices (no wraparound check, no array views), so they vectorise.
@@ -97,7 +99,9 @@ def pool2d(x, out, acc, n, h, wd, c, oh, ow, fh, fw, sh, sw, ph, pw, zp_out, lo,
                 z = 0
                 for ci in range(c):
                     v = np.int64(acc[np.uint64(ci)])
-                    if not is_max:
+                    if half_up and not is_max:  # (v + 128 * cnt + cnt // 2) // cnt - 128, floored
+                        v = (v + cnt // 2) // cnt
+                    elif not is_max:
                         # C++ division truncates toward zero.
                         v = (v + cnt // 2) // cnt if v > 0 else -((-v + cnt // 2) // cnt)
                     v = min(max(v, lo), hi)
