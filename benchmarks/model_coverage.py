@@ -106,7 +106,12 @@ def markdown(rows: list[dict]) -> str:
 def _latency(value) -> str:
     from tinysim.units import Dimension, format_quantity
 
-    return format_quantity(value, Dimension.TIME) if isinstance(value, float) else f"({value})" if value else ""
+    if isinstance(value, float):
+        return format_quantity(value, Dimension.TIME)
+    if not value:
+        return ""
+    why = re.sub(r"'([^']{25,})'", "'...'", value)  # a refusal: keep it short, the CLI prints the whole line
+    return f"({why[:70]}...)" if len(why) > 70 else f"({why})"
 
 
 def main(argv: list[str] | None = None) -> int:
