@@ -28,6 +28,9 @@ class OpKind(enum.Enum):
     MINIMUM = "MINIMUM"
     RELU = "RELU"
     RELU6 = "RELU6"
+    CONCATENATION = "CONCATENATION"
+    SPLIT = "SPLIT"
+    SPLIT_V = "SPLIT_V"
     QUANTIZE = "QUANTIZE"
     DEQUANTIZE = "DEQUANTIZE"
 

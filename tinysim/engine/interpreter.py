@@ -26,6 +26,7 @@ from tinysim.engine.arena import ArenaPlan, plan_arena
 from tinysim.engine.jit import kernel, switch
 from tinysim.engine.ops import (
     add,
+    concat_split,
     conv,
     depthwise,
     fully_connected,
@@ -65,6 +66,9 @@ KERNELS: dict[OpKind, OpKernel] = {
     OpKind.MINIMUM: OpKernel(minmax.prepare, minmax.evaluate),
     OpKind.RELU: OpKernel(relu.prepare, relu.evaluate),
     OpKind.RELU6: OpKernel(relu.prepare, relu.evaluate),
+    OpKind.CONCATENATION: OpKernel(concat_split.prepare, concat_split.evaluate),
+    OpKind.SPLIT: OpKernel(concat_split.prepare, concat_split.evaluate),
+    OpKind.SPLIT_V: OpKernel(concat_split.prepare, concat_split.evaluate),
 }
 # The quantization schemes `prepare` accepts: int8 activations and weights (TFLite's full-integer scheme)
 # and legacy uint8 (asymmetric per-tensor, see tinysim.engine.uint8) for the ops in UINT8_OPS: those
@@ -73,7 +77,7 @@ KERNELS: dict[OpKind, OpKernel] = {
 SCHEMES: tuple[str, ...] = ("int8", "uint8")
 UINT8_OPS = frozenset({
     OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D, OpKind.ADD,
-    OpKind.RESHAPE, OpKind.SOFTMAX,
+    OpKind.RESHAPE, OpKind.SOFTMAX, OpKind.CONCATENATION, OpKind.SPLIT, OpKind.SPLIT_V,
 })  # fmt: skip
 
 

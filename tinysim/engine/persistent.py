@@ -83,6 +83,10 @@ TFLM_HOST_LP64 = TflmLayout(
             OpKind.MINIMUM: 0,
             OpKind.RELU: 28,
             OpKind.RELU6: 8,
+            # assumed (not measured): as RESHAPE
+            OpKind.CONCATENATION: 0,
+            OpKind.SPLIT: 0,
+            OpKind.SPLIT_V: 0,
         }
     ),
     builtin_data_bytes=MappingProxyType(
@@ -104,6 +108,10 @@ TFLM_HOST_LP64 = TflmLayout(
             OpKind.MINIMUM: 0,
             OpKind.RELU: 0,
             OpKind.RELU6: 0,
+            # assumed (not measured): as RESHAPE
+            OpKind.CONCATENATION: 36,
+            OpKind.SPLIT: 36,
+            OpKind.SPLIT_V: 36,
         }
     ),
 )

@@ -115,6 +115,8 @@ class OpAttrs:
     beta: float = 1.0  # softmax
     keep_num_dims: bool = False  # fully connected
     alpha: float = 0.0  # leaky relu: the slope below zero
+    axis: int = 0  # concatenation (as written: may be negative; SPLIT's axis is a constant input)
+    num_splits: int = 0  # split, split_v
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,15 @@ def estimate_events(graph: Graph, op: Op) -> Events:
         read = taps * graph.tensor(op.inputs[0]).dtype.itemsize
         return Events(act_bytes_read=read, act_bytes_written=written, elementwise=taps, output_elements=out.size)
     # RESHAPE is a copy on reference kernels (TFLM memcpy's into a separate buffer) but computes nothing.
+    if op.kind in (OpKind.CONCATENATION, OpKind.SPLIT, OpKind.SPLIT_V):  # data movement only (a requantizing
+        # CONCATENATION input: one rescale per element)
+        scaled = [t for t in acts if op.kind is OpKind.CONCATENATION and t.quant != out.quant]
+        return Events(
+            act_bytes_read=sum(t.nbytes for t in acts),
+            act_bytes_written=written,
+            elementwise=sum(t.size for t in scaled),
+            output_elements=sum(t.size for t in graph.op_outputs(op)),
+        )
     elementwise = 0 if op.kind is OpKind.RESHAPE else out.size
     return Events(
         act_bytes_read=sum(t.nbytes for t in acts),

@@ -207,6 +207,9 @@ def _read_attrs(r: _Reader, kind: OpKind, op: Any, label: str) -> OpAttrs:
         OpKind.SUB: (tfl.BuiltinOptions.SubOptions, tfl.SubOptions),
         OpKind.MUL: (tfl.BuiltinOptions.MulOptions, tfl.MulOptions),
         OpKind.LEAKY_RELU: (tfl.BuiltinOptions.LeakyReluOptions, tfl.LeakyReluOptions),
+        OpKind.CONCATENATION: (tfl.BuiltinOptions.ConcatenationOptions, tfl.ConcatenationOptions),
+        OpKind.SPLIT: (tfl.BuiltinOptions.SplitOptions, tfl.SplitOptions),
+        OpKind.SPLIT_V: (tfl.BuiltinOptions.SplitVOptions, tfl.SplitVOptions),
     }
     table = op.BuiltinOptions()
     if kind not in option_types or table is None:
@@ -230,6 +233,10 @@ def _read_attrs(r: _Reader, kind: OpKind, op: Any, label: str) -> OpAttrs:
         fields["activation"] = _activation(r, int(o.FusedActivationFunction()), label)
     if hasattr(o, "Beta"):
         fields["beta"] = float(o.Beta())
+    if hasattr(o, "Axis"):
+        fields["axis"] = int(o.Axis())
+    if hasattr(o, "NumSplits"):
+        fields["num_splits"] = int(o.NumSplits())
     if hasattr(o, "Alpha"):
         fields["alpha"] = float(o.Alpha())
     if hasattr(o, "KeepNumDims"):

@@ -82,6 +82,8 @@ def _problem(graph: Graph, op: Op) -> str | None:
         return f"expects at least {need} input(s), got {len(ins)}"
     x, out = ins[0], graph.tensor(op.outputs[0])
     assert x is not None
+    if op.kind in (OpKind.CONCATENATION, OpKind.SPLIT, OpKind.SPLIT_V):
+        return _concat_split_problem(graph, op)
     if op.kind is OpKind.FULLY_CONNECTED:
         return _fc_problem(x, ins[1], out) or _bias_problem(ins, out.shape[-1])
     if op.kind in (OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D):
@@ -99,6 +101,24 @@ def _problem(graph: Graph, op: Op) -> str | None:
         return None
     if x.size != out.size:
         return f"input has {x.size} elements but output has {out.size}"
+    return None
+
+
+def _concat_split_problem(graph: Graph, op: Op) -> str | None:
+    """Parts must tile the whole along one axis: equal ranks, and the sizes along every other dim."""
+    ins = [t for t in graph.op_inputs(op) if t is not None]
+    outs = graph.op_outputs(op)
+    if op.kind is OpKind.CONCATENATION:
+        whole, parts = outs[0], ins
+    else:
+        if len(ins) < 2:
+            return f"{op.kind.value} needs its data and axis inputs"
+        data = ins[1] if op.kind is OpKind.SPLIT else ins[0]
+        whole, parts = data, outs
+    rank = len(whole.shape)
+    if any(len(t.shape) != rank for t in parts) or sum(t.size for t in parts) != whole.size:
+        shapes = ", ".join(str(t.shape) for t in parts)
+        return f"{op.kind.value} parts {shapes} do not tile {whole.shape}"
     return None
 
 
