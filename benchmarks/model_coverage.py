@@ -37,8 +37,8 @@ def litert_outputs(path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
     interpreter = Interpreter(model_path=str(path),
                               experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     interpreter.allocate_tensors()
-    detail = interpreter.get_input_details()[0]
-    interpreter.set_tensor(detail["index"], inputs[0].reshape(detail["shape"]))
+    for detail, x in zip(interpreter.get_input_details(), inputs):  # both in the subgraph's input order
+        interpreter.set_tensor(detail["index"], x.reshape(detail["shape"]))
     interpreter.invoke()
     return [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
 
