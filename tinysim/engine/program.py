@@ -22,6 +22,7 @@ from tinysim.errors import UnsupportedOpError
 from tinysim.events import Events
 from tinysim.ops import window
 from tinysim.workload.graph import DType, Graph, Op, Padding, Tensor
+from tinysim.workload.validate import short_name
 
 ALIGN = 16
 
@@ -87,7 +88,7 @@ class PrepareContext:
     def fail(self, op: Op, what: str) -> UnsupportedOpError:
         index = self.graph.ops.index(op)
         return UnsupportedOpError(
-            f"{op.kind.value} (layer {index} '{op.name}'): {what}", file=self.graph.source or None
+            f"{op.kind.value} (layer {index} '{short_name(op.name)}'): {what}", file=self.graph.source or None
         )
 
     def act(self, op: Op, position: int, *, output: bool = False) -> Tensor:
@@ -101,9 +102,9 @@ class PrepareContext:
             raise self.fail(op, f"missing {'output' if output else 'input'} {position}")
         t = self.graph.tensors[idx]
         if t.dtype is not DType.INT8:
-            raise self.fail(op, f"tensor '{t.name}' is {t.dtype.value}; only int8 activations are supported")
+            raise self.fail(op, f"tensor '{short_name(t.name)}' is {t.dtype.value}; only int8 activations are supported")
         if t.quant is None or t.quant.per_axis:
-            raise self.fail(op, f"tensor '{t.name}' needs per-tensor quantization")
+            raise self.fail(op, f"tensor '{short_name(t.name)}' needs per-tensor quantization")
         if t.is_constant:
             raise self.fail(op, f"constant activation '{t.name}' is not supported")
         return t
