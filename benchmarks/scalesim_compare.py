@@ -1,11 +1,12 @@
 """tinysim's `systolic` compute cycles vs SCALE-Sim v3, layer by layer, on the MLPerf Tiny workloads.
 
-    python benchmarks/scalesim_compare.py [--scalesim-python /work/venvs/scalesim/bin/python]
+    python benchmarks/scalesim_compare.py [--scalesim-python ../venvs/scalesim/bin/python]
         [--arrays 16x16 32x32] [--dataflows os ws is] [--workloads ad ic kws vww] [--no-depthwise]
         [--jobs 2] [--write tinysim/validation/scalesim_reference.yaml]
 
 SCALE-Sim is a benchmark-only dependency living in its own virtualenv (it needs numpy < 2.4):
-    python3 -m venv /work/venvs/scalesim && /work/venvs/scalesim/bin/pip install scalesim 'numpy<2.4'
+    python3 -m venv ../venvs/scalesim && ../venvs/scalesim/bin/pip install scalesim 'numpy<2.4'
+(beside the repository, or anywhere with TINYSIM_SCALESIM_VENV=/path/to/venv)
 This script runs in tinysim's environment and drives SCALE-Sim through that interpreter with its
 Python API (save_disk_space=True: no trace files). Each MAC layer of workloads/<name>.yaml becomes a
 SCALE-Sim topology row: the padded ifmap (so SCALE-Sim's output size equals the graph's), the filter,
@@ -30,6 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_tools import peer_executable
 
 from tinysim.arch.compute_systolic import Dataflow
 from tinysim.cost.systolic import gemm_of, schedule
@@ -162,7 +166,7 @@ def table(run: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--scalesim-python", default="/work/venvs/scalesim/bin/python")
+    p.add_argument("--scalesim-python", default=peer_executable("scalesim"))
     p.add_argument("--arrays", nargs="+", default=["16x16", "32x32"])
     p.add_argument("--dataflows", nargs="+", choices=sorted(DATAFLOWS), default=["os"])
     p.add_argument("--workloads", nargs="+", default=["ad", "ic", "kws"])

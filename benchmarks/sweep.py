@@ -1,7 +1,8 @@
 """Design points per second per core of `tinysim sweep`'s evaluation on KWS, and what one point costs in peers.
 
-    python benchmarks/sweep.py [--points 20000] [--zigzag-python /work/venvs/zigzag/bin/python]
-        [--scalesim-python /work/venvs/scalesim/bin/python] [--no-peers]
+    python benchmarks/sweep.py [--points 20000] [--zigzag-python ../venvs/zigzag/bin/python]
+        [--scalesim-python ../venvs/scalesim/bin/python] [--no-peers]
+(peer virtualenvs default to ../venvs/<tool> beside the repository, or $TINYSIM_<TOOL>_VENV)
 
 tinysim: a random sample of `--points` design points over archs/ndp120.yaml (array rows, columns,
 count, weight and input bits, operating point, activation SRAM size and read energy), priced on KWS in
@@ -37,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from peer_tools import peer_executable
 from scalesim_compare import run_scalesim
 
 from tinysim.arch import parse_arch
@@ -202,8 +204,8 @@ def bench_scalesim(python: str, graph: Graph) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=20000)
-    parser.add_argument("--zigzag-python", default="/work/venvs/zigzag/bin/python")
-    parser.add_argument("--scalesim-python", default="/work/venvs/scalesim/bin/python")
+    parser.add_argument("--zigzag-python", default=peer_executable("zigzag"))
+    parser.add_argument("--scalesim-python", default=peer_executable("scalesim"))
     parser.add_argument("--no-peers", action="store_true")
     args = parser.parse_args(argv)
 

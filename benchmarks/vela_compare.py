@@ -22,10 +22,14 @@ import dataclasses
 import datetime
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_tools import peer_executable
 
 from tinysim.arch import load_arch
 from tinysim.arch.model import OpTable
@@ -124,7 +128,7 @@ def vela_version(vela: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--vela", default=shutil.which("vela") or "/work/venvs/vela/bin/vela")
+    ap.add_argument("--vela", default=shutil.which("vela") or peer_executable("vela", "vela"))
     ap.add_argument("--models", default=str(REPO.parent / "shared" / "models"))
     ap.add_argument("--configs", type=int, nargs="+", default=[128, 64, 256], choices=sorted(CONFIGS))
     ap.add_argument("--no-vela", action="store_true", help="compare with tinysim/validation/vela_reference.yaml")

@@ -14,7 +14,7 @@ from tinysim.cli.main import main
 from tinysim.explore.store import PointRow, SweepResults, read_sweep
 from tinysim.report.sweep_report import ReportOptions, build_report, format_value, invalid_reasons
 
-# The contract of /work/briefs/sweep_schema.md, written out here so this test does not depend on the writer.
+# The sweep results schema contract (from the project brief), written out here so this test does not depend on the writer.
 SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE points(point_id TEXT PRIMARY KEY, point_index INTEGER NOT NULL, params_json TEXT NOT NULL);
