@@ -19,8 +19,7 @@ import numpy as np
 
 from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multiplier, round_clamp, round_shift
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
-from tinysim.events import Events
+from tinysim.engine.program import OpPlan, PrepareContext, binary_events, pack, scale, zp
 from tinysim.workload.graph import Op
 
 AddRow = IntEnum("AddRow", "a b y size zp_a m_a s_a zp_b m_b s_b zp_out m_out s_out lo hi table vec8", start=0)
@@ -49,14 +48,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         table = ctx.i16.add(lut.view(np.int16))
     a_at, b_at, y_at = ctx.offset(op, 0), ctx.offset(op, 1), ctx.offset(op, 0, output=True)
     params = pack(Row, a=a_at, b=b_at, y=y_at, size=y.size, table=table, vec8=vec8, **stage)
-    events = Events(
-        act_bytes_read=2 * y.size,
-        act_bytes_written=y.size,
-        elementwise=y.size,
-        output_elements=y.size,
-        act_bytes_unique_read=a.nbytes + b.nbytes,
-    )
-    return OpPlan(params, events)
+    return OpPlan(params, binary_events(a, b, y))
 
 
 @kernel

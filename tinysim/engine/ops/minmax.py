@@ -10,8 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
-from tinysim.events import Events
+from tinysim.engine.program import OpPlan, PrepareContext, binary_events, pack, scale, zp
 from tinysim.ops import OpKind
 from tinysim.workload.graph import Op
 
@@ -27,14 +26,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         raise ctx.fail(op, "inputs and output quantization differ (TFLite compares raw values)")
     params = pack(Row, a=ctx.offset(op, 0), b=ctx.offset(op, 1), y=ctx.offset(op, 0, output=True), size=y.size,
                   zp_out=zp(y), is_max=op.kind is OpKind.MAXIMUM)  # fmt: skip
-    events = Events(
-        act_bytes_read=2 * y.size,
-        act_bytes_written=y.size,
-        elementwise=y.size,
-        output_elements=y.size,
-        act_bytes_unique_read=a.nbytes + b.nbytes,
-    )
-    return OpPlan(params, events)
+    return OpPlan(params, binary_events(a, b, y))
 
 
 @kernel

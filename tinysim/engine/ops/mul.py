@@ -12,8 +12,7 @@ import numpy as np
 
 from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multiplier, round_clamp
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
-from tinysim.events import Events
+from tinysim.engine.program import OpPlan, PrepareContext, binary_events, pack, scale, zp
 from tinysim.workload.graph import Op
 
 MulRow = IntEnum("MulRow", "a b y size zp_a zp_b zp_out m s lo hi", start=0)
@@ -30,14 +29,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
     params = pack(Row, a=ctx.offset(op, 0), b=ctx.offset(op, 1), y=ctx.offset(op, 0, output=True), size=y.size,
                   zp_a=zp(a), zp_b=zp(b), zp_out=zp(y), m=m, s=s, lo=lo, hi=hi)  # fmt: skip
-    events = Events(
-        act_bytes_read=2 * y.size,
-        act_bytes_written=y.size,
-        elementwise=y.size,
-        output_elements=y.size,
-        act_bytes_unique_read=a.nbytes + b.nbytes,
-    )
-    return OpPlan(params, events)
+    return OpPlan(params, binary_events(a, b, y))
 
 
 @kernel
