@@ -21,7 +21,9 @@ import numpy as np
 import tflite
 
 INT8, INT32, UINT8 = tflite.TensorType.INT8, tflite.TensorType.INT32, tflite.TensorType.UINT8
-_NUMPY = {INT8: np.dtype("<i1"), INT32: np.dtype("<i4"), UINT8: np.dtype("u1")}
+INT16, INT64, FLOAT32, BOOL = tflite.TensorType.INT16, tflite.TensorType.INT64, tflite.TensorType.FLOAT32, tflite.TensorType.BOOL
+_NUMPY = {INT8: np.dtype("<i1"), INT32: np.dtype("<i4"), UINT8: np.dtype("u1"), INT16: np.dtype("<i2"),
+          INT64: np.dtype("<i8"), FLOAT32: np.dtype("<f4"), BOOL: np.dtype("?")}
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class TensorSpec:
     zero_point: tuple[int, ...] = ()
     axis: int = 0
     data: np.ndarray | None = None
+    variable: bool = False  # state kept across invocations (LSTM/SVDF state tensors)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ def _tensor(b: flatbuffers.Builder, t: TensorSpec, buffer: int) -> int:
     tflite.TensorAddType(b, t.dtype)
     tflite.TensorAddBuffer(b, buffer)
     tflite.TensorAddName(b, name)
+    if t.variable:
+        tflite.TensorAddIsVariable(b, True)
     if quant is not None:
         tflite.TensorAddQuantization(b, quant)
     return tflite.TensorEnd(b)
@@ -135,7 +140,7 @@ def single_op_model(
     def offsets(start: Callable, items: Sequence[int]) -> int:
         return _vector(b, start, items, b.PrependUOffsetTRelative)
 
-    graph_inputs = [i for i in op_inputs if i >= 0 and tensors[i].data is None]
+    graph_inputs = [i for i in op_inputs if i >= 0 and tensors[i].data is None and not tensors[i].variable]
     t_vec = offsets(tflite.SubGraphStartTensorsVector, tensor_offsets)
     o_vec = offsets(tflite.SubGraphStartOperatorsVector, [operator])
     in_vec = _vector(b, tflite.SubGraphStartInputsVector, graph_inputs, b.PrependInt32)

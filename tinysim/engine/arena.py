@@ -48,8 +48,8 @@ def tensor_lifetimes(graph: Graph) -> dict[int, tuple[int, int]]:
     life: dict[int, tuple[int, int]] = {}
 
     def touch(t: int, k: int) -> None:
-        if t < 0 or graph.tensors[t].is_constant:
-            return
+        if t < 0 or graph.tensors[t].is_constant or graph.tensors[t].variable:
+            return  # constants live in flash; state in TFLM's persistent tail (persistent.py)
         first, last = life.get(t, (k, k))
         life[t] = (min(first, k), max(last, k))
 

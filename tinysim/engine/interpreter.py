@@ -1,4 +1,4 @@
-"""Run a Graph's int8 (or legacy uint8) numerics: prepare once (TFLM's Prepare), then one Numba call per run.
+"""Run a Graph's quantized (int8, int16x8, legacy uint8) and float numerics: prepare once (TFLM's Prepare), then one Numba call per run.
 
 Semantics. Two reference runtimes compute the four MLPerf Tiny models slightly differently,
 so `semantics` picks which one tinysim reproduces bit for bit:
@@ -11,7 +11,10 @@ so `semantics` picks which one tinysim reproduces bit for bit:
 The two differ only on negative ties after a conv/FC without ReLU (IC's residual branches,
 AD's last layer) and rarely in softmax; tests/test_engine_models.py records the bound.
 
-Activations live in one int8 arena laid out by `plan_arena`, as on the device.
+Activations live in one byte buffer laid out by `plan_arena`, as on the device (kernels view their
+operands' bytes as int8, int16, int32 or float32); after the planned head come the state of stateful
+ops (variable tensors, kept across invocations as TFLM's persistent allocations) and the constant
+operands of ops that take data from a constant (PAD's values, a constant addend, ...).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from functools import cached_property
 import numpy as np
 
 from tinysim.engine.arena import ArenaPlan, plan_arena
-from tinysim.engine.jit import kernel, switch
 from tinysim.engine.ops import (
     add,
     concat_split,
@@ -39,26 +41,33 @@ from tinysim.engine.ops import (
     softmax,
     sub,
 )
-from tinysim.engine.program import OpKernel, PrepareContext
+from tinysim.engine.program import ALIGN, OpKernel, PrepareContext
 from tinysim.engine.uint8 import int8_view, legacy_tensors, to_int8, to_uint8
 from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.events import Events
 from tinysim.ops import OpKind
-from tinysim.workload.graph import DType, Graph
+from tinysim.workload.graph import DType, Graph, Tensor
 from tinysim.workload.validate import short_name, unsupported_ops
 
 SEMANTICS = ("litert", "tflm")
 
-# The one table of supported ops; an op's code is its position here (the order tried first to last).
+# The quantization schemes an op may run in: int8 activations and weights (TFLite's full-integer scheme),
+# legacy uint8 (asymmetric per-tensor, see tinysim.engine.uint8), int16x8 (int16 activations, int8
+# weights) and float32 (float ops in mixed models).
+SCHEMES: tuple[str, ...] = ("int8", "uint8", "int16x8", "float32")
+_U8 = ("int8", "uint8")
+
+# The one table of supported ops; an op's code is its position here. Each group of ops is registered
+# below its own marker line (kept so that parallel work adds lines without touching the others').
 KERNELS: dict[OpKind, OpKernel] = {
-    OpKind.CONV_2D: OpKernel(conv.prepare, conv.evaluate),
-    OpKind.DEPTHWISE_CONV_2D: OpKernel(depthwise.prepare, depthwise.evaluate),
+    OpKind.CONV_2D: OpKernel(conv.prepare, conv.evaluate, _U8),
+    OpKind.DEPTHWISE_CONV_2D: OpKernel(depthwise.prepare, depthwise.evaluate, _U8),
     OpKind.FULLY_CONNECTED: OpKernel(fully_connected.prepare, fully_connected.evaluate),
-    OpKind.AVERAGE_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate),
-    OpKind.MAX_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate),
-    OpKind.ADD: OpKernel(add.prepare, add.evaluate),
-    OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate),
-    OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate),
+    OpKind.AVERAGE_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate, _U8),
+    OpKind.MAX_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate, _U8),
+    OpKind.ADD: OpKernel(add.prepare, add.evaluate, _U8),
+    OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate, _U8),
+    OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate, _U8),
     OpKind.SUB: OpKernel(sub.prepare, sub.evaluate),
     OpKind.MUL: OpKernel(mul.prepare, mul.evaluate),
     OpKind.LEAKY_RELU: OpKernel(leaky_relu.prepare, leaky_relu.evaluate),
@@ -66,37 +75,33 @@ KERNELS: dict[OpKind, OpKernel] = {
     OpKind.MINIMUM: OpKernel(minmax.prepare, minmax.evaluate),
     OpKind.RELU: OpKernel(relu.prepare, relu.evaluate),
     OpKind.RELU6: OpKernel(relu.prepare, relu.evaluate),
-    OpKind.CONCATENATION: OpKernel(concat_split.prepare, concat_split.evaluate),
-    OpKind.SPLIT: OpKernel(concat_split.prepare, concat_split.evaluate),
-    OpKind.SPLIT_V: OpKernel(concat_split.prepare, concat_split.evaluate),
+    OpKind.CONCATENATION: OpKernel(concat_split.prepare, concat_split.evaluate, _U8),
+    OpKind.SPLIT: OpKernel(concat_split.prepare, concat_split.evaluate, _U8),
+    OpKind.SPLIT_V: OpKernel(concat_split.prepare, concat_split.evaluate, _U8),
+    # -- group: MAC ops (int16x8, transpose conv, batch matmul) --
+    # -- group: elementwise binary ops --
+    # -- group: unary ops, quantize, float math --
+    # -- group: data movement and reductions --
+    # -- group: recurrent ops --
 }
-# The quantization schemes `prepare` accepts: int8 activations and weights (TFLite's full-integer scheme)
-# and legacy uint8 (asymmetric per-tensor, see tinysim.engine.uint8) for the ops in UINT8_OPS: those
-# checked bit-exact against LiteRT on uint8 models (MAX_POOL_2D: a max commutes with the shift); a
-# uint8 tensor on any other op is refused.
-SCHEMES: tuple[str, ...] = ("int8", "uint8")
-UINT8_OPS = frozenset({
-    OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D, OpKind.ADD,
-    OpKind.RESHAPE, OpKind.SOFTMAX, OpKind.CONCATENATION, OpKind.SPLIT, OpKind.SPLIT_V,
-})  # fmt: skip
 
 
 def op_schemes(kind: OpKind) -> tuple[str, ...]:
     """The schemes of SCHEMES that `prepare` runs op `kind` in."""
-    return SCHEMES if kind in UINT8_OPS else ("int8",)
+    return KERNELS[kind].schemes if kind in KERNELS else ()
 
 
 _CODES = {kind: code for code, kind in enumerate(KERNELS)}
-_evaluate = switch(tuple(k.evaluate for k in KERNELS.values()))  # _evaluate(code, args) in a kernel
+# One Numba call per op: a kernel compiles the first time a graph uses it (a model pays only for its
+# own ops), and a kernel that fails to compile breaks only the models that use it.
+_EVALUATE = tuple(k.evaluate for k in KERNELS.values())
 
 
-@kernel
-def _execute(codes, params, arena, i16, i32, f32, s16, s32, count, counted):
-    """Evaluate every op in order; counted[k] = (zero-operand MACs, output zeros) of op k."""
-    for k in range(codes.shape[0]):
-        r = _evaluate(codes[k], (params[k], arena, i16, i32, f32, s16, s32, count))
-        counted[k, 0] = r[0]
-        counted[k, 1] = r[1]
+def _execute(prep: Prepared, first: int, stop: int, arena, s16, s32, count: bool, counted) -> None:
+    """Evaluate ops first..stop-1 in order; counted[k] = (zero-operand MACs, output zeros) of op k."""
+    i16, i32, f32 = prep.i16, prep.i32, prep.f32
+    for k in range(first, stop):
+        counted[k] = prep.kernels[k](prep.rows[k], arena, i16, i32, f32, s16, s32, count)
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,6 +113,7 @@ class Prepared:
     arena: ArenaPlan
     codes: np.ndarray  # (ops,) int64: each op's position in KERNELS
     params: np.ndarray  # (ops, widest row) int64: each op's row, laid out by its module's `Row`
+    buffer_bytes: int  # the engine's buffer: arena head, then state (variable tensors), then constant operands
     i16: np.ndarray  # weights, widened once for the multiply
     i32: np.ndarray  # folded biases, multipliers, shifts, zero-weight counts
     f32: np.ndarray  # softmax exp tables
@@ -117,14 +123,28 @@ class Prepared:
     inputs: tuple[tuple[int, int, tuple[int, ...], str], ...] = ()  # per graph input: offset, size, shape, name
     outputs: tuple[tuple[int, int, tuple[int, ...]], ...] = ()  # per graph output: offset, size, shape
     dtypes: tuple[tuple[np.dtype, ...], tuple[np.dtype, ...]] = ((), ())  # of the graph's inputs, outputs
+    legacy_io: tuple[tuple[bool, ...], tuple[bool, ...]] = ((), ())  # which inputs, outputs are legacy uint8
+    state: tuple[tuple[int, np.ndarray], ...] = ()  # per variable tensor: offset, initial bytes
+    constants: tuple[tuple[int, np.ndarray], ...] = ()  # per constant operand: offset, bytes
     # idle (arena, s16, s32) buffers: a run takes one (or allocates) and returns it; results never
     # alias them (outputs are copied), and every kernel writes arena and scratch before reading
     spare: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
 
     def buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Fresh, uninitialised (arena, int16 scratch, int32 scratch) for one inference."""
-        arena = np.empty(max(self.arena.peak_bytes, 1), np.int8)
+        """Fresh (arena, int16 scratch, int32 scratch) for one inference: activations uninitialised, state at
+        its initial value, constant operands in place (no kernel writes there)."""
+        arena = np.empty(max(self.buffer_bytes, 1), np.int8)
+        for offset, data in (*self.state, *self.constants):
+            arena[offset : offset + data.size] = data
         return arena, np.empty(self.scratch16, np.int16), np.empty(self.scratch32, np.int32)
+
+    @cached_property
+    def kernels(self) -> tuple:
+        return tuple(_EVALUATE[c] for c in self.codes.tolist())
+
+    @cached_property
+    def rows(self) -> tuple[np.ndarray, ...]:
+        return tuple(self.params)
 
 
 def runnable_ops() -> tuple[str, ...]:
@@ -145,46 +165,57 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
         raise UnsupportedOpError(f"{graph.name}: uint8 models run under semantics='litert' only",
                                  file=graph.source or None)  # fmt: skip
     for k, op in enumerate(graph.ops):
-        if op.kind not in UINT8_OPS and legacy.intersection(op.inputs + op.outputs):
+        if "uint8" not in KERNELS[op.kind].schemes and legacy.intersection(op.inputs + op.outputs):
             raise UnsupportedOpError(
                 f"{op.kind.value} (layer {k} '{op.name}'): uint8 is not supported for this op (int8 only)",
                 file=graph.source or None,
             )
     arena = plan_arena(graph)
-    ctx = PrepareContext(int8_view(graph), arena.offsets, semantics, legacy)
+    view = int8_view(graph)
+    offsets = dict(arena.offsets)
+    end = arena.peak_bytes
+    state = []
+    for t, tensor in enumerate(view.tensors):
+        if tensor.variable:  # TFLM allocates state outside the planned head, so it survives every op
+            end = -(-end // ALIGN) * ALIGN
+            offsets[t] = end
+            state.append((end, _initial_state(tensor)))
+            end += tensor.nbytes
+    ctx = PrepareContext(view, offsets, semantics, legacy, end=end)
     plans = [KERNELS[op.kind].prepare(ctx, op) for op in ctx.graph.ops]
-    for role, t in [*(("input", t) for t in graph.inputs), *(("output", t) for t in graph.outputs)]:
-        if graph.tensors[t].dtype not in (DType.INT8, DType.UINT8):
-            raise UnsupportedOpError(
-                f"graph {role} '{short_name(graph.tensors[t].name)}' is {graph.tensors[t].dtype.name}; tinysim runs "
-                f"{', '.join(SCHEMES)} models only",
-                file=graph.source or None,
-            )
     params = np.zeros((len(plans), max([p.params.size for p in plans] + [1])), np.int64)
     for k, p in enumerate(plans):
         params[k, : p.params.size] = p.params
+    constants = tuple((at, np.ascontiguousarray(view.tensors[t].constant()).view(np.int8).ravel())
+                      for t, at in ctx.constants.items())  # fmt: skip
+    ins, outs = [graph.tensors[t] for t in graph.inputs], [graph.tensors[t] for t in graph.outputs]
     return Prepared(
         graph=graph,
         semantics=semantics,
         arena=arena,
         codes=np.array([_CODES[op.kind] for op in graph.ops], np.int64),
         params=params,
+        buffer_bytes=ctx.end,
         i16=ctx.i16.array(),
         i32=ctx.i32.array(),
         f32=ctx.f32.array(),
         scratch16=max([p.scratch16 for p in plans] + [16]),
         scratch32=max([p.scratch32 for p in plans] + [16]),
         static_events=tuple(p.events for p in plans),
-        inputs=tuple(
-            (arena.offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape), graph.tensors[t].name)
-            for t in graph.inputs
-        ),
-        outputs=tuple((arena.offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape)) for t in graph.outputs),
-        dtypes=(
-            tuple(graph.tensors[t].dtype.numpy for t in graph.inputs),
-            tuple(graph.tensors[t].dtype.numpy for t in graph.outputs),
-        ),
+        inputs=tuple((offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape), graph.tensors[t].name)
+                     for t in graph.inputs),  # fmt: skip
+        outputs=tuple((offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape)) for t in graph.outputs),
+        dtypes=(tuple(t.dtype.numpy for t in ins), tuple(t.dtype.numpy for t in outs)),
+        legacy_io=(tuple(t in legacy for t in graph.inputs), tuple(t in legacy for t in graph.outputs)),
+        state=tuple(state),
+        constants=constants,
     )
+
+
+def _initial_state(t: Tensor) -> np.ndarray:
+    """A variable tensor's bytes after TFLite's ResetVariableTensors: int8 at its zero point, else 0."""
+    fill = t.quant.zero_point[0] if t.dtype is DType.INT8 and t.quant is not None else 0
+    return np.full(t.size, fill, t.dtype.numpy).view(np.int8)
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +225,7 @@ class RunResult:
     outputs: list[np.ndarray]
     static_events: tuple[Events, ...]
     counted: np.ndarray | None  # (ops, 2): zero-operand MACs, output zeros
+    state: list[np.ndarray] = field(default_factory=list)  # variable tensors' bytes after the inference
 
     @cached_property
     def events(self) -> tuple[Events, ...]:
@@ -231,33 +263,39 @@ def run_graph(
     *,
     count_events: bool = True,
     semantics: str = "litert",
+    state: list[np.ndarray] | None = None,
 ) -> RunResult:
-    """One inference on `inputs` (one array per graph input, dtypes and shapes as the graph's: int8, or
-    uint8 for a legacy uint8 graph, whose outputs are then uint8 too)."""
+    """One inference on `inputs` (one array per graph input, dtypes and shapes as the graph's). A stateful
+    graph (LSTM, SVDF) starts from `state` (a previous RunResult.state) or, if None, from TFLite's reset
+    values; RunResult.state holds the state after this inference."""
     prep = graph if type(graph) is Prepared else prepared(graph, semantics)
     arrays = [inputs] if isinstance(inputs, np.ndarray) else list(inputs)
     if len(arrays) != len(prep.inputs):
         raise WorkloadError(f"{prep.graph.name}: expected {len(prep.inputs)} input(s), got {len(arrays)}")
+    if state is not None and len(state) != len(prep.state):
+        raise WorkloadError(f"{prep.graph.name}: expected {len(prep.state)} state array(s), got {len(state)}")
     try:
         arena, s16, s32 = prep.spare.pop()  # list.pop is atomic: concurrent runs never share buffers
     except IndexError:
         arena, s16, s32 = prep.buffers()
-    for (off, size, shape, name), dtype, a in zip(prep.inputs, prep.dtypes[0], arrays):
+    for (off, size, shape, name), dtype, legacy, a in zip(prep.inputs, prep.dtypes[0], prep.legacy_io[0], arrays):
         if a.dtype != dtype or a.size != size:
             raise WorkloadError(
                 f"{prep.graph.name}: input '{name}' must be {dtype} of shape {shape}, got {a.dtype} {a.shape}"
             )
-        arena[off : off + size] = a.reshape(-1) if dtype == np.int8 else to_int8(a.reshape(-1))
+        flat = to_int8(a.reshape(-1)) if legacy else np.ascontiguousarray(a).reshape(-1)
+        arena[off : off + flat.nbytes] = flat.view(np.int8)
+    for (off, initial), values in zip(prep.state, state if state is not None else [None] * len(prep.state)):
+        arena[off : off + initial.size] = initial if values is None else np.ascontiguousarray(values).view(np.int8).ravel()
     counted = np.zeros((len(prep.codes), 2), np.int64)
-    _execute(prep.codes, prep.params, arena, prep.i16, prep.i32, prep.f32, s16, s32, count_events, counted)
-    outputs = [
-        arena[off : off + size].reshape(shape).copy()
-        if dtype == np.int8
-        else to_uint8(arena[off : off + size]).reshape(shape)
-        for (off, size, shape), dtype in zip(prep.outputs, prep.dtypes[1])
-    ]
+    _execute(prep, 0, len(prep.codes), arena, s16, s32, count_events, counted)
+    outputs = []
+    for (off, size, shape), dtype, legacy in zip(prep.outputs, prep.dtypes[1], prep.legacy_io[1]):
+        raw = arena[off : off + size * dtype.itemsize]
+        outputs.append((to_uint8(raw) if legacy else raw.view(dtype).copy()).reshape(shape))
+    final_state = [arena[off : off + initial.size].copy() for off, initial in prep.state]
     prep.spare.append((arena, s16, s32))
-    return RunResult(outputs, prep.static_events, counted if count_events else None)
+    return RunResult(outputs, prep.static_events, counted if count_events else None, final_state)
 
 
 def execute_op(
@@ -266,19 +304,22 @@ def execute_op(
     """Evaluate op `k` of `prep` alone, in place on `arena` (laid out by `prep.arena`), with scratch
     s16, s32 as `prep.buffers()` makes them: for callers that run some ops their own way (imc_run).
     Returns (zero-operand MACs, outputs equal to the output zero point); (0, 0) when not counting."""
-    counted = np.zeros((1, 2), np.int64)
-    _execute(prep.codes[k : k + 1], prep.params[k : k + 1], arena, prep.i16, prep.i32, prep.f32, s16, s32, count,
-             counted)  # fmt: skip
-    return int(counted[0, 0]), int(counted[0, 1])
+    counted = np.zeros((len(prep.codes), 2), np.int64)
+    _execute(prep, k, k + 1, arena, s16, s32, count, counted)
+    return int(counted[k, 0]), int(counted[k, 1])
 
 
 def random_input(graph: Graph, seed: int = 0) -> list[np.ndarray]:
-    """Uniform int8 (uint8 for a uint8 input) inputs for every graph input, reproducible from `seed`."""
+    """Inputs for every graph input, reproducible from `seed`: integers uniform over their dtype's range
+    (int32/int64: -128..127), float32 uniform in [-1, 1)."""
     rng = np.random.default_rng(seed)
     out = []
     for t in graph.inputs:
         tensor = graph.tensors[t]
-        dtype = np.uint8 if tensor.dtype is DType.UINT8 else np.int8
-        info = np.iinfo(dtype)
+        dtype = tensor.dtype.numpy
+        if dtype.kind == "f":
+            out.append(rng.uniform(-1.0, 1.0, size=tensor.shape).astype(dtype))
+            continue
+        info = np.iinfo(dtype) if dtype.itemsize <= 2 else np.iinfo(np.int8)
         out.append(rng.integers(info.min, info.max + 1, size=tensor.shape, dtype=dtype))
     return out

@@ -25,6 +25,8 @@ from tinysim.workload.graph import DType, Graph, Op, Padding, Tensor
 from tinysim.workload.validate import short_name
 
 ALIGN = 16
+# Integer dtypes whose tensors carry (scale, zero point); float32, int32 and int64 activations may not.
+QUANTIZED = frozenset({DType.INT8, DType.UINT8, DType.INT16})
 
 
 class ConstPool:
@@ -65,6 +67,10 @@ class OpKernel:
 
     prepare: Callable[[PrepareContext, Op], OpPlan]
     evaluate: Callable  # (row, arena, i16, i32, f32, s16, s32, count) -> (zero-operand MACs, output zeros)
+    # The quantization schemes (interpreter.SCHEMES) `prepare` accepts for this op, each checked bit-exact
+    # against LiteRT (tests/test_op_fuzz*.py); what `tinysim ops` lists. A uint8 tensor on an op without
+    # "uint8" is refused before prepare; other dtypes are checked by `prepare` itself (ctx.act).
+    schemes: tuple[str, ...] = ("int8",)
 
 
 @dataclass
@@ -72,13 +78,15 @@ class PrepareContext:
     """What an op's prepare function may use: the graph, arena offsets and constant pools."""
 
     graph: Graph
-    offsets: dict[int, int]  # tensor index -> byte offset in the activation arena
+    offsets: dict[int, int]  # tensor index -> byte offset in the engine's buffer (see `offset`)
     semantics: str  # "litert" or "tflm" (see tinysim.engine.run)
     legacy: frozenset[int] = frozenset()  # tensors that are uint8 in the model (int8 in `graph`: tinysim.engine.uint8)
     i8: ConstPool = field(default_factory=lambda: ConstPool(np.int8))
     i16: ConstPool = field(default_factory=lambda: ConstPool(np.int16))
     i32: ConstPool = field(default_factory=lambda: ConstPool(np.int32))
     f32: ConstPool = field(default_factory=lambda: ConstPool(np.float32))
+    end: int = 0  # first byte after the head and state regions: constant operands are placed from here
+    constants: dict[int, int] = field(default_factory=dict)  # constant tensor -> offset given by `offset`
 
     @property
     def rounding_mac(self) -> int:
@@ -91,23 +99,30 @@ class PrepareContext:
             f"{op.kind.value} (layer {index} '{short_name(op.name)}'): {what}", file=self.graph.source or None
         )
 
-    def act(self, op: Op, position: int, *, output: bool = False) -> Tensor:
-        """An int8 per-tensor-quantized activation tensor of `op`, validated."""
-        idx = (
-            (op.outputs if output else op.inputs)[position]
-            if position < len(op.outputs if output else op.inputs)
-            else -1
-        )
-        if idx < 0:
-            raise self.fail(op, f"missing {'output' if output else 'input'} {position}")
-        t = self.graph.tensors[idx]
-        if t.dtype is not DType.INT8:
-            raise self.fail(op, f"tensor '{short_name(t.name)}' is {t.dtype.value}; only int8 activations are supported")
-        if t.quant is None or t.quant.per_axis:
+    def act(
+        self, op: Op, position: int, *, output: bool = False, dtypes: tuple[DType, ...] = (DType.INT8,),
+        constant: bool = False,
+    ) -> Tensor:
+        """An activation tensor of `op`, validated: its dtype one of `dtypes` (int8 unless the op says which
+        others it runs), per-tensor quantized if an integer type, and not a constant unless `constant`
+        (a kernel that takes `offset` of a constant operand reads it from the constants region)."""
+        t = self.tensor(op, position, output=output)
+        if t.dtype not in dtypes:
+            names = "/".join(d.value for d in dtypes)
+            raise self.fail(op, f"tensor '{short_name(t.name)}' is {t.dtype.value}; only {names} activations are supported")
+        if t.dtype in QUANTIZED and (t.quant is None or t.quant.per_axis):
             raise self.fail(op, f"tensor '{short_name(t.name)}' needs per-tensor quantization")
-        if t.is_constant:
+        if t.is_constant and not constant:
             raise self.fail(op, f"constant activation '{t.name}' is not supported")
         return t
+
+    def tensor(self, op: Op, position: int, *, output: bool = False) -> Tensor:
+        """Input (or output) `position` of `op`, whatever its dtype; fails if it is absent."""
+        indices = op.outputs if output else op.inputs
+        idx = indices[position] if position < len(indices) else -1
+        if idx < 0:
+            raise self.fail(op, f"missing {'output' if output else 'input'} {position}")
+        return self.graph.tensors[idx]
 
     def const(self, op: Op, position: int, dtype: DType) -> Tensor | None:
         """A constant input (weights, bias) of `op` with the given dtype, or None if absent."""
@@ -120,7 +135,18 @@ class PrepareContext:
         return t
 
     def offset(self, op: Op, position: int, *, output: bool = False) -> int:
-        return self.offsets[(op.outputs if output else op.inputs)[position]]
+        """Byte offset of the operand in the engine's buffer: an activation's place in the arena plan, a
+        variable's in the state region, a constant's in the constants region (placed on first use)."""
+        t = (op.outputs if output else op.inputs)[position]
+        if t in self.offsets:
+            return self.offsets[t]
+        tensor = self.graph.tensors[t]
+        if not tensor.is_constant:
+            raise self.fail(op, f"tensor '{short_name(tensor.name)}' has no place in the arena")
+        at = -(-self.end // ALIGN) * ALIGN
+        self.end = at + tensor.nbytes
+        self.offsets[t] = self.constants[t] = at
+        return at
 
 
 def zp(t: Tensor) -> int:

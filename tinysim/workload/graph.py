@@ -73,6 +73,7 @@ class Tensor:
     data: np.ndarray | None = None
     stored_bytes: int | None = None
     stored_encoding: str | None = None  # 'sparse', 'quantized', 'shared' or 'huffman'
+    variable: bool = False  # state kept across invocations (LSTM/SVDF state): TFLM allocates it persistently
 
     @property
     def is_constant(self) -> bool:
@@ -117,6 +118,13 @@ class OpAttrs:
     alpha: float = 0.0  # leaky relu: the slope below zero
     axis: int = 0  # concatenation (as written: may be negative; SPLIT's axis is a constant input)
     num_splits: int = 0  # split, split_v
+    # Every other builtin option of the op, by its TFLite schema name (e.g. ("BeginMask", 0)), scalars as
+    # int/float/bool and vectors as tuples: ops added later read what they need with `option`.
+    options: tuple[tuple[str, object], ...] = ()
+
+    def option(self, name: str, default: object = None) -> object:
+        """The builtin option `name` (TFLite schema spelling, e.g. "BeginMask"), or `default` if absent."""
+        return next((value for key, value in self.options if key == name), default)
 
 
 @dataclass(frozen=True)

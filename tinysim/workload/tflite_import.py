@@ -148,7 +148,7 @@ def _read_tensor(r: _Reader, t: Any, index: int) -> Tensor:
             raise r.error(f"constant data has {len(raw)} bytes, shape {list(shape)} needs {expected}", where)
         data = np.frombuffer(raw, dtype=dtype.numpy.newbyteorder("<")).astype(dtype.numpy).reshape(shape)
         data.setflags(write=False)
-    return Tensor(name, shape, dtype, quant, data)
+    return Tensor(name, shape, dtype, quant, data, variable=bool(t.IsVariable()))
 
 
 def _read_quant(r: _Reader, q: Any, shape: tuple[int, ...], where: str) -> Quantization | None:
@@ -194,56 +194,81 @@ def _read_op(r: _Reader, op: Any, k: int, kind: OpKind, name: str) -> Op:
 
 
 def _read_attrs(r: _Reader, kind: OpKind, op: Any, label: str) -> OpAttrs:
-    """Copy the builtin options `kind` uses; absent options keep the `OpAttrs` defaults."""
+    """The op's builtin options: the fields `OpAttrs` names (absent options keep their defaults) and every
+    option by its schema name in `OpAttrs.options`. The options table's type must be the op's own."""
     tfl = r.tflite
-    option_types = {
-        OpKind.CONV_2D: (tfl.BuiltinOptions.Conv2DOptions, tfl.Conv2DOptions),
-        OpKind.DEPTHWISE_CONV_2D: (tfl.BuiltinOptions.DepthwiseConv2DOptions, tfl.DepthwiseConv2DOptions),
-        OpKind.AVERAGE_POOL_2D: (tfl.BuiltinOptions.Pool2DOptions, tfl.Pool2DOptions),
-        OpKind.MAX_POOL_2D: (tfl.BuiltinOptions.Pool2DOptions, tfl.Pool2DOptions),
-        OpKind.FULLY_CONNECTED: (tfl.BuiltinOptions.FullyConnectedOptions, tfl.FullyConnectedOptions),
-        OpKind.ADD: (tfl.BuiltinOptions.AddOptions, tfl.AddOptions),
-        OpKind.SOFTMAX: (tfl.BuiltinOptions.SoftmaxOptions, tfl.SoftmaxOptions),
-        OpKind.SUB: (tfl.BuiltinOptions.SubOptions, tfl.SubOptions),
-        OpKind.MUL: (tfl.BuiltinOptions.MulOptions, tfl.MulOptions),
-        OpKind.LEAKY_RELU: (tfl.BuiltinOptions.LeakyReluOptions, tfl.LeakyReluOptions),
-        OpKind.CONCATENATION: (tfl.BuiltinOptions.ConcatenationOptions, tfl.ConcatenationOptions),
-        OpKind.SPLIT: (tfl.BuiltinOptions.SplitOptions, tfl.SplitOptions),
-        OpKind.SPLIT_V: (tfl.BuiltinOptions.SplitVOptions, tfl.SplitVOptions),
-    }
     table = op.BuiltinOptions()
-    if kind not in option_types or table is None:
+    if table is None or op.BuiltinOptionsType() == 0:
         return OpAttrs()
-    type_code, cls = option_types[kind]
-    if op.BuiltinOptionsType() != type_code:
+    type_names = {code: name for name, code in vars(tfl.BuiltinOptions).items() if not name.startswith("_")}
+    type_name = type_names.get(op.BuiltinOptionsType())
+    cls = getattr(tfl, type_name, None) if type_name else None
+    expected = _OPTIONS_OF.get(kind)
+    if cls is None or (expected is not None and type_name != expected):
         raise r.error(f"options of type {op.BuiltinOptionsType()} do not belong to {kind.value}", label)
     o = cls()
     o.Init(table.Bytes, table.Pos)
-    fields: dict[str, Any] = {}
-    if hasattr(o, "Padding"):
-        fields["padding"] = Padding.SAME if o.Padding() == tfl.Padding.SAME else Padding.VALID
+    options = _all_options(o)
+    fields: dict[str, Any] = {"options": tuple(sorted(options.items()))}
+    if "Padding" in options:
+        fields["padding"] = Padding.SAME if options["Padding"] == tfl.Padding.SAME else Padding.VALID
+    if "StrideH" in options:
         fields.update(stride_h=int(o.StrideH()), stride_w=int(o.StrideW()))
-    if hasattr(o, "DilationHFactor"):
+    if "DilationHFactor" in options:
         fields.update(dilation_h=int(o.DilationHFactor()), dilation_w=int(o.DilationWFactor()))
-    if hasattr(o, "FilterHeight"):
+    if "FilterHeight" in options:
         fields.update(filter_h=int(o.FilterHeight()), filter_w=int(o.FilterWidth()))
-    if hasattr(o, "DepthMultiplier"):
+    if "DepthMultiplier" in options:
         fields["depth_multiplier"] = int(o.DepthMultiplier())
-    if hasattr(o, "FusedActivationFunction"):
+    if "FusedActivationFunction" in options and kind not in _GATE_ACTIVATION_OPS:
         fields["activation"] = _activation(r, int(o.FusedActivationFunction()), label)
-    if hasattr(o, "Beta"):
+    if "Beta" in options:
         fields["beta"] = float(o.Beta())
-    if hasattr(o, "Axis"):
+    if "Axis" in options and isinstance(options["Axis"], int):
         fields["axis"] = int(o.Axis())
-    if hasattr(o, "NumSplits"):
+    if "NumSplits" in options:
         fields["num_splits"] = int(o.NumSplits())
-    if hasattr(o, "Alpha"):
+    if "Alpha" in options:
         fields["alpha"] = float(o.Alpha())
-    if hasattr(o, "KeepNumDims"):
+    if "KeepNumDims" in options:
         if o.WeightsFormat() != 0:
             raise UnsupportedOpError("shuffled fully-connected weights are unsupported", file=r.file, field=label)
         fields["keep_num_dims"] = bool(o.KeepNumDims())
     return OpAttrs(**fields)
+
+
+# Recurrent ops whose FusedActivationFunction is a gate nonlinearity (TANH...), read from `options`.
+_GATE_ACTIVATION_OPS = frozenset({OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM, OpKind.SVDF})
+# The options table type of the ops whose name differs from "<Kind>Options" or is shared.
+_OPTIONS_OF = {
+    OpKind.CONV_2D: "Conv2DOptions",
+    OpKind.DEPTHWISE_CONV_2D: "DepthwiseConv2DOptions",
+    OpKind.AVERAGE_POOL_2D: "Pool2DOptions",
+    OpKind.MAX_POOL_2D: "Pool2DOptions",
+    OpKind.FULLY_CONNECTED: "FullyConnectedOptions",
+}
+
+
+def _all_options(o: Any) -> dict[str, Any]:
+    """Every field of a generated options table: scalars by their getter, vectors (a getter with a
+    `...Length` twin) as tuples."""
+    out: dict[str, Any] = {}
+    for name in dir(type(o)):
+        if name.startswith("_") or name == "Init" or name.startswith("GetRootAs") or "BufferHasIdentifier" in name:
+            continue
+        if name.endswith(("Length", "AsNumpy", "IsNone")):
+            continue
+        getter = getattr(o, name)
+        if not callable(getter):
+            continue
+        if hasattr(o, name + "Length"):
+            out[name] = tuple(getter(j) for j in range(int(getattr(o, name + "Length")())))
+        else:
+            try:
+                out[name] = getter()
+            except TypeError:  # a getter that takes arguments but has no Length twin: not a plain field
+                continue
+    return out
 
 
 def _activation(r: _Reader, code: int, label: str) -> Activation:

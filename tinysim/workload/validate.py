@@ -95,13 +95,31 @@ def _problem(graph: Graph, op: Op) -> str | None:
     if op.kind in BINARY_OPS:
         y = ins[1]
         assert y is not None
-        if (x.shape != y.shape and y.size != 1 and x.size != 1) or out.size != max(x.size, y.size):
+        if _broadcast(x.shape, y.shape) != out.shape and out.size != max(x.size, y.size):
             shapes = f"{x.shape} + {y.shape} -> {out.shape}"
-            return f"{op.kind.value} of mismatched shapes {shapes} (only equal shapes or scalars)"
+            return f"{op.kind.value} of shapes {shapes} that do not broadcast to the output"
         return None
-    if x.size != out.size:
+    if op.kind in SAME_SIZE_OPS and x.size != out.size:
         return f"input has {x.size} elements but output has {out.size}"
     return None
+
+
+# Ops whose output holds exactly as many elements as their first input (other kinds check their own
+# shapes when the engine prepares them).
+SAME_SIZE_OPS = frozenset({
+    OpKind.RESHAPE, OpKind.SOFTMAX, OpKind.LEAKY_RELU, OpKind.RELU, OpKind.RELU6, OpKind.RELU_N1_TO_1,
+    OpKind.QUANTIZE, OpKind.DEQUANTIZE, OpKind.CAST, OpKind.HARD_SWISH, OpKind.LOGISTIC, OpKind.TANH,
+    OpKind.SQRT, OpKind.RSQRT, OpKind.EXP, OpKind.SQUEEZE, OpKind.EXPAND_DIMS,
+})  # fmt: skip
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """NumPy/TFLite broadcast shape of `a` and `b`, or None if they do not broadcast."""
+    rank = max(len(a), len(b))
+    a, b = (1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b
+    if any(p != q and 1 not in (p, q) for p, q in zip(a, b)):
+        return None
+    return tuple(max(p, q) if 0 not in (p, q) else 0 for p, q in zip(a, b))
 
 
 def _concat_split_problem(graph: Graph, op: Op) -> str | None:
