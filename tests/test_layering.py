@@ -29,7 +29,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("workload",),
     ("engine",),
     ("cost",),
-    ("pipeline",),
+    ("pipeline", "frames"),
     ("system", "compression", "explore", "validation"),
     ("report",),
     ("api",),

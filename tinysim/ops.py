@@ -68,6 +68,11 @@ class OpKind(enum.Enum):
     SVDF = "SVDF"
 
 
+# Quantization schemes, how an op's activations are represented (the key kernels and compute units use):
+# int8 (TFLite's full-integer default), uint8 (legacy asymmetric per-tensor), int16x8 (int16 activations,
+# int8 weights: audio front ends, denoisers), float32 (float ops in mixed models).
+SCHEMES: tuple[str, ...] = ("int8", "uint8", "int16x8", "float32")
+
 # Ops whose cost is dominated by multiply-accumulates with a weight tensor.
 MAC_OPS = frozenset({OpKind.CONV_2D, OpKind.DEPTHWISE_CONV_2D, OpKind.FULLY_CONNECTED})
 POOL_OPS = frozenset({OpKind.AVERAGE_POOL_2D, OpKind.MAX_POOL_2D})

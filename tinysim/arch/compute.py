@@ -18,7 +18,7 @@ from typing import Any
 
 import tinysim.arch
 from tinysim.arch.model import ComputeUnit, OpTable
-from tinysim.ops import OpKind
+from tinysim.ops import SCHEMES, OpKind
 from tinysim.schema.fields import (
     NOTE_KEYS,
     Bound,
@@ -35,7 +35,7 @@ from tinysim.schema.fields import (
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 
-__all__ = ["ComputeContext", "common_unit_fields", "compute_kinds", "get_memory", "get_op_table", "get_runs", "parse_compute_unit"]
+__all__ = ["ComputeContext", "common_unit_fields", "compute_kinds", "get_memory", "get_op_table", "get_runs", "get_schemes", "parse_compute_unit"]
 
 ParseFn = Callable[[str, Mapping[str, Any], Where, "ComputeContext"], ComputeUnit]
 
@@ -125,4 +125,20 @@ def common_unit_fields(mapping: Mapping[str, Any], where: Where, ctx: ComputeCon
         "weights_in": get_memory(mapping, "weights_in", where, ctx),
         "activations_in": get_memory(mapping, "activations_in", where, ctx),
         "description": get_str(mapping, "description", where, default=""),
+        "schemes": get_schemes(mapping, "schemes", where),
     }
+
+
+def get_schemes(mapping: Mapping[str, Any], key: str, where: Where) -> frozenset[str]:
+    """Optional list of the quantization schemes the unit computes in (tinysim.ops.SCHEMES); absent
+    means every scheme. An op in another scheme falls back to the next unit that runs it."""
+    if key not in mapping:
+        return frozenset()
+    here = where.key(mapping, key)
+    items = expect_list(mapping[key], here, f"a list of quantization schemes like [int8, uint8] ({', '.join(SCHEMES)})")
+    for index, name in enumerate(items):
+        if name not in SCHEMES:
+            raise here.item(items, index).fail(
+                f"expected a quantization scheme ({', '.join(SCHEMES)}), got {describe_value(name)}{closest(name, SCHEMES)}"
+            )
+    return frozenset(items)

@@ -44,6 +44,7 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "schemes",
 )
 _REQUIRED = (
     "macs_per_cycle",
@@ -76,6 +77,7 @@ class DspUnit:
     activations_in: str
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
+    schemes: frozenset[str] = frozenset()  # quantization schemes it computes in; empty means all
     cycles_per_issue: OpTable = _ONE_CYCLE
 
 

@@ -73,6 +73,7 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "schemes",
 )
 _REQUIRED = (
     "mode",
@@ -118,6 +119,7 @@ class ImcUnit:
     activations_in: str
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
+    schemes: frozenset[str] = frozenset()  # quantization schemes it computes in; empty means all
 
     @property
     def weights_per_row(self) -> int:

@@ -43,6 +43,7 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "schemes",
     "sparsity",
     "weight_decoder",
 )
@@ -136,6 +137,7 @@ class McuUnit:
     activations_in: str
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
+    schemes: frozenset[str] = frozenset()  # quantization schemes it computes in; empty means all
     cycles_per_tap: OpTable = OpTable(default=0.0)
     sparsity: Sparsity | None = None
     weight_decoder: WeightDecoder | None = None

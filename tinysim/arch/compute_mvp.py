@@ -42,6 +42,7 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "schemes",
 )
 _REQUIRED = (
     "cycles_per_instruction",
@@ -76,6 +77,7 @@ class MvpUnit:
     activations_in: str
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
+    schemes: frozenset[str] = frozenset()  # quantization schemes it computes in; empty means all
 
 
 def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> MvpUnit:

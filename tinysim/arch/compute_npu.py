@@ -65,6 +65,7 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "schemes",
     "sparsity",
     "weight_decoder",
 )
@@ -112,6 +113,7 @@ class NpuUnit:
     activations_in: str
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
+    schemes: frozenset[str] = frozenset()  # quantization schemes it computes in; empty means all
     weight_encoding: WeightEncoding = WeightEncoding.RAW
     scale_bias_bytes_per_channel: int = 0
     sparsity: Sparsity | None = None

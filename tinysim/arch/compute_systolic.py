@@ -47,6 +47,7 @@ _KEYS = (
     "weights_in",
     "activations_in",
     "runs",
+    "schemes",
 )
 _REQUIRED = (
     "rows",
@@ -82,6 +83,7 @@ class SystolicUnit:
     accumulator_bytes: int = 4  # partial sums written back between folds of the reduction
     description: str = ""
     runs: frozenset[OpKind] = MAC_OPS
+    schemes: frozenset[str] = frozenset()  # quantization schemes it computes in; empty means all
 
 
 def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> SystolicUnit:

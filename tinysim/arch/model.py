@@ -104,6 +104,7 @@ class ComputeUnit(Protocol):
     weights_in: str
     activations_in: str
     runs: frozenset[OpKind]  # op kinds it executes; empty means all
+    schemes: frozenset[str]  # quantization schemes it computes in (tinysim.ops.SCHEMES); empty means all
 
 
 # Dotted/indexed field path → its parent: "memories.sram.size" → "memories.sram", "a[0]" → "a".

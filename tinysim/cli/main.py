@@ -35,7 +35,7 @@ EPILOG = """examples:
 # A YAML file's field (a sweep's `rate:`) keeps its own name; other files (an --input .npy, a --timeline
 # PNG) are named by the argument that gave them.
 FLAGS = {name: f"--{name}" for name in ("rate", "deadline", "input", "jobs", "dask", "arch", "duration", "timeline",
-                                         "workload", "seed", "battery", "operating-point")}
+                                         "workload", "seed", "battery", "operating-point", "frames")}
 FLAGS["operating point"] = "--operating-point"
 
 COMMANDS = (

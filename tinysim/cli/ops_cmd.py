@@ -1,7 +1,8 @@
 """`tinysim ops [ARCH]`: the ops the engine runs, per quantization scheme, and which unit of ARCH runs each.
 
 Generated from the engine's kernel table (`KERNELS`, `SCHEMES`) and, with an architecture, from the
-placement rule the cost model uses (the first compute unit whose `runs:` lists the op; no `runs:` runs all).
+placement rule the cost model uses (cost.placement: the first compute unit whose `runs:` lists the op and
+whose `schemes:` lists its quantization scheme; a unit without them runs all).
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ def register(sub) -> None:
     p = sub.add_parser(
         "ops",
         help="list the ops tinysim runs (and, with ARCH, which compute unit runs each)",
-        description="List the TFLite ops the engine runs, per quantization scheme (int8 activations and "
-        "weights, and legacy asymmetric per-tensor uint8 for most ops; int16x8 and float models are refused). "
-        "With ARCH, also the "
-        "compute unit of that architecture that runs each op (the first unit whose `runs:` lists it; a "
-        "unit without `runs:` runs everything), or 'no unit'.",
+        description="List the TFLite ops the engine runs, per quantization scheme (int8: int8 activations "
+        "and weights; uint8: legacy asymmetric per-tensor; int16x8: int16 activations, int8 weights; float32). "
+        "With ARCH, each scheme's cell names the compute unit of that architecture that runs the op (the "
+        "first unit whose `runs:` and `schemes:` list it; a unit without them runs everything), or 'no unit'.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -47,14 +47,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def supported_ops(arch_path: str | None) -> dict[str, Any]:
-    """{schemes, ops: [{op, schemes, unit, unit_kind}], not_run, arch}: what `tinysim ops` prints."""
+    """{schemes, ops: [{op, schemes, units: {scheme: {unit, unit_kind} or None}}], not_run, arch}: what
+    `tinysim ops` prints (`units` only with an architecture)."""
     arch = load_arch(arch_path) if arch_path else None
     rows = []
     for kind in KERNELS:
         row: dict[str, Any] = {"op": kind.value, "schemes": list(op_schemes(kind))}
         if arch is not None:
-            unit = unit_for(arch, kind)
-            row.update(unit=unit.name if unit else None, unit_kind=unit.kind if unit else None)
+            placed = {scheme: unit_for(arch, kind, scheme) for scheme in op_schemes(kind)}
+            row["units"] = {s: {"unit": u.name, "unit_kind": u.kind} if u else None for s, u in placed.items()}
         rows.append(row)
     return {
         "arch": arch.name if arch is not None else None,
@@ -66,16 +67,18 @@ def supported_ops(arch_path: str | None) -> dict[str, Any]:
 
 def _table(listing: dict[str, Any]) -> str:
     headers = ["op", *listing["schemes"]]
-    if listing["arch"] is not None:
-        headers.append(f"unit ({listing['arch']})")
-    rows = []
-    for row in listing["ops"]:
-        cells = [row["op"], *("yes" if s in row["schemes"] else "no" for s in listing["schemes"])]
-        if listing["arch"] is not None:
-            cells.append(f"{row['unit']} ({row['unit_kind']})" if row["unit"] else "no unit")
-        rows.append(cells)
-    schemes = ", ".join(listing["schemes"])
-    notes = [f"{len(rows)} ops; quantization: {schemes} only (activations and weights; other models are refused)"]
+    rows = [[row["op"], *(_cell(row, s, listing["arch"] is not None) for s in listing["schemes"])] for row in listing["ops"]]
+    where = f"; cells: the unit of {listing['arch']} that runs the op in that scheme" if listing["arch"] else ""
+    notes = [f"{len(rows)} ops; '-': the engine does not run the op in that scheme{where}"]
     if listing["not_run"]:
         notes.append(f"read from a model but not run: {', '.join(listing['not_run'])}")
     return format_table(headers, rows, numeric=[False] * len(headers)) + "\n\n" + "\n".join(notes)
+
+
+def _cell(row: dict[str, Any], scheme: str, with_arch: bool) -> str:
+    if scheme not in row["schemes"]:
+        return "-"
+    if not with_arch:
+        return "yes"
+    placed = row["units"][scheme]
+    return f"{placed['unit']} ({placed['unit_kind']})" if placed else "no unit"

@@ -1,16 +1,19 @@
-"""`tinysim run ARCH WORKLOAD`: run the int8 network, price what it did, report per layer and in total."""
+"""`tinysim run ARCH WORKLOAD`: run the quantized network (or N frames of a streaming one), price what it did, report per layer and in total."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 
 from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
+from tinysim.frames import evaluate_frames
 from tinysim.pipeline import dvfs_dict, evaluate
 from tinysim.report.compare_report import operating_points_table
+from tinysim.report.frames_report import frames_csv, frames_text
 from tinysim.report.run_report import to_csv, to_json, to_text
 
 EXAMPLES = """examples:
@@ -20,6 +23,8 @@ EXAMPLES = """examples:
   tinysim run archs/stm32l4r5.yaml model.tflite --input x.npy --save-output y.npy
   tinysim run archs/stm32l4r5.yaml model.tflite --format json --output reports/kws.json
   tinysim run archs/stm32l4r5.yaml workloads/ad.yaml --format csv > ad_layers.csv
+  tinysim run archs/ndp120.yaml lstm.tflite --frames 50 --rate 50    # 50 invocations, state carried
+  tinysim run archs/ndp120.yaml lstm.tflite --frames 50 --input stream.npy   # stream: [50, *input shape]
 """
 
 
@@ -41,7 +46,11 @@ def register(sub) -> None:
                        help="operating point of the architecture (default: its first)")
     point.add_argument("--deadline", metavar="T", help='latency deadline, e.g. "50 ms": price every operating point '
                        "and run at the lowest-energy one that meets it")
-    p.add_argument("--input", metavar="X.npy", help="int8 input tensor (default: seeded random input)")
+    p.add_argument("--input", metavar="X.npy", help="input tensor in the model's input dtype (default: seeded random "
+                   "input); with --frames, all frames: shape [N, *input shape]")
+    p.add_argument("--frames", metavar="N", type=int, help="run N invocations in a row, carrying the state of "
+                   "stateful ops (LSTM, SVDF) from one to the next, and report each and the total "
+                   "(random input: frame i uses seed + i)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
     p.add_argument("--save-output", metavar="Y.npy", help="save the network's int8 output")
     p.add_argument("--events", choices=("engine", "shapes"), default="engine",
@@ -53,6 +62,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.frames is not None:
+        return _run_frames(args)
     evaluation = evaluate(args.arch, args.workload, input=args.input, seed=args.seed, events=args.events,
                           operating_point=args.operating_point, deadline=args.deadline, rate=args.rate)
     result, rate_hz, choice = evaluation.result, evaluation.rate_hz, evaluation.dvfs
@@ -74,6 +85,23 @@ def run(args: argparse.Namespace) -> int:
             text += "\n" + choice.reason()
         if "top_class" in extra:
             text += f"\n\ntop class: {extra['top_class']} (score {extra['top_score']:.3f})"
+    emit(text, args.output)
+    return 0
+
+
+def _run_frames(args: argparse.Namespace) -> int:
+    for flag, given in (("--deadline", args.deadline), ("--save-output", args.save_output),
+                        ("--events shapes", args.events != "engine")):  # fmt: skip
+        if given:
+            raise TinysimError(f"{flag} cannot be combined with --frames", field="--frames")
+    stream = evaluate_frames(args.arch, args.workload, args.frames, input=args.input, seed=args.seed,
+                             operating_point=args.operating_point, rate=args.rate)  # fmt: skip
+    if args.format == "json":
+        text = json.dumps(stream.to_dict(per_layer=args.per_layer), indent=2)
+    elif args.format == "csv":
+        text = frames_csv(stream)
+    else:
+        text = frames_text(stream)
     emit(text, args.output)
     return 0
 

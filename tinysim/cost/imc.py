@@ -30,6 +30,9 @@ included: K x N x weight_bits x g^2. Nothing depends on the data: zero inputs, z
 weights cost the same (no zero skipping; `events.zero_macs` is not used for MAC layers).
 Non-MAC ops placed on the unit (pooling, add, reshape) cost `cycles_per_element` and
 `energy_per_element` per element of work (events.elementwise).
+Recurrent ops (LSTM, SVDF) keep their gate / feature matrices stationary too (`map_recurrent`): the
+arrays price their matrix-vector products per time step, and the gate nonlinearities, cell update and
+SVDF time filter are element work as above.
 """
 
 from __future__ import annotations
@@ -65,6 +68,39 @@ class ArrayMapping:
     def utilisation(self, unit: ImcUnit) -> float:
         """Fraction of the allocated arrays' weight slots holding a weight of this layer."""
         return self.weights / (self.tiles * unit.rows * unit.weights_per_row)
+
+
+# Recurrent ops whose weight matrices are stationary on the arrays (see `map_recurrent`).
+RECURRENT_OPS = frozenset({OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM, OpKind.SVDF})
+
+
+def map_op(graph: Graph, op: Op, unit: ImcUnit) -> tuple[ArrayMapping, ...]:
+    """The array mappings of every weight matrix of `op`: one for a MAC layer, two for an LSTM (input and
+    recurrent gate matrices), one for SVDF (its feature matrix); none for ops without stationary weights."""
+    if op.kind in MAC_OPS:
+        return (map_layer(graph, op, unit),)
+    if op.kind in RECURRENT_OPS:
+        return map_recurrent(graph, op, unit)
+    return ()
+
+
+def map_recurrent(graph: Graph, op: Op, unit: ImcUnit) -> tuple[ArrayMapping, ...]:
+    """LSTM: the four input-to-gate matrices (units x input each) side by side as one K = input, N = gates x
+    units GEMM, and the recurrent ones as one K = units GEMM, each applied once per time step (one "pixel"
+    per step and batch row). SVDF: its feature matrix (filters x input), once per invocation; the time
+    filter (a per-filter dot product over the memory) is digital work (events.elementwise)."""
+    x = graph.tensor(op.inputs[0]).shape
+    steps = math.prod(x[:-1])  # batch x time (either order): one gate GEMM per step and batch row
+    if op.kind is OpKind.SVDF:
+        w = graph.tensor(op.inputs[1]).shape
+        return (_blocks(unit, x[0], w[1], w[0], 1),)
+    gates_in = [graph.tensor(i).shape for i in op.inputs[1:5] if i >= 0]
+    gates_rec = [graph.tensor(i).shape for i in op.inputs[5:9] if i >= 0]
+    n_units = gates_in[0][0]
+    return (
+        _blocks(unit, steps, x[-1], n_units * len(gates_in), 1),
+        _blocks(unit, steps, gates_rec[0][1], n_units * len(gates_rec), 1),
+    )
 
 
 def map_layer(graph: Graph, op: Op, unit: ImcUnit) -> ArrayMapping:
@@ -106,22 +142,24 @@ def _blocks(unit: ImcUnit, pixels: int, k: int, n: int, groups: int) -> ArrayMap
 def map_graph(graph: Graph, unit: ImcUnit, arch: Arch) -> Mapping:
     """Every MAC layer placed on `unit`, allocated arrays in graph order (CostError if the weights do not
     fit); `per_op` holds each layer's ArrayMapping. Computed once per graph and unit."""
-    per_op: dict[str, ArrayMapping] = {}
+    per_op: dict[str, tuple[ArrayMapping, ...]] = {}
     used = 0
     for op, placed in zip(graph.ops, place(graph, arch)):
-        if placed is not unit or op.kind not in MAC_OPS:
+        if placed is not unit:
             continue
-        m = map_layer(graph, op, unit)
-        if used + m.tiles > unit.arrays:
-            raise _unmappable(op, m, unit, used, arch)
-        per_op[op.name] = m
-        used += m.tiles
+        parts = map_op(graph, op, unit)
+        for m in parts:
+            if used + m.tiles > unit.arrays:
+                raise _unmappable(op, m, unit, used, arch)
+            used += m.tiles
+        if parts:
+            per_op[op.name] = parts
     return Mapping(graph, arch, per_op)
 
 
 def allocation(graph: Graph, arch: Arch, unit: ImcUnit) -> dict[str, int]:
     """Arrays taken by each MAC layer placed on `unit`, in graph order; CostError if the weights do not fit."""
-    return {name: m.tiles for name, m in map_graph(graph, unit, arch).per_op.items()}
+    return {name: sum(m.tiles for m in parts) for name, parts in map_graph(graph, unit, arch).per_op.items()}
 
 
 def _unmappable(op: Op, m: ArrayMapping, unit: ImcUnit, used: int, arch: Arch) -> CostError:
@@ -142,21 +180,25 @@ def _unmappable(op: Op, m: ArrayMapping, unit: ImcUnit, used: int, arch: Arch) -
 def structure(op: Op, events: Events, unit: ImcUnit, mapping: Mapping) -> OpShape:
     """One op on an `imc` unit, before any operating point (MAC layers as `map_graph` placed them)."""
     kind = op.kind
-    if kind in MAC_OPS:
-        m = mapping.per_op[op.name]
+    parts = mapping.per_op.get(op.name, ())
+    per_column = unit.energy_per_accumulate_j
+    if unit.mode is ImcMode.ANALOG:
+        per_column += unit.energy_per_conversion_j
+    compute_cycles = float(unit.overhead_cycles.for_op(kind))
+    dynamic_j = 0.0
+    for m in parts:  # the weight matrices on the arrays
         planes = m.pixels * unit.input_bits
-        compute_cycles = unit.overhead_cycles.for_op(kind) + planes * m.slots * unit.cycles_per_activation
-        per_column = unit.energy_per_accumulate_j
-        if unit.mode is ImcMode.ANALOG:
-            per_column += unit.energy_per_conversion_j
-        dynamic_j = (
+        compute_cycles += planes * m.slots * unit.cycles_per_activation
+        dynamic_j += (
             planes * (m.activations * unit.energy_per_activation_j + m.cells * unit.energy_per_cell_j)
             + planes * m.cell_columns * per_column
         )
+    if kind in MAC_OPS:  # im2col inputs read once per pixel
+        m = parts[0]
         bytes_read = m.pixels * m.inputs * mapping.graph.tensor(op.inputs[0]).dtype.itemsize
-    else:
-        compute_cycles = unit.overhead_cycles.for_op(kind) + events.elementwise * unit.cycles_per_element.for_op(kind)
-        dynamic_j = events.elementwise * unit.energy_per_element_j
+    else:  # gate math, pooling, adds: digital element work beside the arrays
+        compute_cycles += events.elementwise * unit.cycles_per_element.for_op(kind)
+        dynamic_j += events.elementwise * unit.energy_per_element_j
         bytes_read = events.act_bytes_read
     act = unit.activations_in
     return OpShape(compute_cycles, 0.0, dynamic_j, 0.0, unit.nominal_voltage_v, {act: bytes_read},

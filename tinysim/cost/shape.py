@@ -8,7 +8,8 @@ and optionally
     map_graph(graph, unit, arch) -> Mapping     the mapping of the whole graph onto the unit, computed once
                                                (e.g. imc array allocation); default `Mapping(graph, arch)`
     STRUCTURE_READS_MEMORIES = True             its structure depends on memory sizes (systolic buffers)
-Adding a kind is adding a file. `graph_shape` assembles the per-op shapes of a graph into arrays that
+Adding a kind is adding a file. `handoffs` adds the activations copied between units' memories when
+consecutive ops run on different units. `graph_shape` assembles the per-op shapes of a graph into arrays that
 `cost.price` prices at one operating point or at arrays of design points — the one formula.
 """
 
@@ -94,6 +95,27 @@ class GraphShape:
         return np.asarray(self.touched.any(axis=0))
 
 
+def handoffs(graph: Graph, units: Sequence[ComputeUnit]) -> list[list[tuple[str, str, int]]]:
+    """Per op, the activations it needs moved from another unit's activation memory into its own, as
+    (from memory, to memory, bytes): a tensor written by an op on one unit and read by an op on a unit
+    whose `activations_in` differs is copied once per destination memory (e.g. IMC activation SRAM ->
+    host SRAM when the host takes the softmax), the copy charged to the first op that reads it (its bytes
+    join that op's memory traffic, so the roofline and access energy price it)."""
+    made_in: dict[int, str] = {}
+    copied: set[tuple[int, str]] = set()
+    out: list[list[tuple[str, str, int]]] = []
+    for op, unit in zip(graph.ops, units):
+        here, moves = unit.activations_in, []
+        for t in op.inputs:
+            if t >= 0 and t in made_in and made_in[t] != here and (t, here) not in copied:
+                copied.add((t, here))
+                moves.append((made_in[t], here, graph.tensors[t].nbytes))
+        out.append(moves)
+        for t in op.outputs:
+            made_in[t] = here
+    return out
+
+
 @cache
 def cost_models() -> AbcMapping[str, ModuleType]:
     """`{kind: module}` for every `tinysim/cost/<kind>.py` that defines KIND and structure."""
@@ -138,11 +160,14 @@ def graph_shape(graph: Graph, events: Sequence[Events], arch: Arch) -> GraphShap
     n, k = len(graph.ops), len(memories)
     reads, writes, touched = np.zeros((n, k)), np.zeros((n, k)), np.zeros((n, k), dtype=bool)
     rows = np.zeros((7, n))
+    transfers = handoffs(graph, units)
     for i, (op, ev, unit) in enumerate(zip(graph.ops, events, units)):
         s = model_of(unit).structure(op, ev, unit, mappings[id(unit)])
         rows[:, i] = (ev.macs, s.compute_cycles, s.post_cycles, s.dynamic_j, s.dynamic_per_cycle_j,
                       s.nominal_voltage_v, s.weight_bytes)
-        for table, out in ((s.reads, reads), (s.writes, writes)):
+        moved = [({src: nbytes}, {dst: nbytes}) for src, dst, nbytes in transfers[i]]
+        for table, out in [(s.reads, reads), (s.writes, writes), *((r, reads) for r, _ in moved),
+                           *((w, writes) for _, w in moved)]:  # fmt: skip
             for name, nbytes in table.items():
                 out[i, index[name]] += nbytes
                 touched[i, index[name]] = True
