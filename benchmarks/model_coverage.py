@@ -26,9 +26,13 @@ SEEDS = range(5)
 
 
 def ops_and_scheme(graph) -> tuple[str, str]:
+    """'CONV_2D×3, ADD×1' and the quantization schemes its ops compute in, e.g. 'uint8' or 'int8+float32'."""
+    from tinysim.ops import SCHEMES
+    from tinysim.workload.schemes import op_scheme
+
     counts = Counter(op.kind.value for op in graph.ops)
-    dtypes = {graph.tensor(i).dtype.value for i in graph.inputs}
-    return ", ".join(f"{k}×{n}" for k, n in counts.items()), "/".join(sorted(dtypes))
+    schemes = {op_scheme(graph, op) for op in graph.ops}
+    return ", ".join(f"{k}×{n}" for k, n in counts.items()), "+".join(s for s in SCHEMES if s in schemes)
 
 
 def litert_outputs(path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
@@ -82,10 +86,18 @@ def grouped(rows: list[dict], folder_of: dict[str, str]) -> list[dict]:
     for folder, members in groups.items():
         refusals = Counter(re.sub(r"'[^']*'", "'…'", r.get("refused", "runs")) for r in members)  # names differ
         reason, count = refusals.most_common(1)[0]
-        out.append({"model": f"{folder} ({len(members)} models)", "refused": f"{count} of {len(members)}: {reason}"}
-                   if reason != "runs" else {"model": f"{folder} ({len(members)} models)", "ops": "",
-                                             "scheme": "", "bit_exact_litert": all(r.get("bit_exact_litert")
-                                                                                   for r in members)})
+        name = f"{folder} ({len(members)} models)"
+        if reason != "runs":
+            out.append({"model": name, "refused": f"{count} of {len(members)}: {reason}"})
+            continue
+        row = {"model": name, "ops": " / ".join(sorted({r["ops"] for r in members})),
+               "scheme": "/".join(sorted({r["scheme"] for r in members})),
+               "bit_exact_litert": all(r.get("bit_exact_litert") for r in members)}
+        for arch in ARCHS:  # the range over the folder's models
+            values = [r.get(f"latency_s_{arch}") for r in members]
+            row[f"latency_s_{arch}"] = (min(values), max(values)) if all(isinstance(v, float) for v in values) else next(
+                v for v in values if not isinstance(v, float))
+        out.append(row)
     return out
 
 
@@ -108,6 +120,8 @@ def _latency(value) -> str:
 
     if isinstance(value, float):
         return format_quantity(value, Dimension.TIME)
+    if isinstance(value, tuple):
+        return " – ".join(format_quantity(v, Dimension.TIME) for v in value)
     if not value:
         return ""
     why = re.sub(r"'([^']{25,})'", "'...'", value)  # a refusal: keep it short, the CLI prints the whole line

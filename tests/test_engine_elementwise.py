@@ -118,7 +118,7 @@ def test_minmax(kind, seed):
 @pytest.mark.parametrize(
     ("kind", "shapes", "quants", "message"),
     [
-        (OpKind.SUB, [(2, 3), (1, 3), (2, 3)], [(0.1, 0)] * 3, "broadcasting"),
+        (OpKind.SUB, [(2, 3), (1, 2), (2, 3)], [(0.1, 0)] * 3, "broadcasting"),  # (1, 3) would broadcast
         (OpKind.MAXIMUM, [(4,), (4,), (4,)], [(0.1, 0), (0.2, 0), (0.1, 0)], "quantization differ"),
         (OpKind.MUL, [(4,), (4,), (4,)], [(1.0, 0), (1.0, 0), (2.0**-20, 0)], "too small"),
     ],

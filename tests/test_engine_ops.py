@@ -337,10 +337,10 @@ def test_reshape_aliases_and_copies():
     assert r.events[0].output_zeros == 1
 
 
-def test_unsupported_op_names_kind_and_layer():
-    x_t, y_t = act_t("x", (1, 4), 0.1, 0), act_t("y", (1, 4), 0.1, 0)
-    g = one_op(OpKind.QUANTIZE, [x_t], y_t)
-    with pytest.raises(UnsupportedOpError, match=r"QUANTIZE.*layer 0 'layer'"):
+def test_unsupported_variant_names_kind_and_layer():
+    x_t, y_t = act_t("x", (1, 4), 0.1, 0), Tensor("y", (1, 4), DType.INT32)
+    g = one_op(OpKind.SOFTMAX, [x_t], y_t)
+    with pytest.raises(UnsupportedOpError, match=r"SOFTMAX \(layer 0 'layer'\): tensor 'y' is int32"):
         run_graph(g, np.zeros((1, 4), np.int8))
 
 

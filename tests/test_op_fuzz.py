@@ -7,7 +7,8 @@ Each case runs in LiteRT (builtin kernels, no delegates) and in `tinysim.engine.
 (semantics "litert") and the outputs must be equal. A failure prints the `Case`, which rebuilds
 the model: `Case("CONV_2D", {...}).build()`.
 
-Not generated (tinysim documents them as unsupported): ADD, SUB, MUL, MAXIMUM, MINIMUM with broadcasting,
+Not generated here: ADD, SUB, MUL, MAXIMUM, MINIMUM with broadcasting, int16, uint8, float32 or int32 (see
+tests/test_op_fuzz_binary.py). Not generated (tinysim documents them as unsupported):
 MAXIMUM / MINIMUM with different quantizations, weight zero points other than 0, pooling with different
 input/output quantization, FULLY_CONNECTED keep_num_dims.
 """

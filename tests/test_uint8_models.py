@@ -164,15 +164,15 @@ def test_uint8_op_matches_litert(case):
 
 
 def test_uint8_op_not_checked_is_refused():
-    """FULLY_CONNECTED's uint8 kernel is not checked against LiteRT: a uint8 FC is refused by name."""
-    tensors = [
-        _act("x", (1, 8), 0.05, 120),
-        TensorSpec("w", (4, 8), UINT8, scale=(0.02,), zero_point=(130,), data=np.full((4, 8), 131, np.uint8)),
-        _act("y", (1, 4), 0.1, 128),
-    ]
-    model = single_op_model(Op.FULLY_CONNECTED, tensors, op_inputs=(0, 1, -1), op_outputs=(2,))
-    with pytest.raises(UnsupportedOpError, match="FULLY_CONNECTED .*uint8 is not supported"):
-        prepare(parse_tflite(model, file="fc.tflite"))
+    """An op whose kernel lists no uint8 scheme (BATCH_MATMUL: int8 only) is refused by name on uint8 tensors."""
+    from tinysim.engine.interpreter import KERNELS
+    from tinysim.ops import OpKind
+
+    assert "uint8" not in KERNELS[OpKind.BATCH_MATMUL].schemes
+    tensors = [_act("x", (1, 2, 4), 0.05, 120), _act("y", (1, 4, 3), 0.05, 128), _act("z", (1, 2, 3), 0.1, 128)]
+    model = single_op_model(Op.BATCH_MATMUL, tensors, op_inputs=(0, 1), op_outputs=(2,))
+    with pytest.raises(UnsupportedOpError, match="BATCH_MATMUL .*uint8 is not supported"):
+        prepare(parse_tflite(model, file="bmm.tflite"))
 
 
 def test_uint8_model_refused_under_tflm_semantics():

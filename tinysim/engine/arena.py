@@ -10,21 +10,25 @@ bytes are identical, so an MCU runtime need not copy them. Pass alias_reshape=Fa
 TFLM's behaviour of giving the reshape output its own buffer.
 The engine executes inside this plan, so a planning error shows up as wrong outputs.
 
-This plan is TFLM's arena head. `arena_usage` adds the persistent tail (`persistent.py`) for the
-whole arena TFLM uses. Kernel scratch buffers would be planned in the head too; TFLM's reference
-kernels request none for the ops tinysim runs (the head equals the activation plan on the MLPerf
-Tiny models), so none is counted.
+This plan is the activations of TFLM's arena head. TFLM plans the kernels' scratch buffers
+(RequestScratchBufferInArena: TRANSPOSE_CONV's accumulators, MEAN/SUM's, the LSTM's gates, ...;
+`persistent.scratch_buffers`) in the head too, each live for its op's step: `arena_usage` places them
+with the activation buffers by the same greedy rule for the head, and adds the persistent tail
+(`persistent.py`) for the whole arena TFLM uses. The engine needs no such buffers.
+Known gap: TFLM gives a RESHAPE / SQUEEZE / EXPAND_DIMS whose input is a graph input and whose output
+is a graph output (a single-op model) two buffers; the aliased plan counts one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tinysim.engine.persistent import TFLM_HOST_LP64, PersistentBytes, TflmLayout, persistent_bytes
+from tinysim.engine.persistent import TFLM_HOST_LP64, PersistentBytes, TflmLayout, persistent_bytes, scratch_buffers
 from tinysim.ops import OpKind
 from tinysim.workload.graph import Graph
 
 ALIGNMENT = 16  # TFLM MicroArenaBufferAlignment()
+_ALIASED = (OpKind.RESHAPE, OpKind.SQUEEZE, OpKind.EXPAND_DIMS)  # ops whose output is their input's bytes
 
 
 @dataclass(frozen=True)
@@ -63,20 +67,8 @@ def tensor_lifetimes(graph: Graph) -> dict[int, tuple[int, int]]:
     return life
 
 
-def plan_arena(graph: Graph, *, alias_reshape: bool = True) -> ArenaPlan:
-    """Greedy-by-size placement of every activation tensor (see the module docstring)."""
-    life = tensor_lifetimes(graph)
-    root = {t: t for t in life}
-    if alias_reshape:
-        for op in graph.ops:
-            if op.kind is OpKind.RESHAPE and op.inputs and op.inputs[0] in life and op.outputs[0] in life:
-                root[op.outputs[0]] = root[op.inputs[0]]
-    buffers: dict[int, list[int]] = {}  # root tensor -> [first, last, size]
-    for t, (first, last) in life.items():
-        r = root[t]
-        b = buffers.setdefault(r, [first, last, 0])
-        b[0], b[1] = min(b[0], first), max(b[1], last)
-        b[2] = max(b[2], _align(graph.tensors[t].nbytes))
+def _place(buffers: dict[int, list[int]]) -> tuple[dict[int, int], int]:
+    """Greedy-by-size offsets of buffers {id: [first, last, size]} and the peak they reach."""
     # Equal sizes go in reverse tensor order: this reproduces TFLM's planned (head) arena size
     # exactly on the four MLPerf Tiny models (VWW: 73,728 B; tensor order would give 64,512 B).
     order = sorted(buffers, key=lambda r: (-buffers[r][2], -r))
@@ -92,7 +84,24 @@ def plan_arena(graph: Graph, *, alias_reshape: bool = True) -> ArenaPlan:
             offset = max(offset, o + s)
         where[r] = offset
         placed.append((offset, size, first, last))
-    peak = max((o + s for o, s, _, _ in placed), default=0)
+    return where, max((o + s for o, s, _, _ in placed), default=0)
+
+
+def plan_arena(graph: Graph, *, alias_reshape: bool = True) -> ArenaPlan:
+    """Greedy-by-size placement of every activation tensor (see the module docstring)."""
+    life = tensor_lifetimes(graph)
+    root = {t: t for t in life}
+    if alias_reshape:
+        for op in graph.ops:
+            if op.kind in _ALIASED and op.inputs and op.inputs[0] in life and op.outputs[0] in life:
+                root[op.outputs[0]] = root[op.inputs[0]]
+    buffers: dict[int, list[int]] = {}  # root tensor -> [first, last, size]
+    for t, (first, last) in life.items():
+        r = root[t]
+        b = buffers.setdefault(r, [first, last, 0])
+        b[0], b[1] = min(b[0], first), max(b[1], last)
+        b[2] = max(b[2], _align(graph.tensors[t].nbytes))
+    where, peak = _place(buffers)
     return ArenaPlan(
         peak_bytes=peak,
         offsets={t: where[root[t]] for t in life},
@@ -104,10 +113,16 @@ def plan_arena(graph: Graph, *, alias_reshape: bool = True) -> ArenaPlan:
 
 @dataclass(frozen=True)
 class ArenaUsage:
-    """The TFLite Micro arena a graph needs: the planned head (activations) and the persistent tail."""
+    """The TFLite Micro arena a graph needs: the head (activations and kernel scratch) and the persistent tail."""
 
-    head_bytes: int  # plan_arena(...).peak_bytes
+    head_bytes: int  # TFLM's head: the activation plan with the kernels' scratch buffers planned in
     persistent: PersistentBytes
+    activation_bytes: int = 0  # plan_arena(...).peak_bytes, the plan the engine executes in
+
+    @property
+    def scratch_bytes(self) -> int:
+        """What the kernels' scratch buffers add to the head (0 where they fit in the plan's gaps)."""
+        return self.head_bytes - self.activation_bytes
 
     @property
     def persistent_bytes(self) -> int:
@@ -119,6 +134,21 @@ class ArenaUsage:
         return self.head_bytes + self.persistent.total
 
 
+def head_with_scratch(graph: Graph, plan: ArenaPlan) -> int:
+    """TFLM's head: `plan`'s buffers and every scratch buffer (live for its op's step), greedy-placed together."""
+    buffers: dict[int, list[int]] = {}
+    for t, (first, last) in plan.lifetimes.items():
+        b = buffers.setdefault(plan.aliases.get(t, t), [first, last, plan.sizes[t]])
+        b[0], b[1] = min(b[0], first), max(b[1], last)
+    scratch = [(k, size) for k in range(len(graph.ops)) for size in scratch_buffers(graph, k)]
+    if not scratch:
+        return plan.peak_bytes
+    for i, (k, size) in enumerate(scratch):  # ids after the tensors', as TFLM numbers its scratch requests
+        buffers[len(graph.tensors) + i] = [k, k, _align(size)]
+    return _place(buffers)[1]
+
+
 def arena_usage(graph: Graph, *, layout: TflmLayout = TFLM_HOST_LP64, alias_reshape: bool = True) -> ArenaUsage:
-    """Head (greedy plan) + persistent tail of `graph` on `layout`'s ABI."""
-    return ArenaUsage(plan_arena(graph, alias_reshape=alias_reshape).peak_bytes, persistent_bytes(graph, layout))
+    """Head (greedy plan + kernel scratch) + persistent tail of `graph` on `layout`'s ABI."""
+    plan = plan_arena(graph, alias_reshape=alias_reshape)
+    return ArenaUsage(head_with_scratch(graph, plan), persistent_bytes(graph, layout), plan.peak_bytes)

@@ -28,61 +28,116 @@ import numpy as np
 from tinysim.engine.arena import ArenaPlan, plan_arena
 from tinysim.engine.ops import (
     add,
+    arg_minmax,
+    batch_matmul,
+    cast,
     concat_split,
     conv,
     depthwise,
+    float_binary,
+    float_unary,
     fully_connected,
+    gather,
+    hard_swish,
     leaky_relu,
+    logistic_tanh,
+    lstm,
     minmax,
     mul,
+    pack,
+    pad,
     pooling,
+    prelu,
+    quantize,
+    reduce,
     relu,
     reshape,
+    resize,
+    slicing,
     softmax,
+    squared_difference,
+    strided_copy,
     sub,
+    svdf,
+    transpose,
+    transpose_conv,
 )
 from tinysim.engine.program import ALIGN, OpKernel, PrepareContext
 from tinysim.engine.uint8 import int8_view, legacy_tensors, to_int8, to_uint8
 from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.events import Events
-from tinysim.ops import OpKind
+from tinysim.ops import SCHEMES, OpKind
 from tinysim.workload.graph import DType, Graph, Tensor
-from tinysim.workload.validate import short_name, unsupported_ops
+from tinysim.workload.validate import unsupported_ops
 
 SEMANTICS = ("litert", "tflm")
 
-# The quantization schemes an op may run in: int8 activations and weights (TFLite's full-integer scheme),
-# legacy uint8 (asymmetric per-tensor, see tinysim.engine.uint8), int16x8 (int16 activations, int8
-# weights) and float32 (float ops in mixed models).
-SCHEMES: tuple[str, ...] = ("int8", "uint8", "int16x8", "float32")
-_U8 = ("int8", "uint8")
+_U8 = ("int8", "uint8")  # schemes (tinysim.ops.SCHEMES) of ops that also run legacy uint8
+_BINARY = ("int8", "uint8", "int16x8", "float32")  # the elementwise binary ops (also int32)
 
 # The one table of supported ops; an op's code is its position here. Each group of ops is registered
 # below its own marker line (kept so that parallel work adds lines without touching the others').
 KERNELS: dict[OpKind, OpKernel] = {
-    OpKind.CONV_2D: OpKernel(conv.prepare, conv.evaluate, _U8),
-    OpKind.DEPTHWISE_CONV_2D: OpKernel(depthwise.prepare, depthwise.evaluate, _U8),
-    OpKind.FULLY_CONNECTED: OpKernel(fully_connected.prepare, fully_connected.evaluate),
+    OpKind.CONV_2D: OpKernel(conv.prepare, conv.evaluate, (*_U8, "int16x8")),
+    OpKind.DEPTHWISE_CONV_2D: OpKernel(depthwise.prepare, depthwise.evaluate, (*_U8, "int16x8")),
+    OpKind.FULLY_CONNECTED: OpKernel(fully_connected.prepare, fully_connected.evaluate, (*_U8, "int16x8")),
     OpKind.AVERAGE_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate, _U8),
     OpKind.MAX_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate, _U8),
-    OpKind.ADD: OpKernel(add.prepare, add.evaluate, _U8),
-    OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate, _U8),
+    OpKind.ADD: OpKernel(add.prepare, add.evaluate, _BINARY),
+    OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate, strided_copy.SCHEMES),
     OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate, _U8),
-    OpKind.SUB: OpKernel(sub.prepare, sub.evaluate),
-    OpKind.MUL: OpKernel(mul.prepare, mul.evaluate),
-    OpKind.LEAKY_RELU: OpKernel(leaky_relu.prepare, leaky_relu.evaluate),
-    OpKind.MAXIMUM: OpKernel(minmax.prepare, minmax.evaluate),
-    OpKind.MINIMUM: OpKernel(minmax.prepare, minmax.evaluate),
-    OpKind.RELU: OpKernel(relu.prepare, relu.evaluate),
-    OpKind.RELU6: OpKernel(relu.prepare, relu.evaluate),
-    OpKind.CONCATENATION: OpKernel(concat_split.prepare, concat_split.evaluate, _U8),
-    OpKind.SPLIT: OpKernel(concat_split.prepare, concat_split.evaluate, _U8),
-    OpKind.SPLIT_V: OpKernel(concat_split.prepare, concat_split.evaluate, _U8),
+    OpKind.SUB: OpKernel(sub.prepare, sub.evaluate, _BINARY),
+    OpKind.MUL: OpKernel(mul.prepare, mul.evaluate, _BINARY),
+    OpKind.LEAKY_RELU: OpKernel(leaky_relu.prepare, leaky_relu.evaluate, (*_U8, "int16x8")),
+    OpKind.MAXIMUM: OpKernel(minmax.prepare, minmax.evaluate, _BINARY),
+    OpKind.MINIMUM: OpKernel(minmax.prepare, minmax.evaluate, _BINARY),
+    OpKind.RELU: OpKernel(relu.prepare, relu.evaluate, _U8),
+    OpKind.RELU6: OpKernel(relu.prepare, relu.evaluate, _U8),
+    OpKind.CONCATENATION: OpKernel(concat_split.prepare, concat_split.evaluate, strided_copy.SCHEMES),
+    OpKind.SPLIT: OpKernel(concat_split.prepare, concat_split.evaluate, strided_copy.SCHEMES),
+    OpKind.SPLIT_V: OpKernel(concat_split.prepare, concat_split.evaluate, strided_copy.SCHEMES),
     # -- group: MAC ops (int16x8, transpose conv, batch matmul) --
+    OpKind.TRANSPOSE_CONV: OpKernel(transpose_conv.prepare, transpose_conv.evaluate, ("int8", "int16x8")),
+    OpKind.BATCH_MATMUL: OpKernel(batch_matmul.prepare, batch_matmul.evaluate),
     # -- group: elementwise binary ops --
+    OpKind.SQUARED_DIFFERENCE: OpKernel(squared_difference.prepare, squared_difference.evaluate),
+    OpKind.PRELU: OpKernel(prelu.prepare, prelu.evaluate, _U8),
+    OpKind.DIV: OpKernel(float_binary.prepare, float_binary.evaluate, ("float32",)),
+    OpKind.FLOOR_DIV: OpKernel(float_binary.prepare, float_binary.evaluate, ("float32",)),
     # -- group: unary ops, quantize, float math --
+    OpKind.QUANTIZE: OpKernel(quantize.prepare, quantize.evaluate, (*_U8, "int16x8", "float32")),
+    OpKind.DEQUANTIZE: OpKernel(quantize.prepare, quantize.evaluate, (*_U8, "int16x8", "float32")),
+    OpKind.CAST: OpKernel(cast.prepare, cast.evaluate, (*_U8, "int16x8", "float32")),
+    OpKind.LOGISTIC: OpKernel(logistic_tanh.prepare, logistic_tanh.evaluate, (*_U8, "int16x8")),
+    OpKind.TANH: OpKernel(logistic_tanh.prepare, logistic_tanh.evaluate, (*_U8, "int16x8")),
+    OpKind.RELU_N1_TO_1: OpKernel(relu.prepare, relu.evaluate, _U8),
+    OpKind.HARD_SWISH: OpKernel(hard_swish.prepare, hard_swish.evaluate, _U8),
+    OpKind.SQRT: OpKernel(float_unary.prepare, float_unary.evaluate, ("float32",)),
+    OpKind.RSQRT: OpKernel(float_unary.prepare, float_unary.evaluate, ("float32",)),
+    OpKind.EXP: OpKernel(float_unary.prepare, float_unary.evaluate, ("float32",)),
     # -- group: data movement and reductions --
+    OpKind.PAD: OpKernel(pad.prepare, pad.evaluate, strided_copy.SCHEMES),
+    OpKind.PADV2: OpKernel(pad.prepare, pad.evaluate, strided_copy.SCHEMES),
+    OpKind.STRIDED_SLICE: OpKernel(slicing.prepare, slicing.evaluate, strided_copy.SCHEMES),
+    OpKind.SLICE: OpKernel(slicing.prepare, slicing.evaluate, strided_copy.SCHEMES),
+    OpKind.TRANSPOSE: OpKernel(transpose.prepare, transpose.evaluate, strided_copy.SCHEMES),
+    OpKind.PACK: OpKernel(pack.prepare, pack.evaluate, strided_copy.SCHEMES),
+    OpKind.UNPACK: OpKernel(pack.prepare, pack.evaluate, strided_copy.SCHEMES),
+    OpKind.GATHER: OpKernel(gather.prepare, gather.evaluate, strided_copy.SCHEMES),
+    OpKind.GATHER_ND: OpKernel(gather.prepare, gather.evaluate, strided_copy.SCHEMES),
+    OpKind.SQUEEZE: OpKernel(reshape.prepare, reshape.evaluate, strided_copy.SCHEMES),
+    OpKind.EXPAND_DIMS: OpKernel(reshape.prepare, reshape.evaluate, strided_copy.SCHEMES),
+    OpKind.RESIZE_BILINEAR: OpKernel(resize.prepare, resize.evaluate, SCHEMES),
+    OpKind.RESIZE_NEAREST_NEIGHBOR: OpKernel(resize.prepare, resize.evaluate, SCHEMES),
+    # int16 MEAN/SUM and uint8 SUM: LiteRT's rounding there is not reproduced yet (refused in prepare);
+    # LiteRT has no int16 ARG_MAX/ARG_MIN
+    OpKind.MEAN: OpKernel(reduce.prepare, reduce.evaluate, ("int8", "uint8", "float32")),
+    OpKind.SUM: OpKernel(reduce.prepare, reduce.evaluate, ("int8", "float32")),
+    OpKind.ARG_MAX: OpKernel(arg_minmax.prepare, arg_minmax.evaluate, ("int8", "uint8", "float32")),
+    OpKind.ARG_MIN: OpKernel(arg_minmax.prepare, arg_minmax.evaluate, ("int8", "uint8", "float32")),
     # -- group: recurrent ops --
+    OpKind.UNIDIRECTIONAL_SEQUENCE_LSTM: OpKernel(lstm.prepare, lstm.evaluate),
+    OpKind.SVDF: OpKernel(svdf.prepare, svdf.evaluate),
 }
 
 
@@ -203,7 +258,7 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
         scratch32=max([p.scratch32 for p in plans] + [16]),
         static_events=tuple(p.events for p in plans),
         inputs=tuple((offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape), graph.tensors[t].name)
-                     for t in graph.inputs),  # fmt: skip
+                     for t in graph.inputs),
         outputs=tuple((offsets[t], graph.tensors[t].size, tuple(graph.tensors[t].shape)) for t in graph.outputs),
         dtypes=(tuple(t.dtype.numpy for t in ins), tuple(t.dtype.numpy for t in outs)),
         legacy_io=(tuple(t in legacy for t in graph.inputs), tuple(t in legacy for t in graph.outputs)),
@@ -309,17 +364,35 @@ def execute_op(
     return int(counted[k, 0]), int(counted[k, 1])
 
 
+# Inputs that carry the shape of an op's output (TRANSPOSE_CONV's output_shape, RESHAPE's new shape): a
+# model may feed them as graph inputs, and random values there are not a valid model input.
+SHAPE_OPERANDS = {OpKind.TRANSPOSE_CONV: 0, OpKind.RESHAPE: 1}
+
+
 def random_input(graph: Graph, seed: int = 0) -> list[np.ndarray]:
     """Inputs for every graph input, reproducible from `seed`: integers uniform over their dtype's range
-    (int32/int64: -128..127), float32 uniform in [-1, 1)."""
+    (int32/int64: -128..127), float32 uniform in [-1, 1); a shape operand (SHAPE_OPERANDS) holds the shape
+    of its op's output."""
     rng = np.random.default_rng(seed)
     out = []
     for t in graph.inputs:
         tensor = graph.tensors[t]
         dtype = tensor.dtype.numpy
-        if dtype.kind == "f":
+        shape = _shape_fed_by(graph, t)
+        if shape is not None and dtype.kind == "i" and len(shape) == tensor.size:
+            out.append(np.array(shape, dtype).reshape(tensor.shape))
+        elif dtype.kind == "f":
             out.append(rng.uniform(-1.0, 1.0, size=tensor.shape).astype(dtype))
-            continue
-        info = np.iinfo(dtype) if dtype.itemsize <= 2 else np.iinfo(np.int8)
-        out.append(rng.integers(info.min, info.max + 1, size=tensor.shape, dtype=dtype))
+        else:
+            info = np.iinfo(dtype) if dtype.itemsize <= 2 else np.iinfo(np.int8)
+            out.append(rng.integers(info.min, info.max + 1, size=tensor.shape, dtype=dtype))
     return out
+
+
+def _shape_fed_by(graph: Graph, t: int) -> tuple[int, ...] | None:
+    """The output shape of the op that takes tensor `t` as its shape operand, if one does."""
+    for op in graph.ops:
+        position = SHAPE_OPERANDS.get(op.kind)
+        if position is not None and position < len(op.inputs) and op.inputs[position] == t:
+            return tuple(graph.tensors[op.outputs[0]].shape)
+    return None

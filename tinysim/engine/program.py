@@ -170,18 +170,6 @@ def pack(row: type[IntEnum], **values: int) -> np.ndarray:
     return out
 
 
-def binary_events(a: Tensor, b: Tensor, y: Tensor) -> Events:
-    """Events of a same-shape elementwise op on two activations: each element of both read once, one
-    operation and one write per output element."""
-    return Events(
-        act_bytes_read=2 * y.size,
-        act_bytes_written=y.size,
-        elementwise=y.size,
-        output_elements=y.size,
-        act_bytes_unique_read=a.nbytes + b.nbytes,
-    )
-
-
 def conv_geometry(ctx, op: Op, x: Tensor, w: Tensor, y: Tensor, kh: int, kw: int, oc: int):
     """Shared by conv and depthwise prepare: output size and leading padding of the window (checked
     against the output tensor), and per-channel requantization multipliers (symmetric weights, or

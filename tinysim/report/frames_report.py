@@ -29,8 +29,8 @@ def frames_text(stream: StreamEvaluation) -> str:
         "",
         format_table(["frame", "MACs", "cycles", "latency", "energy"], rows, numeric=[True] * 5),
     ]
-    if first.rate_hz is not None:
-        power = stream.average_power_w
+    power = stream.average_power_w
+    if first.rate_hz is not None and power is not None:
         lines += ["", f"average power at {first.rate_hz:g} Hz: {format_quantity(power, Dimension.POWER)}"]
     return "\n".join(lines)
 

@@ -254,7 +254,7 @@ def _all_options(o: Any) -> dict[str, Any]:
     `...Length` twin) as tuples."""
     out: dict[str, Any] = {}
     for name in dir(type(o)):
-        if name.startswith("_") or name == "Init" or name.startswith("GetRootAs") or "BufferHasIdentifier" in name:
+        if name.startswith(("_", "GetRootAs")) or name == "Init" or "BufferHasIdentifier" in name:
             continue
         if name.endswith(("Length", "AsNumpy", "IsNone")):
             continue

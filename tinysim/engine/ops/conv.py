@@ -25,6 +25,7 @@ import numpy as np
 
 from tinysim.engine.fixedpoint import activation_range, requantize_row
 from tinysim.engine.jit import kernel
+from tinysim.engine.ops import conv_int16
 from tinysim.engine.ops.conv_direct import PLANE_ACC_BUDGET, conv2d_by_pixel, plane_geometry
 from tinysim.engine.ops.vnni import HAVE_VNNI, dot_block_vnni
 from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pack, pixel_tile, scale, zp
@@ -34,7 +35,7 @@ from tinysim.workload.graph import DType, Op
 
 # The parameter row; the last two lines are the direct path's and the dot path's own fields.
 ConvRow = IntEnum("ConvRow", """
-    x y w bias mult shift n h wd c oh ow oc kh kw sh sw dh dw ph pw
+    wide x y w bias mult shift n h wd c oh ow oc kh kw sh sw dh dw ph pw
     zp_in zp_out lo hi mode by_pixel tile static_zero
     nz_w taps frame cols mask
     zero_table kr ry rx ny nx
@@ -50,6 +51,8 @@ ROW_BUDGET = 8192  # uint8 im2col elements per block of the dot-product path (8 
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    if ctx.tensor(op, 0).dtype is DType.INT16:
+        return conv_int16.prepare_conv(ctx, op, depthwise=False)
     x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
     w = ctx.const(op, 1, DType.INT8)
     b = ctx.const(op, 2, DType.INT32)
@@ -174,6 +177,8 @@ def row_stride(k: int) -> int:
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
+    if p[Row.wide] == 1:  # int16x8: a conv_int16 row
+        return conv_int16.evaluate(p, arena, i16, i32, f32, s16, s32, count)
     n, h, wd, c, oh, ow, oc = p[Row.n], p[Row.h], p[Row.wd], p[Row.c], p[Row.oh], p[Row.ow], p[Row.oc]
     kh, kw, tile = p[Row.kh], p[Row.kw], p[Row.tile]
     k = kh * kw * c

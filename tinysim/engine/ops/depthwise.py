@@ -13,6 +13,7 @@ import numpy as np
 
 from tinysim.engine.fixedpoint import RUY, TFLITE, activation_range, requantize_row
 from tinysim.engine.jit import kernel
+from tinysim.engine.ops import conv_int16
 from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pack, scale, valid_taps, zp
 from tinysim.events import Events
 from tinysim.ops import tap_counts
@@ -20,7 +21,7 @@ from tinysim.workload.graph import DType, Op
 
 # The parameter row; the last line is the depth-multiplier-1 path's own fields (see _row_consts).
 DepthwiseRow = IntEnum("DepthwiseRow", """
-    x y w bias mult shift zero_w n h wd c oh ow m kh kw sh sw dh dw ph pw zp_in zp_out lo hi mode
+    wide x y w bias mult shift zero_w n h wd c oh ow m kh kw sh sw dh dw ph pw zp_in zp_out lo hi mode
     rows bias_row mult_row shift_row w_row nz_row static_zero
 """, start=0)  # fmt: skip
 Row = DepthwiseRow  # what prepare and the kernels say; the class name shows in pack's errors
@@ -33,6 +34,8 @@ def _mode(ctx: PrepareContext, op: Op) -> int:
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    if ctx.tensor(op, 0).dtype is DType.INT16:
+        return conv_int16.prepare_conv(ctx, op, depthwise=True)
     x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
     w = ctx.const(op, 1, DType.INT8)
     b = ctx.const(op, 2, DType.INT32)
@@ -86,6 +89,8 @@ def _row_consts(ctx, wk, bias, mult, shift, m, ow, valid) -> dict[str, int]:
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
+    if p[Row.wide] == 1:  # int16x8: a conv_int16 row
+        return conv_int16.evaluate(p, arena, i16, i32, f32, s16, s32, count)
     n, h, wd, c, oh, ow, m = p[Row.n], p[Row.h], p[Row.wd], p[Row.c], p[Row.oh], p[Row.ow], p[Row.m]
     kh, kw, sh, sw, dh, dw = p[Row.kh], p[Row.kw], p[Row.sh], p[Row.sw], p[Row.dh], p[Row.dw]
     ph, pw, zp_in, zp_out, lo, hi = p[Row.ph], p[Row.pw], p[Row.zp_in], p[Row.zp_out], p[Row.lo], p[Row.hi]

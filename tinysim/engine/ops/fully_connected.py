@@ -12,27 +12,32 @@ import numpy as np
 
 from tinysim.engine.fixedpoint import activation_range, quantize_multipliers, requantize_row
 from tinysim.engine.jit import kernel
+from tinysim.engine.ops import conv_int16
 from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.events import Events
 from tinysim.workload.graph import DType, Op
 
 FullyConnectedRow = IntEnum(
-    "FullyConnectedRow", "x y w bias mult shift zero_w batches n_in n_out zp_in zp_out lo hi mode", start=0
+    "FullyConnectedRow", "wide x y w bias mult shift zero_w batches n_in n_out zp_in zp_out lo hi mode", start=0
 )
 Row = FullyConnectedRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
-    x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
+    wide = ctx.tensor(op, 0).dtype is DType.INT16
+    x = ctx.tensor(op, 0) if wide else ctx.act(op, 0)
+    y = ctx.tensor(op, 0, output=True) if wide else ctx.act(op, 0, output=True)
     w = ctx.const(op, 1, DType.INT8)
-    b = ctx.const(op, 2, DType.INT32)
     if w is None or w.quant is None or len(w.shape) != 2:
         raise ctx.fail(op, "needs 2-D (out, in) int8 weights with quantization")
     n_out, n_in = w.shape
     if x.size % n_in or y.size != x.size // n_in * n_out:
         raise ctx.fail(op, f"input of {x.size} elements does not match weights {w.shape} and output {y.shape}")
-    if any(z != 0 for z in w.quant.zero_point):
+    legacy = op.inputs[1] in ctx.legacy  # uint8 weights: per-tensor, any zero point (subtracted below)
+    if any(z != 0 for z in w.quant.zero_point) and not (legacy and len(w.quant.scale) == 1):
         raise ctx.fail(op, "weights must be symmetric (zero point 0)")
+    if x.quant is None or y.quant is None:
+        raise ctx.fail(op, "needs quantized input and output")
     batches = x.size // n_in
     if len(w.quant.scale) == 1:  # per-tensor: TFLite's GetQuantizedConvolutionMultipler multiplies the two
         # scales in float32, then divides in double (found by tests/test_op_fuzz.py: it moves ties)
@@ -40,7 +45,10 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     else:  # per-channel: double throughout
         product = scale(x) * np.asarray(w.quant.scale, np.float64)
     mult, shift = quantize_multipliers(product / scale(y))
-    wk = w.constant().astype(np.int32)
+    if wide:
+        return conv_int16.prepare_fc(ctx, op, mult, shift)
+    b = ctx.const(op, 2, DType.INT32)
+    wk = w.constant().astype(np.int32) - zp(w)  # zp(w) != 0 only for legacy uint8: -255..255
     bias = (b.constant().astype(np.int64) if b is not None else np.zeros(n_out, np.int64)) - zp(x) * wk.sum(axis=1)
     lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
     params = pack(
@@ -60,6 +68,8 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
+    if p[Row.wide] == 1:  # int16x8: a conv_int16 row
+        return conv_int16.evaluate(p, arena, i16, i32, f32, s16, s32, count)
     batches, n_in, n_out = p[Row.batches], p[Row.n_in], p[Row.n_out]
     x, y, w, bias = p[Row.x], p[Row.y], p[Row.w], p[Row.bias]
     mult, shift, zero_w = p[Row.mult], p[Row.shift], p[Row.zero_w]

@@ -1,40 +1,53 @@
-"""MAXIMUM and MINIMUM of two int8 tensors of the same shape (TFLite maximum_minimum).
+"""MAXIMUM and MINIMUM of int8, legacy uint8 or int16 tensors, with broadcasting (TFLite maximum_minimum).
 
-TFLite compares the raw int8 values and never rescales, so tinysim requires the inputs and the
-output to share one quantization (as the converter emits them) rather than return values whose
-meaning would differ from the float op's.
+TFLite compares the raw values and never rescales, so tinysim requires the inputs and the output
+to share one quantization (as the converter emits them) rather than return values whose meaning
+would differ from the float op's. float32 and int32 run tinysim.engine.ops.float_binary.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, binary_events, pack, scale, zp
-from tinysim.ops import OpKind
-from tinysim.workload.graph import Op
+import numpy as np
 
-MinMaxRow = IntEnum("MinMaxRow", "a b y size zp_out is_max", start=0)
+from tinysim.engine.jit import kernel
+from tinysim.engine.ops import broadcast, float_binary
+from tinysim.engine.ops.broadcast import operand
+from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
+from tinysim.ops import OpKind
+from tinysim.workload.graph import DType, Op
+
+MinMaxRow = IntEnum("MinMaxRow", "path a b y size zp_out is_max bc wide", start=0)
 Row = MinMaxRow  # what prepare and the kernels say; the class name shows in pack's errors
+QUANT = (DType.INT8, DType.INT16)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
-    a, b, y = ctx.act(op, 0), ctx.act(op, 1), ctx.act(op, 0, output=True)
-    if not (a.shape == b.shape == y.shape):
-        raise ctx.fail(op, f"broadcasting {a.shape}, {b.shape} -> {y.shape} is not supported")
+    if ctx.tensor(op, 0).dtype in float_binary.DTYPES:
+        return float_binary.prepare(ctx, op)
+    a, b = ctx.act(op, 0, dtypes=QUANT, constant=True), ctx.act(op, 1, dtypes=QUANT, constant=True)
+    y = ctx.act(op, 0, output=True, dtypes=(a.dtype,))
+    if b.dtype is not a.dtype:
+        raise ctx.fail(op, f"inputs are {a.dtype.value} and {b.dtype.value}")
     if not ((scale(a), zp(a)) == (scale(b), zp(b)) == (scale(y), zp(y))):
         raise ctx.fail(op, "inputs and output quantization differ (TFLite compares raw values)")
+    bc, scratch = broadcast.plan(ctx, op, a, b, y)
     params = pack(Row, a=ctx.offset(op, 0), b=ctx.offset(op, 1), y=ctx.offset(op, 0, output=True), size=y.size,
-                  zp_out=zp(y), is_max=op.kind is OpKind.MAXIMUM)  # fmt: skip
-    return OpPlan(params, binary_events(a, b, y))
+                  zp_out=zp(y), is_max=op.kind is OpKind.MAXIMUM, bc=bc, wide=a.dtype is DType.INT16)  # fmt: skip
+    return OpPlan(params, broadcast.events(a, b, y), scratch32=scratch)
 
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
-    size = p[Row.size]
-    a = arena[p[Row.a] : p[Row.a] + size]
-    b = arena[p[Row.b] : p[Row.b] + size]
-    out = arena[p[Row.y] : p[Row.y] + size]
+    if p[Row.path] != 0:
+        return float_binary.evaluate(p, arena, i16, i32, f32, s16, s32, count)
+    size, bc, item = p[Row.size], p[Row.bc], 1 + p[Row.wide]
+    a = operand(arena, i32, s32, p[Row.a], bc, 0, size, item)
+    b = operand(arena, i32, s32, p[Row.b], bc, 1, size, item)
+    out = arena[p[Row.y] : p[Row.y] + size * item]
+    if p[Row.wide] != 0:
+        return 0, minmax(a.view(np.int16), b.view(np.int16), out.view(np.int16), p[Row.is_max] != 0, p[Row.zp_out])
     return 0, minmax(a, b, out, p[Row.is_max] != 0, p[Row.zp_out])
 
 

@@ -1,7 +1,9 @@
-"""MUL of two int8 tensors of the same shape (TFLite integer_ops Mul, no broadcasting).
+"""MUL of int8, legacy uint8 or int16 tensors, with broadcasting (TFLite integer_ops Mul / BroadcastMul6DSlow).
 
 (a - zp_a) * (b - zp_b) requantized once with scale_a * scale_b / scale_out (in double, as
-TFLite's Prepare) by TFLite's double-rounding MultiplyByQuantizedMultiplier, then clamped.
+TFLite's Prepare) by TFLite's double-rounding MultiplyByQuantizedMultiplier, then clamped. A broadcast
+input is first expanded to the output's shape (tinysim.engine.ops.broadcast); float32 and int32 MUL
+run tinysim.engine.ops.float_binary.
 """
 
 from __future__ import annotations
@@ -10,35 +12,50 @@ from enum import IntEnum
 
 import numpy as np
 
-from tinysim.engine.fixedpoint import TFLITE, activation_range, quantize_multiplier, round_clamp
+from tinysim.engine.fixedpoint import TFLITE, quantize_multiplier, round_clamp
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, binary_events, pack, scale, zp
-from tinysim.workload.graph import Op
+from tinysim.engine.ops import broadcast, float_binary
+from tinysim.engine.ops.broadcast import act_range, operand
+from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
+from tinysim.workload.graph import DType, Op
 
-MulRow = IntEnum("MulRow", "a b y size zp_a zp_b zp_out m s lo hi", start=0)
+MulRow = IntEnum("MulRow", "path a b y size zp_a zp_b zp_out m s lo hi bc wide", start=0)
 Row = MulRow  # what prepare and the kernels say; the class name shows in pack's errors
+QUANT = (DType.INT8, DType.INT16)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
-    a, b, y = ctx.act(op, 0), ctx.act(op, 1), ctx.act(op, 0, output=True)
-    if not (a.shape == b.shape == y.shape):
-        raise ctx.fail(op, f"broadcasting {a.shape} * {b.shape} -> {y.shape} is not supported")
+    if ctx.tensor(op, 0).dtype in float_binary.DTYPES:
+        return float_binary.prepare(ctx, op)
+    a, b = ctx.act(op, 0, dtypes=QUANT, constant=True), ctx.act(op, 1, dtypes=QUANT, constant=True)
+    y = ctx.act(op, 0, output=True, dtypes=(a.dtype,))
+    if b.dtype is not a.dtype:
+        raise ctx.fail(op, f"inputs are {a.dtype.value} and {b.dtype.value}")
+    wide = a.dtype is DType.INT16
+    if wide and (zp(a), zp(b), zp(y)) != (0, 0, 0):
+        raise ctx.fail(op, "int16 zero points must be 0")
     m, s = quantize_multiplier(scale(a) * scale(b) / scale(y))
-    if s > 15:  # (a - zp_a) * (b - zp_b) < 2**16 must stay int32 after the left shift
+    if s > (0 if wide else 15):  # the product shifted left must stay int32, as in TFLite
         raise ctx.fail(op, f"output scale {scale(y):g} is too small for the input scales (multiplier 2**{s})")
-    lo, hi = activation_range(op.attrs.activation.value, scale(y), zp(y))
+    bc, scratch = broadcast.plan(ctx, op, a, b, y)
+    lo, hi = act_range(op.attrs.activation.value, scale(y), zp(y), 16 if wide else 8)
     params = pack(Row, a=ctx.offset(op, 0), b=ctx.offset(op, 1), y=ctx.offset(op, 0, output=True), size=y.size,
-                  zp_a=zp(a), zp_b=zp(b), zp_out=zp(y), m=m, s=s, lo=lo, hi=hi)  # fmt: skip
-    return OpPlan(params, binary_events(a, b, y))
+                  zp_a=zp(a), zp_b=zp(b), zp_out=zp(y), m=m, s=s, lo=lo, hi=hi, bc=bc, wide=wide)  # fmt: skip
+    return OpPlan(params, broadcast.events(a, b, y), scratch32=scratch)
 
 
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
-    size = p[Row.size]
-    a = arena[p[Row.a] : p[Row.a] + size]
-    b = arena[p[Row.b] : p[Row.b] + size]
-    out = arena[p[Row.y] : p[Row.y] + size]
-    return 0, mul(a, b, out, p[Row.zp_a], p[Row.zp_b], p[Row.zp_out], p[Row.m], p[Row.s], p[Row.lo], p[Row.hi])
+    if p[Row.path] != 0:
+        return float_binary.evaluate(p, arena, i16, i32, f32, s16, s32, count)
+    size, bc, item = p[Row.size], p[Row.bc], 1 + p[Row.wide]
+    a = operand(arena, i32, s32, p[Row.a], bc, 0, size, item)
+    b = operand(arena, i32, s32, p[Row.b], bc, 1, size, item)
+    out = arena[p[Row.y] : p[Row.y] + size * item]
+    zp_a, zp_b, zp_out, m, s, lo, hi = p[Row.zp_a], p[Row.zp_b], p[Row.zp_out], p[Row.m], p[Row.s], p[Row.lo], p[Row.hi]
+    if p[Row.wide] != 0:
+        return 0, mul(a.view(np.int16), b.view(np.int16), out.view(np.int16), zp_a, zp_b, zp_out, m, s, lo, hi)
+    return 0, mul(a, b, out, zp_a, zp_b, zp_out, m, s, lo, hi)
 
 
 @kernel

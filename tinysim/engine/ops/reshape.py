@@ -1,16 +1,18 @@
-"""RESHAPE: the bytes do not change. When the arena plan aliases the output onto the input
-(the default) it costs nothing; otherwise it is a copy."""
+"""RESHAPE, SQUEEZE and EXPAND_DIMS: the bytes do not change, whatever the dtype. When the arena plan
+aliases the output onto the input (the default) it costs nothing; otherwise it is a copy."""
 
 from __future__ import annotations
 
 from enum import IntEnum
 
 from tinysim.engine.jit import kernel
-from tinysim.engine.program import OpPlan, PrepareContext, pack, zp
+from tinysim.engine.ops.strided_copy import count_equal, zero_of
+from tinysim.engine.program import OpPlan, PrepareContext, pack
 from tinysim.events import Events
-from tinysim.workload.graph import Op
+from tinysim.ops import OpKind
+from tinysim.workload.graph import DType, Op
 
-ReshapeRow = IntEnum("ReshapeRow", "x y size zp_out quantized", start=0)
+ReshapeRow = IntEnum("ReshapeRow", "x y size es zp_out", start=0)
 Row = ReshapeRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
@@ -21,11 +23,12 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     y = ctx.graph.tensors[op.outputs[0]]
     if x.nbytes != y.nbytes or x.dtype is not y.dtype or x.is_constant:
         raise ctx.fail(op, f"cannot reshape {x.shape} {x.dtype.value} to {y.shape} {y.dtype.value}")
+    if op.kind is OpKind.EXPAND_DIMS and x.dtype is DType.INT16 and zero_of(x) != 0:
+        raise ctx.fail(op, f"int16 input has zero point {zero_of(x)} (LiteRT requires 0)")
     src, dst = ctx.offset(op, 0), ctx.offset(op, 0, output=True)
     moved = 0 if src == dst else x.nbytes
     events = Events(act_bytes_read=moved, act_bytes_written=moved, output_elements=y.size, act_bytes_unique_read=moved)
-    quantized = y.quant is not None and y.dtype.itemsize == 1
-    params = pack(Row, x=src, y=dst, size=x.nbytes, zp_out=zp(y) if quantized else 0, quantized=quantized)
+    params = pack(Row, x=src, y=dst, size=x.nbytes, es=y.dtype.itemsize, zp_out=zero_of(y))
     return OpPlan(params, events)
 
 
@@ -35,7 +38,6 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     if src != dst:
         arena[dst : dst + size] = arena[src : src + size]
     zeros = 0
-    if p[Row.quantized]:
-        for i in range(dst, dst + size):
-            zeros += arena[i] == p[Row.zp_out]
+    if count:
+        zeros = count_equal(arena, dst, size // p[Row.es], p[Row.es], p[Row.zp_out])
     return 0, zeros
