@@ -10,7 +10,7 @@ demo: $(STAMP)
 	$(BIN)/tinysim run archs/stm32l4r5.yaml workloads/kws.yaml --per-layer --rate 1
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 install: $(STAMP)
 

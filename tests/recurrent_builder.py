@@ -1,7 +1,7 @@
 """Single-op UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF `.tflite` models (int8, int16 state) for the recurrent tests.
 
-`tflite_builder.single_op_model` has no operator intermediates, which TFLite's integer LSTM reads
-(the hidden state's scale), so `op_model` here adds them. Parameters are plain values, so a
+TFLite's integer LSTM reads operator intermediates (the hidden state's scale), which `op_model` passes to
+`tflite_builder.single_op_model`. Parameters are plain values, so a
 failing case prints what rebuilds it: `build_lstm(**params)`.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import flatbuffers
 import numpy as np
 import tflite
-from tflite_builder import FLOAT32, INT8, INT16, INT32, Options, TensorSpec, _buffer, _options, _tensor, _vector
+from tflite_builder import FLOAT32, INT8, INT16, INT32, Options, TensorSpec, single_op_model
 
 LSTM = tflite.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM
 SVDF = tflite.BuiltinOperator.SVDF
@@ -20,59 +19,9 @@ SVDF = tflite.BuiltinOperator.SVDF
 
 def op_model(op_code: int, tensors: Sequence[TensorSpec], op_inputs: Sequence[int], op_outputs: Sequence[int],
              options: Options, intermediates: Sequence[int] = ()) -> bytes:  # fmt: skip
-    """A one-operator model like tflite_builder.single_op_model, with the operator's intermediates."""
-    b = flatbuffers.Builder(4096)
-    buffers = [_buffer(b, None)]
-    offsets = []
-    for t in tensors:
-        index = 0
-        if t.data is not None:
-            buffers.append(_buffer(b, np.ascontiguousarray(t.data).tobytes()))
-            index = len(buffers) - 1
-        offsets.append(_tensor(b, t, index))
-    opts = _options(b, options)
-    tflite.OperatorCodeStart(b)
-    tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(op_code, 127))
-    tflite.OperatorCodeAddBuiltinCode(b, op_code)
-    tflite.OperatorCodeAddVersion(b, 1)
-    code = tflite.OperatorCodeEnd(b)
-    ins = _vector(b, tflite.OperatorStartInputsVector, list(op_inputs), b.PrependInt32)
-    outs = _vector(b, tflite.OperatorStartOutputsVector, list(op_outputs), b.PrependInt32)
-    mids = _vector(b, tflite.OperatorStartIntermediatesVector, list(intermediates), b.PrependInt32)
-    tflite.OperatorStart(b)
-    tflite.OperatorAddOpcodeIndex(b, 0)
-    tflite.OperatorAddInputs(b, ins)
-    tflite.OperatorAddOutputs(b, outs)
-    if intermediates:
-        tflite.OperatorAddIntermediates(b, mids)
-    tflite.OperatorAddBuiltinOptionsType(b, getattr(tflite.BuiltinOptions, options.table))
-    tflite.OperatorAddBuiltinOptions(b, opts)
-    operator = tflite.OperatorEnd(b)
-
-    def table_vector(start, items):
-        return _vector(b, start, items, b.PrependUOffsetTRelative)
-
-    graph_inputs = [i for i in op_inputs if i >= 0 and tensors[i].data is None and not tensors[i].variable]
-    t_vec = table_vector(tflite.SubGraphStartTensorsVector, offsets)
-    o_vec = table_vector(tflite.SubGraphStartOperatorsVector, [operator])
-    in_vec = _vector(b, tflite.SubGraphStartInputsVector, graph_inputs, b.PrependInt32)
-    out_vec = _vector(b, tflite.SubGraphStartOutputsVector, list(op_outputs), b.PrependInt32)
-    tflite.SubGraphStart(b)
-    tflite.SubGraphAddTensors(b, t_vec)
-    tflite.SubGraphAddInputs(b, in_vec)
-    tflite.SubGraphAddOutputs(b, out_vec)
-    tflite.SubGraphAddOperators(b, o_vec)
-    subgraph = tflite.SubGraphEnd(b)
-    sg_vec = table_vector(tflite.ModelStartSubgraphsVector, [subgraph])
-    code_vec = table_vector(tflite.ModelStartOperatorCodesVector, [code])
-    buf_vec = table_vector(tflite.ModelStartBuffersVector, buffers)
-    tflite.ModelStart(b)
-    tflite.ModelAddVersion(b, 3)
-    tflite.ModelAddOperatorCodes(b, code_vec)
-    tflite.ModelAddSubgraphs(b, sg_vec)
-    tflite.ModelAddBuffers(b, buf_vec)
-    b.Finish(tflite.ModelEnd(b), file_identifier=b"TFL3")
-    return bytes(b.Output())
+    """A one-operator model with the operator's intermediates (tflite_builder.single_op_model)."""
+    return single_op_model(op_code, tensors, op_inputs=op_inputs, op_outputs=op_outputs, options=options,
+                           intermediates=intermediates)  # fmt: skip
 
 
 def _q(name, shape, dtype, s, z=0, **kw) -> TensorSpec:

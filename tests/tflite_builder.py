@@ -109,8 +109,10 @@ def single_op_model(
     op_inputs: Sequence[int],
     op_outputs: Sequence[int],
     options: Options | None = None,
+    intermediates: Sequence[int] = (),
 ) -> bytes:
-    """A one-subgraph, one-operator model; graph inputs are the op's non-constant inputs."""
+    """A one-subgraph, one-operator model; graph inputs are the op's non-constant, non-variable inputs.
+    `intermediates`: tensors the op lists as intermediates (TFLite's integer LSTM reads their scales)."""
     b = flatbuffers.Builder(4096)
     buffers = [_buffer(b, None)]  # buffer 0: the empty buffer of every activation tensor
     tensor_offsets = []
@@ -128,10 +130,13 @@ def single_op_model(
     code = tflite.OperatorCodeEnd(b)
     ins = _vector(b, tflite.OperatorStartInputsVector, list(op_inputs), b.PrependInt32)
     outs = _vector(b, tflite.OperatorStartOutputsVector, list(op_outputs), b.PrependInt32)
+    mids = _vector(b, tflite.OperatorStartIntermediatesVector, list(intermediates), b.PrependInt32)
     tflite.OperatorStart(b)
     tflite.OperatorAddOpcodeIndex(b, 0)
     tflite.OperatorAddInputs(b, ins)
     tflite.OperatorAddOutputs(b, outs)
+    if intermediates:
+        tflite.OperatorAddIntermediates(b, mids)
     if opts is not None:
         tflite.OperatorAddBuiltinOptionsType(b, getattr(tflite.BuiltinOptions, options.table))
         tflite.OperatorAddBuiltinOptions(b, opts)

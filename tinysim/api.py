@@ -2,6 +2,7 @@
 
     import tinysim
     ev = tinysim.evaluate("archs/stm32l4r5.yaml", "workloads/kws.yaml", rate="5 Hz")    # like `tinysim run`
+    st = tinysim.evaluate_frames("archs/ndp120.yaml", "lstm.tflite", 10)              # like `run --frames 10`
     cmp = tinysim.compare(["archs/stm32l4r5.yaml", "archs/ecm3532.yaml"], "workloads/kws.yaml")
     day = tinysim.always_on("workloads/scenarios/kws_always_on.yaml", duration="24 h")
     cmp.to_dataframe(), ev.to_dataframe(per_layer=True), day.to_dict()
@@ -26,6 +27,7 @@ import numpy as np
 from tinysim.arch import Arch, load_arch
 from tinysim.dataframes import pandas
 from tinysim.errors import CostError, TinysimError, WorkloadError
+from tinysim.frames import StreamEvaluation, evaluate_frames
 from tinysim.pipeline import Evaluation, WorkloadRun, evaluate, price_run, run_workload
 from tinysim.report.compare_report import CompareRow, row_dict
 from tinysim.units import Dimension, parse_quantity
@@ -47,10 +49,12 @@ __all__ = [
     "Comparison",
     "ComparisonRow",
     "CompressionResult",
+    "StreamEvaluation",
     "always_on",
     "compare",
     "compress",
     "evaluate",
+    "evaluate_frames",
     "load_arch",
     "load_workload",
     "sweep",

@@ -21,7 +21,7 @@ from tinysim.dataframes import pandas
 from tinysim.engine import random_input, run_graph, runnable_ops
 from tinysim.engine.arena import arena_usage
 from tinysim.errors import WorkloadError
-from tinysim.pipeline import Evaluation, WorkloadRun, price_run, resolve_arch
+from tinysim.pipeline import Evaluation, WorkloadRun, load_array, price_run, resolve_arch
 from tinysim.workload import load_workload
 from tinysim.workload.graph import Graph
 
@@ -109,16 +109,8 @@ def evaluate_frames(arch: str | Path | Arch, workload: str | Path | Graph, frame
 
 def _frames_array(source: np.ndarray | str | Path, graph: Graph, frames: int) -> np.ndarray:
     """The stream from an array or a .npy file: `frames` inputs of the graph's first input, in its dtype."""
-    where = None if isinstance(source, np.ndarray) else str(source)
-    if where is not None:
-        try:
-            source = np.load(where, allow_pickle=False, mmap_mode="r")
-        except (OSError, ValueError) as err:
-            raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from err
-    array = np.asarray(source)
+    array, where = load_array(source, graph, mmap=True)  # a .npy stays mapped: frames are read one at a time
     want = graph.tensor(graph.inputs[0])
-    if array.dtype != want.dtype.numpy:
-        raise WorkloadError(f"expected dtype {want.dtype.value}, got {array.dtype}", file=where, field="input")
     if array.ndim < 1 or array.shape[0] != frames or array[0].size != want.size:
         raise WorkloadError(
             f"expected {frames} frames of shape {list(want.shape)}: an array of shape [{frames}, "
@@ -126,4 +118,4 @@ def _frames_array(source: np.ndarray | str | Path, graph: Graph, frames: int) ->
             file=where,
             field="input",
         )
-    return array.reshape((frames, *want.shape))  # a .npy stays memory-mapped: frames are read one at a time
+    return array.reshape((frames, *want.shape))

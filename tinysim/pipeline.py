@@ -32,7 +32,7 @@ from tinysim.workload import load_workload
 from tinysim.workload.graph import Graph
 from tinysim.workload.stats import estimate_events
 
-__all__ = ["EVENT_SOURCES", "Evaluation", "WorkloadRun", "evaluate", "price_points", "price_run", "resolve_arch", "run_workload"]
+__all__ = ["EVENT_SOURCES", "Evaluation", "WorkloadRun", "evaluate", "load_array", "price_points", "price_run", "resolve_arch", "run_workload"]
 
 EVENT_SOURCES = ("engine", "shapes")
 
@@ -195,18 +195,26 @@ def _quantity(value: float | str | None, dim: Dimension, name: str) -> float | N
     return parse_quantity(str(value), dim, field=name)
 
 
-def _input_array(source: np.ndarray | str | Path, graph: Graph) -> np.ndarray:
-    """The network input from an array or a .npy file: its dtype and element count must match."""
+def load_array(source: np.ndarray | str | Path, graph: Graph, *, mmap: bool = False) -> tuple[np.ndarray, str | None]:
+    """An array given in memory or as a .npy file (memory-mapped with `mmap`), checked to have the dtype of
+    the graph's first input; returns it and the file name (None for an array) for error messages."""
     where = str(source) if not isinstance(source, np.ndarray) else None
     if where is not None:
         try:
-            source = np.load(where, allow_pickle=False)
+            source = np.load(where, allow_pickle=False, mmap_mode="r" if mmap else None)
         except (OSError, ValueError) as err:
             raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from err
     array = np.asarray(source)
     want = graph.tensor(graph.inputs[0])
     if array.dtype != want.dtype.numpy:
         raise WorkloadError(f"expected dtype {want.dtype.value}, got {array.dtype}", file=where, field="input")
+    return array, where
+
+
+def _input_array(source: np.ndarray | str | Path, graph: Graph) -> np.ndarray:
+    """The network input from an array or a .npy file: its dtype and element count must match."""
+    array, where = load_array(source, graph)
+    want = graph.tensor(graph.inputs[0])
     if array.size != want.size:
         raise WorkloadError(f"expected shape {list(want.shape)}, got {list(array.shape)}", file=where, field="input")
     return np.ascontiguousarray(array.reshape(want.shape))

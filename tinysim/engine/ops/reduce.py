@@ -10,7 +10,8 @@ the kernel accumulates in input order; what differs per path is the final rescal
   int16 (int64 MultiplyByQuantizedMultiplier?) is refused: ties still differ from LiteRT.
 - int8/uint8/int16 SUM: the same with the multiplier s_in / s_out alone (measured: LiteRT clamps, as the
   reference kernel; its optimized float variant would wrap). uint8 SUM is refused (ties differ).
-- float32: sums in input order (MEAN divides by N); MEAN over the last axis is refused (Eigen).
+- float32: sums in input order (MEAN divides by N); MEAN over the last axis (ignoring trailing size-1
+  dims) is refused (Eigen).
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     fields = {"x": ctx.offset(op, 0), "y": ctx.offset(op, 0, output=True), "n_in": x.size, "n_out": y.size,
                   "map": ctx.i32.add(table), "item": x.dtype.itemsize, "count": count, "depth": x.shape[-1], "off": off}  # fmt: skip
     if x.dtype is DType.FLOAT32:
-        if mean and rank - 1 in axes:
+        # LiteRT drops size-1 dims first, so a reduction ending at the last dim longer than 1 is "the last axis"
+        last = max((d for d, s in enumerate(x.shape) if s > 1), default=rank - 1)
+        if mean and any(d in axes for d in range(last, rank)):
             raise ctx.fail(op, "float32 MEAN over the last axis (LiteRT may sum with Eigen's vector order)")
         fields["mode"] = MEAN_F if mean else SUM_F
     else:
