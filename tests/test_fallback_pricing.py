@@ -97,3 +97,20 @@ def test_imc_arrays_hold_the_lstm_gate_matrices():
     # every gate weight stored once: input matrices (units x features), recurrent ones (units x units)
     assert [p.weights for p in parts] == [x[-1] * units * gates, units * units * gates]
     assert [p.pixels for p in parts] == [steps, steps]
+
+
+@pytest.mark.parametrize("model", ["corpus/coral/mobilenet_v1_0.25_128_quant.tflite",
+                                   "corpus/coral/keras_lstm_mnist_ptq.tflite"])  # fmt: skip
+def test_compare_gives_every_architecture_a_row(model):
+    """`tinysim compare archs/*.yaml --workload MODEL`: a figure for every shipped architecture, or a note."""
+    import json
+
+    from test_cli import tinysim
+
+    archs = sorted(str(p) for p in ARCHS.glob("*.yaml"))
+    proc = tinysim("compare", *archs, "--workload", str(require_model(model)), "--format", "json", "--no-plot")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["rows"]
+    assert sorted(r["arch"] for r in rows) == sorted(Path(a).stem for a in archs)
+    for row in rows:
+        assert (row["ok"] and row["latency_s"] > 0 and row["energy_j"] > 0) or row["note"], row
