@@ -832,3 +832,45 @@ def batch_matmul(lhs, rhs, zp_l, zp_r, zp_out, mult, shift, adj_x=False, adj_y=F
     a = np.swapaxes(a, -1, -2) if adj_x else a
     b = np.swapaxes(b, -1, -2) if adj_y else b
     return np.clip(mbqm(np.matmul(a, b), mult, shift) + zp_out, -128, 127).astype(np.int8)
+
+
+def _std_round(v: np.ndarray) -> np.ndarray:
+    """std::round on doubles, half away from zero, exactly (a - floor(a) is exact)."""
+    a = np.abs(v)
+    f = np.floor(a)
+    return np.copysign(np.where(a - f >= 0.5, f + 1.0, f), v)
+
+
+def naive_lut16(fn, lo: float, hi: float) -> np.ndarray:
+    """LiteRT's LUTPopulateInt16<double> on [lo, hi] with output range [-1, 1): 512 midpoint-biased samples
+    and the end point; `fn` takes a float64 array."""
+    step = (hi - lo) / 512
+    i = np.arange(512, dtype=np.float64)
+    inv = 65536.0 / (2.0 / 65535 * 32767 - 2.0 / 65535 * -32768)
+    val, nxt, mid = fn(lo + i * step), fn(lo + (i + 1) * step), fn(lo + i * step + step / 2)
+    interp = _std_round((nxt * inv + _std_round(val * inv)) / 2)
+    bias = _std_round((interp - _std_round(mid * inv)) / 2)
+    body = np.clip(_std_round(val * inv) - bias, -32768, 32767)
+    end = np.clip(_std_round(fn(np.array([hi])) * inv), -32768, 32767)
+    return np.concatenate([body, end]).astype(np.int64)
+
+
+def _lut16_lookup(v: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    idx = 256 + (v >> 7)
+    return lut[idx] + (((lut[idx + 1] - lut[idx]) * (v & 0x7F) + 64) >> 7)
+
+
+def softmax_int16(x, s_in, beta):
+    """LiteRT's reference_ops::SoftmaxInt16 (zero points 0, output scale 1/32768) over the last axis."""
+    exp_lut = naive_lut16(np.exp, 10.0 / 65535 * -65535, 10.0 / 65535 * 0)
+    recip_lut = naive_lut16(lambda v: 1.0 / (1.0 + v), 0.0, 1.0 / 65535 * 65535)
+    mult, shift = quantize_multiplier(float(np.float32(s_in) * np.float32(beta)) / (10.0 / 65535.0))
+    x = np.asarray(x, np.int64)
+    diff = x - x.max(axis=-1, keepdims=True)
+    exps = _lut16_lookup(np.clip(mbqm(diff, mult, shift) + 32767, -32768, 32767), exp_lut)
+    total = exps.sum(axis=-1, keepdims=True)
+    clz = 32 - np.floor(np.log2(total)).astype(np.int64) - 1  # total < 2**24: log2 exact enough
+    shifted = ((total << (clz - 1)) + (1 << 13)) >> 14
+    recip = _lut16_lookup(np.clip(shifted - 98304, -32768, 32767), recip_lut)
+    right = 31 - clz
+    return np.clip((exps * recip + (np.int64(1) << (right - 1))) >> right, 0, 32767).astype(np.int16)

@@ -85,7 +85,7 @@ KERNELS: dict[OpKind, OpKernel] = {
     OpKind.MAX_POOL_2D: OpKernel(pooling.prepare, pooling.evaluate, _U8),
     OpKind.ADD: OpKernel(add.prepare, add.evaluate, _BINARY),
     OpKind.RESHAPE: OpKernel(reshape.prepare, reshape.evaluate, strided_copy.SCHEMES),
-    OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate, _U8),
+    OpKind.SOFTMAX: OpKernel(softmax.prepare, softmax.evaluate, (*_U8, "int16x8")),
     OpKind.SUB: OpKernel(sub.prepare, sub.evaluate, _BINARY),
     OpKind.MUL: OpKernel(mul.prepare, mul.evaluate, _BINARY),
     OpKind.LEAKY_RELU: OpKernel(leaky_relu.prepare, leaky_relu.evaluate, (*_U8, "int16x8")),

@@ -38,7 +38,7 @@ ConvRow = IntEnum("ConvRow", """
     wide x y w bias mult shift n h wd c oh ow oc kh kw sh sw dh dw ph pw
     zp_in zp_out lo hi mode by_pixel tile static_zero
     nz_w taps frame cols mask
-    zero_table kr ry rx ny nx
+    zero_table kr ry rx ny nx zp_w
 """, start=0)  # fmt: skip
 Row = ConvRow  # what prepare and the kernels say; the class name shows in pack's errors
 
@@ -76,7 +76,6 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
     macs = int(valid.sum()) * ic * oc
     by_pixel = (kh * kw > 1 or k < 16) and k < PIXEL_MAJOR_BELOW_K and ow >= PIXEL_MAJOR_FROM_OW
-    by_pixel = by_pixel or zp(w) != 0  # the dot path multiplies int8 weights; w - zp(w) needs the int16 path
     if by_pixel:  # weights (oc, kp), k padded to a multiple of 4 with zeros; per-channel multipliers
         kp = -(-k // 4) * 4
         wq = np.zeros((oc, kp), np.int32)
@@ -97,8 +96,10 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
         tile = pixel_tile(n * oh * ow, oc, kr, budget=ROW_BUDGET)
         if tile < n * oh * ow:
             tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block between blocks
-        w8 = np.zeros((oc, kr), np.int8)  # int8 weights, packed in pairs into the int16 pool
-        w8[:, :k] = wk
+        # int8 weights, packed in pairs into the int16 pool. Legacy uint8 weights w - zp(w) span -255..255, so
+        # the dot runs on the stored int8 w and the kernel subtracts zp(w) x (the patch's sum) per pixel.
+        w8 = np.zeros((oc, kr), np.int8)
+        w8[:, :k] = w.constant().reshape(oc, k)
         bias_u8 = bias - 128 * wk.sum(axis=1)  # the patch holds x + 128
         table, ry, rx = zero_tap_table(h, oh, kh, a.stride_h, a.dilation_h, ph, wd, ow, kw, a.stride_w, a.dilation_w,
                                        pw, oc - zero_w)  # fmt: skip
@@ -107,7 +108,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
             "w": ctx.i16.add(w8.ravel().view(np.int16)), "bias": ctx.i32.add(bias_u8),
             "mult": ctx.i32.add(np.tile(mult, tile)), "shift": ctx.i32.add(np.tile(shift, tile)),
             "zero_table": ctx.i32.add(table), "kr": kr, "ry": ctx.i32.add(ry), "rx": ctx.i32.add(rx),
-            "ny": table.shape[0], "nx": table.shape[1],
+            "ny": table.shape[0], "nx": table.shape[1], "zp_w": zp(w),
         }  # fmt: skip
         scratch16, scratch32 = tile * kr // 2, tile * oc
     params = pack(
@@ -200,7 +201,7 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
         zero_macs, out_zeros = 0, conv2d_by_row(
             x, i16.view(np.int8)[2 * w : 2 * w + oc * kr], i32[bias : bias + oc], i32[mult : mult + tile * oc],
             i32[shift : shift + tile * oc], out, s16.view(np.uint8)[: tile * kr], s32[: tile * oc],
-            geometry, zp_in, zp_out, lo, hi, mode, tile,
+            geometry, zp_in, zp_out, lo, hi, mode, tile, p[Row.zp_w],
         )  # fmt: skip
         if count:
             zero_macs = count_input_zeros(x, i32[table : table + ny * nx * c], i32[ry : ry + h], i32[rx : rx + wd],
@@ -261,6 +262,18 @@ def gather(x, patch, p0, tn, kr, geometry, zp_in):
             if oy == oh:
                 oy = 0
                 b += 1
+
+
+@kernel
+def subtract_patch_sums(patch, acc, tn, k, kr, oc, zp_w):
+    """acc[t, o] -= zp_w * sum of patch row t's first k bytes (the kr - k tail is not the patch's)."""
+    for t in range(tn):
+        s = np.int32(0)
+        for q in range(k):
+            s = np.int32(s + np.int32(patch[t * kr + q]))
+        corr = np.int32(zp_w * s)
+        for o in range(oc):
+            acc[t * oc + o] = np.int32(acc[t * oc + o] - corr)
 
 
 @kernel
@@ -347,13 +360,15 @@ def dot_block(patch, w, bias, acc, tn, k, oc):
 
 
 @kernel
-def conv2d_by_row(x, w, bias, mult, shift, out, patch, acc, geometry, zp_in, zp_out, lo, hi, mode, tile):
-    """One dot product per (pixel, channel) over an im2col block; mult, shift tiled `tile` times.
+def conv2d_by_row(x, w, bias, mult, shift, out, patch, acc, geometry, zp_in, zp_out, lo, hi, mode, tile, zp_w):
+    """One dot product per (pixel, channel) over an im2col block; mult, shift tiled `tile` times. With a
+    weight zero point zp_w (legacy uint8), acc -= zp_w x the pixel's patch sum: sum x (w - zp_w) exactly.
 
     Returns the number of outputs equal to the output zero point (zero-operand MACs are counted
     on the input by `count_input_zeros`).
     """
-    n, _, _, _, oh, ow, oc, _, _, _, _, _, _, _, _ = geometry
+    n, _, _, c, oh, ow, oc, kh, kw, _, _, _, _, _, _ = geometry
+    k = kh * kw * c
     kr = w.shape[0] // oc  # patch/weight row stride (k padded with zero weights)
     pixels = n * oh * ow
     out_zeros = 0
@@ -364,5 +379,7 @@ def conv2d_by_row(x, w, bias, mult, shift, out, patch, acc, geometry, zp_in, zp_
             dot_block_vnni(patch, w, bias, acc, tn, kr, oc)
         else:
             dot_block(patch, w, bias, acc, tn, kr, oc)
+        if zp_w != 0:
+            subtract_patch_sums(patch, acc, tn, k, kr, oc, zp_w)
         out_zeros += requantize_row(acc[: tn * oc], mult, shift, mode, zp_out, lo, hi, out, p0 * oc)
     return out_zeros

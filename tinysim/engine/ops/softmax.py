@@ -6,6 +6,8 @@
 - TFLite Micro (reference_ops::Softmax): gemmlowp fixed point — the scaled difference in
   Q5.26, exp_on_negative_values, a Q12.19 sum, a Newton-Raphson reciprocal; output zero
   point -128, scale 1/256.
+
+int16 -> int16 (LiteRT only) is softmax_int16: two interpolated int16 tables and integer arithmetic.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ import numpy as np
 
 from tinysim.engine.fixedpoint import INT32_MAX, INT32_MIN, quantize_multiplier, rdbpot, srdhm
 from tinysim.engine.jit import kernel
+from tinysim.engine.ops import softmax_int16
 from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.events import Events
-from tinysim.workload.graph import Op
+from tinysim.workload.graph import DType, Op
 
-# The parameter row; `fixed` picks TFLite Micro's fields (mult left diff_min) or LiteRT's (table ...).
-SoftmaxRow = IntEnum("SoftmaxRow", "x y rows depth fixed mult left diff_min table out_scale_bits zp_out", start=0)
+# The parameter row; `fixed` picks TFLite Micro's fields (1: mult left diff_min), LiteRT's int8 (0: table ...)
+# or int16 (2: mult, left = the signed shift, exp_lut recip_lut in the i16 pool).
+SoftmaxRow = IntEnum(
+    "SoftmaxRow", "x y rows depth fixed mult left diff_min table out_scale_bits zp_out exp_lut recip_lut", start=0
+)
 Row = SoftmaxRow  # what prepare and the kernels say; the class name shows in pack's errors
 SCALED_DIFF_BITS = 5
 ACCUM_BITS = 12
@@ -50,6 +56,8 @@ def exp_table(input_scale: float, beta: float) -> np.ndarray:
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
+    if ctx.tensor(op, 0).dtype is DType.INT16:
+        return prepare_int16(ctx, op)
     x, y = ctx.act(op, 0), ctx.act(op, 0, output=True)
     if x.shape != y.shape or not x.shape:
         raise ctx.fail(op, f"input {x.shape} and output {y.shape} differ")
@@ -77,8 +85,54 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     return OpPlan(params, events)
 
 
+def prepare_int16(ctx: PrepareContext, op: Op) -> OpPlan:
+    """LiteRT's SoftmaxPrepare for int16: zero points 0, output scale 1/32768, rank 1..4."""
+    x = ctx.act(op, 0, dtypes=(DType.INT16,))
+    y = ctx.act(op, 0, output=True, dtypes=(DType.INT16,))
+    if ctx.semantics != "litert":
+        raise ctx.fail(op, "int16 softmax is only implemented with LiteRT semantics")
+    if x.shape != y.shape or not 1 <= len(x.shape) <= 4:
+        raise ctx.fail(op, f"input {x.shape} and output {y.shape} must match, rank 1..4")
+    if zp(x) != 0 or zp(y) != 0 or np.float32(scale(y)) != np.float32(1.0 / 32768):
+        raise ctx.fail(op, "int16 softmax needs zero points 0 and output scale 1/32768")
+    mult, shift = softmax_int16.input_multiplier(scale(x), op.attrs.beta)
+    if shift > 15:  # (max - x) << shift would overflow int32 in MultiplyByQuantizedMultiplier
+        raise ctx.fail(op, "input scale * beta >= 5 is not supported")
+    exp_lut, recip_lut = softmax_int16.tables()
+    depth = x.shape[-1]
+    params = pack(
+        Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), rows=x.size // depth, depth=depth, fixed=2,
+        mult=mult, left=shift, exp_lut=ctx.i16.add(exp_lut), recip_lut=ctx.i16.add(recip_lut),
+    )  # fmt: skip
+    events = Events(
+        act_bytes_read=2 * x.nbytes,
+        act_bytes_written=y.nbytes,
+        elementwise=3 * x.size,
+        output_elements=y.size,
+        act_bytes_unique_read=x.nbytes,
+    )
+    return OpPlan(params, events, scratch32=depth)
+
+
+@kernel
+def evaluate_int16(p, arena, i16, s32):
+    rows, depth = p[Row.rows], p[Row.depth]
+    x = arena[p[Row.x] : p[Row.x] + 2 * rows * depth].view(np.int16).reshape(rows, depth)
+    out = arena[p[Row.y] : p[Row.y] + 2 * rows * depth].view(np.int16).reshape(rows, depth)
+    exp_lut = i16[p[Row.exp_lut] : p[Row.exp_lut] + softmax_int16.LUT_SIZE]
+    recip_lut = i16[p[Row.recip_lut] : p[Row.recip_lut] + softmax_int16.LUT_SIZE]
+    softmax_int16.softmax_int16(x, out, exp_lut, recip_lut, p[Row.mult], p[Row.left], s32[:depth])
+    zeros = 0
+    for r in range(rows):
+        for j in range(depth):
+            zeros += out[r, j] == 0
+    return 0, zeros
+
+
 @kernel
 def evaluate(p, arena, i16, i32, f32, s16, s32, count):
+    if p[Row.fixed] == 2:
+        return evaluate_int16(p, arena, i16, s32)
     rows, depth = p[Row.rows], p[Row.depth]
     x = arena[p[Row.x] : p[Row.x] + rows * depth].reshape(rows, depth)
     out = arena[p[Row.y] : p[Row.y] + rows * depth].reshape(rows, depth)
