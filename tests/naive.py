@@ -874,3 +874,19 @@ def softmax_int16(x, s_in, beta):
     recip = _lut16_lookup(np.clip(shifted - 98304, -32768, 32767), recip_lut)
     right = 31 - clz
     return np.clip((exps * recip + (np.int64(1) << (right - 1))) >> right, 0, 32767).astype(np.int16)
+
+
+# --- int16 LOGISTIC / TANH end to end: LiteRT's choice between gemmlowp (power-of-two scales) and the table -------
+
+
+def naive_sigmoid16_op(q, s_in, tanh, table):
+    """LiteRT's int16 LOGISTIC / TANH: input_left_shift = 12 + log2(s_in) when s_in is a power of two (CheckedLog2,
+    1e-3 of an octave); a shift of 0 (either op) or 1 (TANH) runs gemmlowp on Q3.12 after a saturating doubling
+    by that shift, anything else the interpolated table (naive_interpolated_sigmoid16)."""
+    lg = math.log(s_in) / math.log(2.0)
+    rounded = math.copysign(math.floor(abs(lg) + 0.5), lg)
+    shift = 12 + int(rounded)
+    if abs(lg - rounded) < 1e-3 and shift in ((0, 1) if tanh else (0,)):
+        a = np.clip(np.asarray(q, np.int64) << shift, -32768, 32767)
+        return (naive_tanh16(a, 3) if tanh else naive_logistic16(a, 3)).astype(np.int16)
+    return naive_interpolated_sigmoid16(q, s_in, tanh, table).reshape(np.shape(q))

@@ -22,6 +22,7 @@ from naive import (
     naive_lut,
     naive_quantize,
     naive_requantize,
+    naive_sigmoid16_op,
 )
 from test_op_fuzz import log2_uniform, run_litert
 from tflite_builder import FLOAT32, INT8, INT16, INT32, INT64, UINT8, Options, TensorSpec, single_op_model
@@ -136,9 +137,17 @@ def lut_cases(draw, op: str, dtype: str) -> Case:
 
 @st.composite
 def lut16_cases(draw, op: str) -> Case:
-    """int16: an input scale that is not a power of two (LiteRT's gemmlowp path for those is refused)."""
+    """int16: an input scale that is not a power of two (pot16_cases draws those)."""
     s_in = float(np.float32(2.0 ** draw(st.floats(-15, -4).filter(lambda u: abs(u - round(u)) > 0.01))))
     return Case(op, "int16", "int16", draw(shapes), (s_in, 0), (2.0**-15, 0), draw(seeds))
+
+
+@st.composite
+def pot16_cases(draw, op: str) -> Case:
+    """int16, a power-of-two input scale (CheckedLog2 accepts 1e-3 of an octave off): 2**-12 (and 2**-11 for TANH)
+    runs gemmlowp's fixed point, the others the interpolated table."""
+    u = draw(st.integers(-16, -6)) + draw(st.sampled_from([0.0, 0.0, 0.0, 4e-4, -4e-4]))
+    return Case(op, "int16", "int16", draw(shapes), (float(np.float32(2.0**u)), 0), (2.0**-15, 0), draw(seeds))
 
 
 @st.composite
@@ -174,6 +183,8 @@ STRATEGIES = {
     "TANH-uint8": lut_cases("TANH", "uint8"),
     "LOGISTIC-int16x8": lut16_cases("LOGISTIC"),
     "TANH-int16x8": lut16_cases("TANH"),
+    "LOGISTIC-int16x8-pot": pot16_cases("LOGISTIC"),
+    "TANH-int16x8-pot": pot16_cases("TANH"),
     "LEAKY_RELU-int16x8": relu_cases("LEAKY_RELU", "int16"),
     "LEAKY_RELU-uint8": relu_cases("LEAKY_RELU", "uint8"),
     "RELU-uint8": relu_cases("RELU", "uint8"),
@@ -256,10 +267,31 @@ def test_int16_sigmoid_twin(op):
     np.testing.assert_array_equal(_engine(case), want)
 
 
+@pytest.mark.parametrize("op", ["LOGISTIC", "TANH"])
+@pytest.mark.parametrize("log2", [-15, -12, -11, -8])
+def test_int16_pot_sigmoid_twin(op, log2):
+    case = Case(op, "int16", "int16", (300,), (2.0**log2, 0), (2.0**-15, 0), 4)
+    want = naive_sigmoid16_op(case.inputs(), 2.0**log2, op == "TANH", SIGMOID_Q16)
+    np.testing.assert_array_equal(_engine(case), want)
+
+
+@pytest.mark.parametrize(("op", "log2"), [("LOGISTIC", -12), ("TANH", -12), ("TANH", -11)])
+def test_int16_gemmlowp_every_code(op, log2):
+    """Every int16 code through LiteRT's gemmlowp path (input_left_shift 0, or 1 for TANH)."""
+    codes = np.arange(-32768, 32768, dtype=np.int16).reshape(256, 256)
+    specs = [
+        TensorSpec("x", codes.shape, INT16, (2.0**log2,), (0,)),
+        TensorSpec("y", codes.shape, INT16, (2.0**-15,), (0,)),
+    ]
+    model = single_op_model(getattr(tflite.BuiltinOperator, op), specs, op_inputs=(0,), op_outputs=(1,))
+    got = run_graph(parse_tflite(model), [codes], count_events=False).outputs[0]
+    np.testing.assert_array_equal(got, run_litert(model, [codes]))
+
+
 def test_refusals():
     bad = Case("LOGISTIC", "int8", "int8", (4,), (0.1, 0), (0.1, 0), 0)  # LiteRT's Prepare rejects it too
     with pytest.raises(UnsupportedOpError, match="output must have scale"):
         _engine(bad)
-    pot = Case("TANH", "int16", "int16", (4,), (2.0**-12, 0), (2.0**-15, 0), 0)  # gemmlowp's fixed-point path
-    with pytest.raises(UnsupportedOpError, match="power of two"):
-        _engine(pot)
+    bad16 = Case("TANH", "int16", "int16", (4,), (2.0**-12, 0), (2.0**-14, 0), 0)  # LiteRT needs 2**-15 too
+    with pytest.raises(UnsupportedOpError, match="output scale 2"):
+        _engine(bad16)

@@ -10,8 +10,10 @@ points are the int8 ones, and the table (indexed by q + 128) is the same.
 
 int16 (zero points 0, output scale 2**-15): reference_integer_ops::Logistic / Tanh, an interpolated
 table of sigmoid(i / 24) in Q0.16 on the input rescaled by an integer multiplier and shift that
-Prepare derives from scale_in * 4096 * 3. LiteRT takes that path only for an input scale that is not
-a power of two; power-of-two scales go through gemmlowp's fixed-point functions (refused here).
+Prepare derives from scale_in * 4096 * 3. LiteRT takes that path unless the input scale is a power of
+two with input_left_shift = 12 + log2(scale_in) = 0 (LOGISTIC), 0 or 1 (TANH): those run gemmlowp's
+logistic / tanh on FixedPoint<int16, 3>, after a saturating doubling of the input when the shift is 1
+(optimized_ops::Logistic / Tanh int16; Prepare leaves input_multiplier 0 there, which picks the path).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from functools import cache
 import numpy as np
 
 from tinysim.engine.jit import kernel
+from tinysim.engine.ops.lstm_math import logistic16, tanh16
 from tinysim.engine.ops.quantize import unary_events
 from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.ops import OpKind
@@ -99,17 +102,18 @@ def _log2_pot(s: float) -> tuple[bool, int]:
 def _prepare16(ctx: PrepareContext, op: Op, x, y) -> OpPlan:
     if zp(x) != 0 or zp(y) != 0 or np.float32(scale(y)) != np.float32(2.0**-15):
         raise ctx.fail(op, "int16 needs zero points 0 and output scale 2**-15")
+    wide = 1 + (op.kind is OpKind.TANH)
     pot, log2 = _log2_pot(scale(x))
-    if pot and 12 + log2 in ((0, 1) if op.kind is OpKind.TANH else (0,)):
-        raise ctx.fail(
-            op, f"int16 input scale {scale(x):g} (a power of two) runs gemmlowp's fixed point: not supported"
-        )
+    if pot and 12 + log2 in ((0, 1) if op.kind is OpKind.TANH else (0,)):  # gemmlowp: mult 0, shift 0 or 1
+        params = pack(Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), size=x.size, wide=wide,
+                      table=ctx.i32.add(SIGMOID_Q16), mult=0, shift=12 + log2, zp_out=0)  # fmt: skip
+        return OpPlan(params, unary_events(x, y))
     multiplier, shift = float(np.float32(scale(x))) * 4096.0 * 3.0, 0
     while multiplier <= 32767.0 / 2.0 and shift <= 30:
         shift, multiplier = shift + 1, multiplier * 2.0
     if multiplier * 32768 >= 2**31:  # x * multiplier must stay int32, as in LiteRT
         raise ctx.fail(op, f"int16 input scale {scale(x):g} is too large")
-    params = pack(Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), size=x.size, wide=1 + (op.kind is OpKind.TANH),
+    params = pack(Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), size=x.size, wide=wide,
                   table=ctx.i32.add(SIGMOID_Q16), mult=int(multiplier), shift=shift, zp_out=0)  # fmt: skip
     return OpPlan(params, unary_events(x, y))
 
@@ -121,6 +125,8 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
         x16 = arena[p[Row.x] : p[Row.x] + 2 * n].view(np.int16)
         out16 = arena[p[Row.y] : p[Row.y] + 2 * n].view(np.int16)
         table = i32[p[Row.table] : p[Row.table] + 256]
+        if p[Row.mult] == 0:
+            return 0, gemmlowp16(x16, out16, p[Row.shift], p[Row.wide] == 2)
         return 0, interpolate16(x16, out16, table, p[Row.mult], p[Row.shift], p[Row.wide] == 2)
     t = p[Row.table]
     return 0, lookup(arena[p[Row.x] : p[Row.x] + n], arena[p[Row.y] : p[Row.y] + n], i16[t : t + 256], p[Row.zp_out])
@@ -134,6 +140,21 @@ def lookup(x, out, table, zp_out):
         v = table[np.int64(x[i]) + 128]
         out[i] = v
         zeros += v == zp_out
+    return zeros
+
+
+@kernel
+def gemmlowp16(x, out, left_shift, tanh):
+    """gemmlowp::logistic / tanh on Q3.12 inputs, the input first doubled with saturation when left_shift is 1
+    (SaturatingRoundingMultiplyByPOT<1>); returns the number of zero outputs."""
+    zeros = 0
+    for i in range(x.shape[0]):
+        a = np.int64(x[i])
+        if left_shift:
+            a = min(max(2 * a, -32768), 32767)
+        r = tanh16(a, 3) if tanh else logistic16(a, 3)
+        out[i] = r
+        zeros += r == 0
     return zeros
 
 
