@@ -236,7 +236,7 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
             offsets[t] = end
             state.append((end, _initial_state(tensor)))
             end += tensor.nbytes
-    ctx = PrepareContext(view, offsets, semantics, legacy, end=end)
+    ctx = PrepareContext(view, offsets, semantics, legacy, end=end, schemes={k: v.schemes for k, v in KERNELS.items()})
     plans = [KERNELS[op.kind].prepare(ctx, op) for op in ctx.graph.ops]
     params = np.zeros((len(plans), max([p.params.size for p in plans] + [1])), np.int64)
     for k, p in enumerate(plans):

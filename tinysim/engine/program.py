@@ -20,7 +20,7 @@ import numpy as np
 from tinysim.engine.fixedpoint import RUY, TFLITE, quantize_multipliers
 from tinysim.errors import UnsupportedOpError
 from tinysim.events import Events
-from tinysim.ops import window
+from tinysim.ops import OpKind, window
 from tinysim.workload.graph import DType, Graph, Op, Padding, Tensor
 from tinysim.workload.validate import short_name
 
@@ -86,6 +86,7 @@ class PrepareContext:
     i32: ConstPool = field(default_factory=lambda: ConstPool(np.int32))
     f32: ConstPool = field(default_factory=lambda: ConstPool(np.float32))
     end: int = 0  # first byte after the head and state regions: constant operands are placed from here
+    schemes: dict[OpKind, tuple[str, ...]] = field(default_factory=dict)  # per op kind, the schemes it runs (errors)
     constants: dict[int, int] = field(default_factory=dict)  # constant tensor -> offset given by `offset`
 
     @property
@@ -109,7 +110,10 @@ class PrepareContext:
         t = self.tensor(op, position, output=output)
         if t.dtype not in dtypes:
             names = "/".join(d.value for d in dtypes)
-            raise self.fail(op, f"tensor '{short_name(t.name)}' is {t.dtype.value}; only {names} activations are supported")
+            schemes = self.schemes.get(op.kind)
+            runs = f" here ({op.kind.value} runs {', '.join(schemes)}: `tinysim ops`)" if schemes else ""
+            raise self.fail(op, f"tensor '{short_name(t.name)}' is {t.dtype.value}; only {names} activations are "
+                                f"supported{runs}")  # fmt: skip
         if t.dtype in QUANTIZED and (t.quant is None or t.quant.per_axis):
             raise self.fail(op, f"tensor '{short_name(t.name)}' needs per-tensor quantization")
         if t.is_constant and not constant:
