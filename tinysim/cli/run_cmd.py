@@ -32,7 +32,8 @@ def register(sub) -> None:
     p = sub.add_parser(
         "run",
         help="simulate one inference of a workload on an architecture",
-        description="Run one int8 inference of the network (bit-exact with TFLite's reference kernels), "
+        description="Run one inference of the quantized network (int8, legacy uint8 or int16x8, with float "
+        "islands; bit-exact with LiteRT's builtin reference kernels), "
         "count what it did (MACs, zero operands, bytes moved) and price it on the architecture: per-layer "
         "and total cycles, latency, energy, average power at an inference rate, and memory fit.",
         epilog=EXAMPLES,
@@ -52,7 +53,7 @@ def register(sub) -> None:
                    "stateful ops (LSTM, SVDF) from one to the next, and report each and the total "
                    "(random input: frame i uses seed + i)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
-    p.add_argument("--save-output", metavar="Y.npy", help="save the network's int8 output")
+    p.add_argument("--save-output", metavar="Y.npy", help="save the network's output (its own dtype)")
     p.add_argument("--events", choices=("engine", "shapes"), default="engine",
                    help="price events counted on a real run (default) or estimated from shapes")
     p.add_argument("--per-layer", action="store_true", help="show the per-layer table (always in json/csv)")
