@@ -147,6 +147,7 @@ def op_schemes(kind: OpKind) -> tuple[str, ...]:
 
 
 _CODES = {kind: code for code, kind in enumerate(KERNELS)}
+_SCHEMES = {kind: k.schemes for kind, k in KERNELS.items()}  # for refusals that name them
 # One Numba call per op: a kernel compiles the first time a graph uses it (a model pays only for its
 # own ops), and a kernel that fails to compile breaks only the models that use it.
 _EVALUATE = tuple(k.evaluate for k in KERNELS.values())
@@ -236,7 +237,7 @@ def prepare(graph: Graph, semantics: str = "litert") -> Prepared:
             offsets[t] = end
             state.append((end, _initial_state(tensor)))
             end += tensor.nbytes
-    ctx = PrepareContext(view, offsets, semantics, legacy, end=end, schemes={k: v.schemes for k, v in KERNELS.items()})
+    ctx = PrepareContext(view, offsets, semantics, legacy, end=end, schemes=_SCHEMES)
     plans = [KERNELS[op.kind].prepare(ctx, op) for op in ctx.graph.ops]
     params = np.zeros((len(plans), max([p.params.size for p in plans] + [1])), np.int64)
     for k, p in enumerate(plans):

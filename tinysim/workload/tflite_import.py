@@ -10,6 +10,7 @@ start) are supported.
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -253,22 +254,29 @@ def _all_options(o: Any) -> dict[str, Any]:
     """Every field of a generated options table: scalars by their getter, vectors (a getter with a
     `...Length` twin) as tuples."""
     out: dict[str, Any] = {}
-    for name in dir(type(o)):
+    for name, is_vector in _option_fields(type(o)):
+        getter = getattr(o, name)
+        if is_vector:
+            out[name] = tuple(getter(j) for j in range(int(getattr(o, name + "Length")())))
+            continue
+        try:
+            out[name] = getter()
+        except TypeError:  # a getter that takes arguments but has no Length twin: not a plain field
+            continue
+    return out
+
+
+@cache
+def _option_fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(getter name, is a vector) of an options class's fields, found once per class (not per op)."""
+    fields = []
+    for name in dir(cls):
         if name.startswith(("_", "GetRootAs")) or name == "Init" or "BufferHasIdentifier" in name:
             continue
-        if name.endswith(("Length", "AsNumpy", "IsNone")):
+        if name.endswith(("Length", "AsNumpy", "IsNone")) or not callable(getattr(cls, name)):
             continue
-        getter = getattr(o, name)
-        if not callable(getter):
-            continue
-        if hasattr(o, name + "Length"):
-            out[name] = tuple(getter(j) for j in range(int(getattr(o, name + "Length")())))
-        else:
-            try:
-                out[name] = getter()
-            except TypeError:  # a getter that takes arguments but has no Length twin: not a plain field
-                continue
-    return out
+        fields.append((name, hasattr(cls, name + "Length")))
+    return tuple(fields)
 
 
 def _activation(r: _Reader, code: int, label: str) -> Activation:

@@ -37,7 +37,6 @@ Row = AddRow  # what prepare and the kernels say; the class name shows in pack's
 LEFT_SHIFT = 20  # int8 headroom, as TFLite
 LEFT_SHIFT_16 = 15
 TABLE_FROM = 1024  # outputs from which a 256 x 256 output table (64 KiB, built at prepare) pays off
-QUANT = (DType.INT8, DType.INT16)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -48,10 +47,7 @@ def prepare_add_sub(ctx: PrepareContext, op: Op, negate: bool) -> OpPlan:
     """ADD, or SUB (`negate`: TFLite's PrepareGeneralSubOp negates the second input's multiplier)."""
     if ctx.tensor(op, 0).dtype in float_binary.DTYPES:
         return float_binary.prepare(ctx, op)
-    a, b = ctx.act(op, 0, dtypes=QUANT, constant=True), ctx.act(op, 1, dtypes=QUANT, constant=True)
-    y = ctx.act(op, 0, output=True, dtypes=(a.dtype,))
-    if b.dtype is not a.dtype:
-        raise ctx.fail(op, f"inputs are {a.dtype.value} and {b.dtype.value}")
+    a, b, y = broadcast.operands(ctx, op)
     bc, scratch = broadcast.plan(ctx, op, a, b, y)
     wide = a.dtype is DType.INT16
     lo, hi = act_range(op.attrs.activation.value, scale(y), zp(y), 16 if wide else 8)

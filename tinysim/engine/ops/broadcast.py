@@ -17,9 +17,20 @@ import numpy as np
 from tinysim.engine.jit import kernel
 from tinysim.engine.program import ALIGN, PrepareContext
 from tinysim.events import Events
-from tinysim.workload.graph import Op, Tensor
+from tinysim.workload.graph import DType, Op, Tensor
 
 RANK = 6
+QUANTIZED = (DType.INT8, DType.INT16)  # the integer activations of the binary ops (uint8 is int8 in the engine)
+
+
+def operands(ctx: PrepareContext, op: Op, dtypes: tuple[DType, ...] = QUANTIZED) -> tuple[Tensor, Tensor, Tensor]:
+    """The two inputs (either may be a constant) and the output of a binary op, validated: inputs of one
+    dtype among `dtypes`, the output of the same dtype."""
+    a, b = ctx.act(op, 0, dtypes=dtypes, constant=True), ctx.act(op, 1, dtypes=dtypes, constant=True)
+    y = ctx.act(op, 0, output=True, dtypes=(a.dtype,))
+    if b.dtype is not a.dtype:
+        raise ctx.fail(op, f"inputs are {a.dtype.value} and {b.dtype.value}")
+    return a, b, y
 
 
 def plan(ctx: PrepareContext, op: Op, a: Tensor, b: Tensor, y: Tensor) -> tuple[int, int]:

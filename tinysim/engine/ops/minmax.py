@@ -20,16 +20,12 @@ from tinysim.workload.graph import DType, Op
 
 MinMaxRow = IntEnum("MinMaxRow", "path a b y size zp_out is_max bc wide", start=0)
 Row = MinMaxRow  # what prepare and the kernels say; the class name shows in pack's errors
-QUANT = (DType.INT8, DType.INT16)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     if ctx.tensor(op, 0).dtype in float_binary.DTYPES:
         return float_binary.prepare(ctx, op)
-    a, b = ctx.act(op, 0, dtypes=QUANT, constant=True), ctx.act(op, 1, dtypes=QUANT, constant=True)
-    y = ctx.act(op, 0, output=True, dtypes=(a.dtype,))
-    if b.dtype is not a.dtype:
-        raise ctx.fail(op, f"inputs are {a.dtype.value} and {b.dtype.value}")
+    a, b, y = broadcast.operands(ctx, op)
     if not ((scale(a), zp(a)) == (scale(b), zp(b)) == (scale(y), zp(y))):
         raise ctx.fail(op, "inputs and output quantization differ (TFLite compares raw values)")
     bc, scratch = broadcast.plan(ctx, op, a, b, y)

@@ -21,16 +21,12 @@ from tinysim.workload.graph import DType, Op
 
 MulRow = IntEnum("MulRow", "path a b y size zp_a zp_b zp_out m s lo hi bc wide", start=0)
 Row = MulRow  # what prepare and the kernels say; the class name shows in pack's errors
-QUANT = (DType.INT8, DType.INT16)
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     if ctx.tensor(op, 0).dtype in float_binary.DTYPES:
         return float_binary.prepare(ctx, op)
-    a, b = ctx.act(op, 0, dtypes=QUANT, constant=True), ctx.act(op, 1, dtypes=QUANT, constant=True)
-    y = ctx.act(op, 0, output=True, dtypes=(a.dtype,))
-    if b.dtype is not a.dtype:
-        raise ctx.fail(op, f"inputs are {a.dtype.value} and {b.dtype.value}")
+    a, b, y = broadcast.operands(ctx, op)
     wide = a.dtype is DType.INT16
     if wide and (zp(a), zp(b), zp(y)) != (0, 0, 0):
         raise ctx.fail(op, "int16 zero points must be 0")

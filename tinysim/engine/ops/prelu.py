@@ -17,15 +17,14 @@ from tinysim.engine.jit import kernel
 from tinysim.engine.ops import broadcast
 from tinysim.engine.ops.broadcast import operand
 from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
-from tinysim.workload.graph import Op
+from tinysim.workload.graph import DType, Op
 
 PreluRow = IntEnum("PreluRow", "a b y size zp_x zp_alpha zp_out m1 s1 m2 s2 bc", start=0)
 Row = PreluRow  # what prepare and the kernels say; the class name shows in pack's errors
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
-    x, alpha = ctx.act(op, 0, constant=True), ctx.act(op, 1, constant=True)
-    y = ctx.act(op, 0, output=True)
+    x, alpha, y = broadcast.operands(ctx, op, (DType.INT8,))
     if len(y.shape) > 4:
         raise ctx.fail(op, f"PRELU beyond 4-D ({y.shape}) is not supported (LiteRT's kernel is 4-D)")
     m1, s1 = quantize_multiplier(scale(x) / scale(y))

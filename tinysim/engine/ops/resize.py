@@ -185,21 +185,26 @@ def bilinear_int(x, y, rows, cols):
 
 
 @kernel
+def tap_weights(fy, y0, fx, x0):
+    """Float32 weights of the taps (y0,x0), (y0,x1), (y1,x0), (y1,x1) at source position (fy, fx)."""
+    one = np.float32(1.0)
+    wy = np.float32(fy - np.float32(y0))
+    wx = np.float32(fx - np.float32(x0))
+    return (np.float32(np.float32(one - wy) * np.float32(one - wx)), np.float32(np.float32(one - wy) * wx),
+            np.float32(wy * np.float32(one - wx)), np.float32(wy * wx))  # fmt: skip
+
+
+@kernel
 def bilinear_u8(x, y, rows, cols, frow, fcol, shift):
     """ResizeBilinearGenericSmallChannel<uint8>: float32 weights, sum + 0.5 truncated."""
     n, _ih, _iw, depth = x.shape
-    one, half = np.float32(1.0), np.float32(0.5)
+    half = np.float32(0.5)
     for b in range(n):
         for oy in range(y.shape[1]):
-            fy, y0, y1 = frow[oy], rows[oy, 1], rows[oy, 2]
-            wy = np.float32(fy - np.float32(y0))
+            y0, y1 = rows[oy, 1], rows[oy, 2]
             for ox in range(y.shape[2]):
-                fx, x0, x1 = fcol[ox], cols[ox, 1], cols[ox, 2]
-                wx = np.float32(fx - np.float32(x0))
-                s0 = np.float32(np.float32(one - wy) * np.float32(one - wx))
-                s1 = np.float32(np.float32(one - wy) * wx)
-                s2 = np.float32(wy * np.float32(one - wx))
-                s3 = np.float32(wy * wx)
+                x0, x1 = cols[ox, 1], cols[ox, 2]
+                s0, s1, s2, s3 = tap_weights(frow[oy], y0, fcol[ox], x0)
                 for c in range(depth):
                     v = np.float32(np.float32(np.int32(x[b, y0, x0, c]) + shift) * s0)
                     v = np.float32(v + np.float32(np.float32(np.int32(x[b, y0, x1, c]) + shift) * s1))
@@ -215,18 +220,12 @@ def bilinear_u8(x, y, rows, cols, frow, fcol, shift):
 def bilinear_float(x, y, rows, cols, frow, fcol):
     """ResizeBilinearGeneric (float32): the output accumulates the taps (y0,x0), (y0,x1), (y1,x0), (y1,x1)."""
     n, _ih, _iw, depth = x.shape
-    one = np.float32(1.0)
     for b in range(n):
         for oy in range(y.shape[1]):
-            fy, y0, y1 = frow[oy], rows[oy, 1], rows[oy, 2]
-            wy = np.float32(fy - np.float32(y0))
+            y0, y1 = rows[oy, 1], rows[oy, 2]
             for ox in range(y.shape[2]):
-                fx, x0, x1 = fcol[ox], cols[ox, 1], cols[ox, 2]
-                wx = np.float32(fx - np.float32(x0))
-                s0 = np.float32(np.float32(one - wy) * np.float32(one - wx))
-                s1 = np.float32(np.float32(one - wy) * wx)
-                s2 = np.float32(wy * np.float32(one - wx))
-                s3 = np.float32(wy * wx)
+                x0, x1 = cols[ox, 1], cols[ox, 2]
+                s0, s1, s2, s3 = tap_weights(frow[oy], y0, fcol[ox], x0)
                 for c in range(depth):
                     v = np.float32(np.float32(0.0) + np.float32(x[b, y0, x0, c] * s0))
                     v = np.float32(v + np.float32(x[b, y0, x1, c] * s1))

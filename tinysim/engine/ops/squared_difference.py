@@ -16,7 +16,7 @@ from tinysim.engine.jit import kernel
 from tinysim.engine.ops import broadcast
 from tinysim.engine.ops.broadcast import operand
 from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
-from tinysim.workload.graph import Op
+from tinysim.workload.graph import DType, Op
 
 SquaredDifferenceRow = IntEnum("SquaredDifferenceRow", "a b y size zp_a m_a s_a zp_b m_b s_b zp_out m_out s_out bc",
                                start=0)  # fmt: skip
@@ -25,8 +25,7 @@ LEFT_SHIFT = 7  # 255**2 * 2**14 fits int32
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
-    a, b = ctx.act(op, 0, constant=True), ctx.act(op, 1, constant=True)
-    y = ctx.act(op, 0, output=True)
+    a, b, y = broadcast.operands(ctx, op, (DType.INT8,))
     twice_max = 2.0 * max(scale(a), scale(b))
     m_a, s_a = quantize_multiplier(scale(a) / twice_max)
     m_b, s_b = quantize_multiplier(scale(b) / twice_max)
