@@ -10,7 +10,6 @@ start) are supported.
 from __future__ import annotations
 
 from collections.abc import Collection
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +253,7 @@ def _all_options(o: Any) -> dict[str, Any]:
     """Every field of a generated options table: scalars by their getter, vectors (a getter with a
     `...Length` twin) as tuples."""
     out: dict[str, Any] = {}
-    for name, is_vector in _option_fields(type(o)):
+    for name, is_vector in _option_fields(o):
         getter = getattr(o, name)
         if is_vector:
             out[name] = tuple(getter(j) for j in range(int(getattr(o, name + "Length")())))
@@ -266,17 +265,23 @@ def _all_options(o: Any) -> dict[str, Any]:
     return out
 
 
-@cache
-def _option_fields(cls: type) -> tuple[tuple[str, bool], ...]:
-    """(getter name, is a vector) of an options class's fields, found once per class (not per op)."""
+_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {}  # per options class name
+
+
+def _option_fields(o: Any) -> tuple[tuple[str, bool], ...]:
+    """(getter name, is a vector) of the fields of `o`'s options class, found once per class, not per op."""
+    cls = type(o)
+    if cls.__name__ in _FIELDS:
+        return _FIELDS[cls.__name__]
     fields = []
-    for name in dir(cls):
-        if name.startswith(("_", "GetRootAs")) or name == "Init" or "BufferHasIdentifier" in name:
+    for field in dir(cls):
+        if field.startswith(("_", "GetRootAs")) or field == "Init" or "BufferHasIdentifier" in field:
             continue
-        if name.endswith(("Length", "AsNumpy", "IsNone")) or not callable(getattr(cls, name)):
+        if field.endswith(("Length", "AsNumpy", "IsNone")) or not callable(getattr(cls, field)):
             continue
-        fields.append((name, hasattr(cls, name + "Length")))
-    return tuple(fields)
+        fields.append((field, hasattr(cls, field + "Length")))
+    _FIELDS[cls.__name__] = tuple(fields)
+    return _FIELDS[cls.__name__]
 
 
 def _activation(r: _Reader, code: int, label: str) -> Activation:
