@@ -27,6 +27,7 @@ TIERS: tuple[tuple[str, ...], ...] = (
     ("events",),
     ("arch",),
     ("workload",),
+    ("kernels",),  # kernel libraries: which routine runs an op, its scratch buffers
     ("engine",),
     ("cost",),
     ("pipeline",),

@@ -1,21 +1,30 @@
 """The `npu` compute kind: hand-computed conv and FC layers, CPU fallback, and Arm Vela's estimates.
 
 The Vela figures live in tinysim/validation/vela_reference.yaml, written by benchmarks/vela_compare.py
-(Vela 5.2.0, ethos-u55-128, system config Ethos_U55_High_End_Embedded).
+(Vela 5.2.0, ethos-u55-64/128/256 and ethos-u65-256/512, all in system config Ethos_U55_High_End_Embedded).
+The per-size table tinysim/arch/ethos_u_configs.yaml is checked against Vela's own tables when Vela is
+installed (../venvs/vela or $TINYSIM_VELA_VENV).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from tinysim.arch import load_arch
+from tinysim.arch import load_arch, parse_arch
+from tinysim.arch.compute_npu import CONFIGS_FILE, configs
 from tinysim.cost import simulate
 from tinysim.errors import SpecError
+from tinysim.explore.design import DesignSpace
+from tinysim.explore.sweep_spec import load_sweep
 from tinysim.ops import OpKind
+from tinysim.schema.yamlio import load_yaml
 from tinysim.workload import load_workload
 from tinysim.workload.graph import DType, Graph, Op, OpAttrs, Quantization, Tensor
 from tinysim.workload.stats import estimate_events
@@ -176,6 +185,173 @@ def test_ethos_u55_128_within_20_percent_of_vela(model, require_model):
     assert cycles == pytest.approx(vela, rel=0.20), f"tinysim {cycles:.0f} vs Vela {vela} cycles"
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_ethos_u55_128_within_5_percent_of_vela(model, require_model):
+    graph = load_workload(require_model(f"{model}.tflite"))
+    vela = VELA["results"]["ethos-u55-128"][model]["cycles_total"]
+    assert _price(_arch_with("ethos-u55-128"), graph).cycles == pytest.approx(vela, rel=0.05)
+
+
+def _image_conv_graph(channels: int) -> Graph:
+    """The graph input 1x96x96xC, CONV_2D 3x3 stride 2 SAME -> 1x48x48x8 (VWW's first layer when C = 3)."""
+    w = np.ones((8, 3, 3, channels), np.int8)
+    tensors = (
+        Tensor("x", (1, 96, 96, channels), DType.INT8, Q),
+        Tensor("w", w.shape, DType.INT8, Q, w),
+        Tensor("b", (8,), DType.INT32, Q, np.zeros(8, np.int32)),
+        Tensor("y", (1, 48, 48, 8), DType.INT8, Q),
+        Tensor("z", (1, 48, 48, 8), DType.INT8, Q),
+    )
+    attrs = OpAttrs(stride_h=2, stride_w=2)
+    ops = (Op(OpKind.CONV_2D, "conv", (0, 1, 2), (3,), attrs), Op(OpKind.MAX_POOL_2D, "pool", (3,), (4,)))
+    return Graph("image", tensors, ops, (0,), (4,))
+
+
+def test_sram_traffic_follows_velas_layout_and_burst_rule():
+    """Vela 5.2.0 (regor ethos_u55_performance.cpp EstimateMemoryTransfer): a graph input is NHWC; with 3
+    channels per pixel (not the 8-channel IFM block depth) each SRAM burst carries 8 of its 32 bytes, so the
+    bus moves 4x the image; the 8-channel result, kept for the next NPU op, occupies 16-channel NHCWB16 bricks."""
+    from tinysim.cost.npu import activation_bytes
+
+    npu = _arch_with("ethos-u55-256").compute_unit("npu")
+    assert (npu.brick_depth, npu.ifm_block_depth_step, npu.burst_bytes) == (16, 8, 32)
+    image = _image_conv_graph(3)
+    assert activation_bytes(image, image.ops[0], npu) == (96 * 96 * 3 * 4, 48 * 48 * 16)
+    # The graph output is written NHWC, packed; the brick-layout input is read whole.
+    assert activation_bytes(image, image.ops[1], npu) == (48 * 48 * 16, 48 * 48 * 8)
+    # 8 channels per pixel = one IFM block depth: full bursts.
+    eight = _image_conv_graph(8)
+    assert activation_bytes(eight, eight.ops[0], npu)[0] == 96 * 96 * 8
+
+
+def test_vww_first_conv_is_sram_bound_as_in_vela(require_model):
+    """Vela 5.2.0 --verbose-performance, VWW on ethos-u55-256: the first convolution's SRAM access takes
+    20,614 cycles against 10,119 NPU cycles (SRAM bound); tinysim must find it SRAM-bound within 15 %."""
+    graph = load_workload(require_model("vww_96_int8.tflite"))
+    first = _price(_arch_with("ethos-u55-256"), graph).layers[0]
+    assert first.bound == "sram" and first.cycles == pytest.approx(20_614, rel=0.15)
+
+
 def test_vela_reference_provenance():
     assert VELA["generated_by"] == "benchmarks/vela_compare.py"
     assert VELA["vela_version"].startswith("5.") and VELA["system_config"] == "Ethos_U55_High_End_Embedded"
+
+
+CONFIG_NAMES = ["ethos-u55-64", "ethos-u55-128", "ethos-u55-256", "ethos-u65-256", "ethos-u65-512"]
+
+
+def _arch_with(config: str, **fields):
+    """archs/ethos-u55-128.yaml with `compute.npu.config` (and any explicit unit fields) replaced."""
+    path = ROOT / "archs" / "ethos-u55-128.yaml"
+    data = load_yaml(path)
+    data["compute"]["npu"] = {**data["compute"]["npu"], "config": config, **fields}
+    return parse_arch(data, file=str(path))
+
+
+def test_config_names_are_the_five_vela_sizes():
+    assert sorted(configs()) == sorted(CONFIG_NAMES)
+
+
+@pytest.mark.parametrize("config, model", [(c, m) for c in CONFIG_NAMES for m in MODELS])
+def test_every_config_within_10_percent_of_vela(config, model, require_model):
+    graph = load_workload(require_model(f"{model}.tflite"))
+    vela = VELA["results"][config][model]["cycles_total"]
+    cycles = _price(_arch_with(config), graph).cycles
+    assert cycles == pytest.approx(vela, rel=0.10), f"{config} {model}: tinysim {cycles:.0f} vs Vela {vela} cycles"
+
+
+def test_shipped_arch_is_the_128_mac_config():
+    npu = load_arch(ROOT / "archs" / "ethos-u55-128.yaml").compute_unit("npu")
+    assert npu.config == "ethos-u55-128" and npu.macs_per_cycle == 128
+    assert (npu.ublock_width, npu.ublock_height, npu.ublock_depth) == (2, 1, 8)
+
+
+def test_explicit_unit_fields_override_the_config():
+    npu = _arch_with("ethos-u55-256", macs_per_cycle=64).compute_unit("npu")
+    assert npu.macs_per_cycle == 64  # written in the unit
+    assert (npu.ublock_width, npu.ublock_height) == (2, 2)  # still the 256 config's micro-block
+
+
+def test_unknown_config_is_one_line_listing_the_valid_names():
+    with pytest.raises(SpecError) as info:
+        _arch_with("ethos-u55-96")
+    message = str(info.value)
+    assert "\n" not in message and "compute.npu.config" in message
+    assert all(name in message for name in CONFIG_NAMES)
+
+
+def test_every_number_in_the_config_table_carries_source_or_assumed():
+    def unsourced(node, path: str, covered: bool) -> list[str]:
+        if isinstance(node, dict):
+            covered = covered or "source" in node or "assumed" in node
+            return [
+                p
+                for k, v in node.items()
+                if k not in ("source", "assumed", "version")
+                for p in unsourced(v, f"{path}.{k}", covered)
+            ]
+        return [path] if isinstance(node, (int, float)) and not isinstance(node, bool) and not covered else []
+
+    assert unsourced(yaml.safe_load(CONFIGS_FILE.read_text()), "", False) == []
+
+
+def test_sweep_config_axis_sets_every_table_field():
+    spec = load_sweep(ROOT / "workloads" / "sweeps" / "npu_macs.yaml")
+    space = DesignSpace(spec)
+    axis = "compute.npu.config"
+    assert [a.values for a in spec.axes if a.path == axis] == [("ethos-u55-64", "ethos-u55-128", "ethos-u55-256")]
+    others = {a.path: a.values[0] for a in spec.axes if a.path != axis}
+    units = {c: space.arch({**others, axis: c}).compute_unit("npu") for c in ("ethos-u55-64", "ethos-u55-256")}
+    assert units["ethos-u55-64"].macs_per_cycle == 64 and units["ethos-u55-64"].ublock_width == 1
+    assert units["ethos-u55-256"].macs_per_cycle == 256 and units["ethos-u55-256"].ublock_height == 2
+    assert units["ethos-u55-64"].cycles_per_output_for(OpKind.CONV_2D) == 1.0
+
+
+_VELA_TABLES = """
+import json
+from ethosu.vela.architecture_features import Accelerator, ArchitectureFeatures as A
+out = {}
+for acc, cfg in A.accelerator_configs.items():
+    a = A.__new__(A)
+    a._generate_output_perf_tables(acc)
+    out[acc.value] = {"macs": cfg.macs * cfg.cores, "cores": cfg.cores, "ublock": cfg.ofm_ublock.to_hwc(),
+                      "out": a.output_cycles_per_elem, "act": a.activation_cycles_per_elem}
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def vela_tables():
+    venv = Path(os.environ.get("TINYSIM_VELA_VENV") or ROOT.parent / "venvs" / "vela")
+    python = venv / "bin" / "python"
+    if not python.is_file():
+        pytest.skip(f"Vela not installed in {venv} (pip install ethos-u-vela==5.2.0 there)")
+    run = subprocess.run([str(python), "-c", _VELA_TABLES], capture_output=True, text=True, check=True)
+    return json.loads(run.stdout)
+
+
+@pytest.mark.parametrize("config", CONFIG_NAMES)
+def test_config_table_matches_velas_own_tables(config, vela_tables):
+    vela = vela_tables[config]
+    npu = _arch_with(config).compute_unit("npu")
+    assert npu.macs_per_cycle == vela["macs"]
+    assert [npu.ublock_height, npu.ublock_width, npu.ublock_depth] == vela["ublock"]
+    # A micro-block step: 32 input channels x ublock outputs at the array's rate = Vela's 4 cycles / cores.
+    assert npu.step_cycles == pytest.approx(4 / vela["cores"])
+    assert npu.weight_fetch_cycles == 32 * vela["ublock"][2] // 8 / vela["cores"]
+    relu = vela["act"][1]
+    assert npu.cycles_per_output_for(OpKind.CONV_2D) == max(vela["out"][7], relu)
+    assert npu.cycles_per_output_for(OpKind.ADD) == max(vela["out"][5], relu)
+    assert npu.cycles_per_output_for(OpKind.MAX_POOL_2D) == vela["out"][6]
+
+
+def test_validate_lists_every_vela_config(require_model):
+    """`tinysim validate` compares every config of vela_reference.yaml, each on its own config's arch."""
+    from tinysim.validation.peers import compare_vela, vela_arch
+
+    rows, missing = compare_vela(ROOT, require_model("kws_ref_model_int8.tflite").parent)
+    assert not missing
+    assert [(r.config, r.workload) for r in rows] == [(c, m) for c in VELA["results"] for m in VELA["results"][c]]
+    assert all(abs(r.error) <= 0.10 for r in rows)
+    npu = vela_arch(ROOT, "ethos-u65-512").compute_unit("npu")
+    assert npu.config == "ethos-u65-512" and npu.macs_per_cycle == 512

@@ -34,6 +34,8 @@ def test_predictions_are_reported_for_every_row(comparisons):
     assert text.count("| stm32l4r5 |") == 4
     for c in comparisons:
         assert c.latency_s > 0 and c.energy_j > 0
+        if c.latency_error is None:  # a prediction with no published figure (held out, or none exists)
+            continue
         # Predictions are uncalibrated, but a cost model off by 2x on the same core would be broken.
         assert abs(c.latency_error) < 0.5, c
 
@@ -52,6 +54,6 @@ def test_peer_tool_tables_are_within_bounds_and_committed(require_model):
     assert len(systolic) >= 12 and all(abs(r.error) <= 0.10 for r in systolic)
     models = require_model("kws_ref_model_int8.tflite").parent
     vela, missing = compare_vela(ROOT, models)
-    assert not missing and len(vela) == 4 and all(abs(r.error) <= 0.20 for r in vela)
+    assert not missing and len(vela) == 20 and all(abs(r.error) <= 0.10 for r in vela)  # 5 configs x 4 models
     committed = (ROOT / "reports" / "validation.md").read_text()
     assert peer_markdown(systolic) in committed and peer_markdown(vela) in committed

@@ -20,6 +20,7 @@ import numpy as np
 
 from tinysim.arch import Arch, load_arch
 from tinysim.cost.dvfs import DeadlineChoice, select_for_deadline
+from tinysim.cost.mcu import scratch_rule as mcu_scratch_rule
 from tinysim.cost.result import SimResult
 from tinysim.cost.simulate import simulate, simulate_points
 from tinysim.dataframes import pandas
@@ -48,6 +49,7 @@ class WorkloadRun:
     outputs: tuple[np.ndarray, ...] = ()
     arena_head_bytes: int = 0  # planned activations (TFLM's head)
     arena_persistent_bytes: int = 0  # TFLM's persistent tail (engine.persistent)
+    arena_scratch_bytes: int = 0  # what kernels' scratch buffers add to the head beyond the activations
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,17 @@ class Evaluation:
         return self.result.weights_fit and self.result.arena_fits
 
     @property
+    def rate_sustainable(self) -> bool | None:
+        """Whether an inference fits in the period of `rate_hz` (None without a rate)."""
+        return None if self.rate_hz is None else self.result.rate_sustainable(self.rate_hz)
+
+    @property
     def average_power_w(self) -> float | None:
-        """Average power at `rate_hz` (None without a rate); CostError if an inference outlasts the period."""
-        return None if self.rate_hz is None else self.result.average_power_w(self.rate_hz)
+        """Average power at `rate_hz`; None without a rate or where an inference outlasts the period (see
+        `rate_sustainable` and `result.max_sustainable_rate_hz`: every other figure still holds)."""
+        if self.rate_hz is None or not self.rate_sustainable:
+            return None
+        return self.result.average_power_w(self.rate_hz)
 
     @property
     def output(self) -> np.ndarray | None:
@@ -142,7 +152,8 @@ def run_workload(workload: str | Path | Graph, *, input: np.ndarray | str | Path
         inputs = random_input(graph, seed) if input is None else [_input_array(input, graph)]
         result = run_graph(graph, inputs)
         run = WorkloadRun(graph, tuple(result.events), "engine", usage.total_bytes, tuple(result.outputs))
-    return replace(run, arena_head_bytes=usage.head_bytes, arena_persistent_bytes=usage.persistent_bytes)
+    return replace(run, arena_head_bytes=usage.head_bytes, arena_persistent_bytes=usage.persistent_bytes,
+                   arena_scratch_bytes=usage.scratch_bytes)
 
 
 def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str | None = None,
@@ -156,6 +167,7 @@ def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str
     if rate_hz is not None and rate_hz <= 0:
         raise CostError(f"expected a positive inference rate, got {rate_hz:g} Hz", field="rate")
     deadline_s = _quantity(deadline, Dimension.TIME, "deadline")
+    run = with_library_scratch(arch, run)
     if deadline_s is None:
         result = simulate(arch, run.graph, run.events, operating_point=operating_point, arena_bytes=run.arena_bytes,
                           events_source=run.events_source)
@@ -167,15 +179,28 @@ def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str
 def price_points(arch: str | Path | Arch, run: WorkloadRun) -> tuple[SimResult, ...]:
     """The run priced at every operating point of `arch`, in the architecture's order."""
     arch = resolve_arch(arch)
+    run = with_library_scratch(arch, run)
     results = simulate_points(arch, run.graph, run.events, arena_bytes=run.arena_bytes, events_source=run.events_source)
     return tuple(_with_arena_split(r, run) for r in results)
+
+
+def with_library_scratch(arch: Arch, run: WorkloadRun) -> WorkloadRun:
+    """The run with its arena re-planned for the scratch buffers of the kernel library each op runs with on
+    `arch` (CMSIS-NN's im2col and kernel-sum buffers); unchanged where every op runs TFLM's reference kernels."""
+    rule = mcu_scratch_rule(run.graph, arch)
+    if rule is None or run.arena_head_bytes + run.arena_persistent_bytes != run.arena_bytes:
+        return run
+    usage = arena_usage(run.graph, scratch_rule=rule)
+    return replace(run, arena_bytes=usage.total_bytes, arena_head_bytes=usage.head_bytes,
+                   arena_persistent_bytes=usage.persistent_bytes, arena_scratch_bytes=usage.scratch_bytes)
 
 
 def _with_arena_split(result: SimResult, run: WorkloadRun) -> SimResult:
     """The result with the run's head / persistent split, where that split adds up to its arena."""
     if run.arena_head_bytes + run.arena_persistent_bytes != run.arena_bytes:
         return result
-    return replace(result, arena_head_bytes=run.arena_head_bytes, arena_persistent_bytes=run.arena_persistent_bytes)
+    return replace(result, arena_head_bytes=run.arena_head_bytes, arena_persistent_bytes=run.arena_persistent_bytes,
+                   arena_scratch_bytes=run.arena_scratch_bytes)
 
 
 def evaluate(arch: str | Path | Arch, workload: str | Path | Graph | WorkloadRun, *, input: np.ndarray | str | Path | None = None,

@@ -5,6 +5,11 @@ Cost per op = overhead + MACs × cycles_per_mac / simd_macs_per_cycle + taps × 
 filter position of one output: bounds checks and address setup in TFLM-style kernels); energy per cycle is given at `nominal_voltage` and scaled by (V / V_nominal)² by the
 cost model.
 
+Or, instead of those tables, a kernel library priced on a core:
+    core: cortex-m4            one of tinysim/arch/cores.yaml (DSP / Helium features, cycles per instruction class)
+    kernels: cmsis-nn          one of tinysim/arch/kernel_libraries/*.yaml (tflm-reference, cmsis-nn): per routine,
+                               instruction mixes per unit of work; the library's dispatch picks each op's routine
+
 Optional, both off by default (shared with `kind: npu`):
     sparsity: {skip_zero_weights: true, cycles_per_skipped_mac: X}
         MACs whose weight is zero cost X cycles instead of the full MAC cost.
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
+from tinysim.arch.core import Core, core_names, load_core
+from tinysim.arch.kernel_library import KernelLibrary, library_names, load_library
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_choice, get_int, get_quantity
@@ -46,16 +53,12 @@ _KEYS = (
     "schemes",
     "sparsity",
     "weight_decoder",
+    "core",
+    "kernels",
 )
-_REQUIRED = (
-    "cycles_per_mac",
-    "overhead_cycles",
-    "cycles_per_element",
-    "energy_per_cycle",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-)
+_REQUIRED = ("energy_per_cycle", "nominal_voltage", "weights_in", "activations_in")
+# The unit's own cycle tables; a unit naming its `kernels:` library takes them from the library instead.
+_TABLES = ("cycles_per_mac", "overhead_cycles", "cycles_per_element", "cycles_per_tap", "simd_macs_per_cycle")
 
 
 # Encodings (Tensor.stored_encoding) each decoder kind reads.
@@ -141,6 +144,8 @@ class McuUnit:
     cycles_per_tap: OpTable = OpTable(default=0.0)
     sparsity: Sparsity | None = None
     weight_decoder: WeightDecoder | None = None
+    core: Core | None = None  # with `library`: the core the library's instruction mixes are priced on
+    library: KernelLibrary | None = None  # the kernel library (cost/mcu.py prices its routines)
 
     def cycles_per_mac_for(self, kind: OpKind) -> float:
         return self.cycles_per_mac.for_op(kind)
@@ -155,16 +160,54 @@ class McuUnit:
         return self.cycles_per_tap.for_op(kind)
 
 
+def parse_library(m: Mapping[str, Any], where: Where) -> tuple[Core | None, KernelLibrary | None]:
+    """`core:` and `kernels:`: a library priced on a core, or neither (the unit's own cycle tables)."""
+    if "kernels" not in m:
+        if "core" in m:
+            _core(m, where)  # still checked: a misspelt core is an error even where nothing uses it
+        return None, None
+    if "core" not in m:
+        raise where.key(m, "kernels").fail(f'a kernel library needs the unit\'s "core:" ({", ".join(core_names())})')
+    for key in _TABLES:
+        if key in m:
+            raise where.key(m, key).fail(f'not with "kernels:": the library {m["kernels"]!r} gives the cycles; remove {key}')
+    core = _core(m, where)
+    library = load_library(get_choice(m, "kernels", where, library_names(), "a kernel library"))
+    for lib in (library, *([load_library(library.fallback)] if library.fallback else [])):
+        missing = lib.missing_classes(core)
+        if missing:
+            raise where.key(m, "core").fail(
+                f"{core.name} has no cycles for {', '.join(missing)}, which kernel library {lib.name} uses"
+            )
+    return core, library
+
+
+def _core(m: Mapping[str, Any], where: Where) -> Core:
+    name = get_choice(m, "core", where, core_names(), "a core")
+    core = load_core(name)
+    assert core is not None  # get_choice checked the name
+    return core
+
+
 def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> McuUnit:
     """Build an McuUnit from its YAML block `compute.<name>`."""
     m = block(mapping, where, allowed=_KEYS, required=_REQUIRED)
+    core, library = parse_library(m, where)
+    tables = library is None
+    if tables:
+        for key in ("cycles_per_mac", "overhead_cycles", "cycles_per_element"):
+            if key not in m:
+                raise where.key(m, key).fail(f'missing required key "{key}" (or name a library with "kernels:")')
+    zero = OpTable(default=0.0)
     return McuUnit(
         name=name,
         kind=KIND,
+        core=core,
+        library=library,
         simd_macs_per_cycle=get_int(m, "simd_macs_per_cycle", where, bound=Bound.POSITIVE, default=1),
-        cycles_per_mac=get_op_table(m, "cycles_per_mac", where),
-        overhead_cycles=get_op_table(m, "overhead_cycles", where),
-        cycles_per_element=get_op_table(m, "cycles_per_element", where),
+        cycles_per_mac=get_op_table(m, "cycles_per_mac", where) if tables else zero,
+        overhead_cycles=get_op_table(m, "overhead_cycles", where) if tables else zero,
+        cycles_per_element=get_op_table(m, "cycles_per_element", where) if tables else zero,
         energy_per_cycle_j=get_quantity(m, "energy_per_cycle", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
         **common_unit_fields(m, where, ctx),
         runs=get_runs(m, "runs", where),

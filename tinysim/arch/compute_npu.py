@@ -14,9 +14,22 @@ live in `activations_in`; DMA overlaps compute, so an op takes max(compute, memo
 `overhead_cycles`. Energy: `energy_per_mac` per executed MAC and `energy_per_cycle` per active
 cycle (clocking, control), both at `nominal_voltage`.
 
+Activation traffic (optional, 0 = tensors move packed at full bus efficiency): between NPU ops tensors are
+stored in bricks of `brick_depth` channels; the graph input is read in bursts of one IFM block depth (a
+multiple of `ifm_block_depth_step` channels), each of which fills a `burst_bytes` bus burst only if it is that
+long (cost/npu.py `moved_bytes`, after Vela's EstimateMemoryTransfer).
+
 Optional `sparsity:` and `weight_decoder:` blocks as for `kind: mcu` (compute_mcu.py). A decoder
 applies to weights a compressed workload stores encoded (Tensor.stored_encoding): they stream at
 their stored size and decode beside the MAC array; other weights are stored as `weight_encoding` says.
+
+`config: ethos-u55-128` (any name in tinysim/arch/ethos_u_configs.yaml: ethos-u55-64/128/256,
+ethos-u65-256/512) sets every field that table has for that size, as Arm's Vela models it: MAC count,
+micro-block shape, step and weight-fetch cycles, output-stage cycles per element, OFM block size, activation
+layout and burst length.
+Fields written in the unit itself override the table, so a sweep over `compute.<unit>.config` moves all of
+them together while an explicit `macs_per_cycle:` still wins. The bus bandwidth is the memories' (as in
+Vela, whose system config sets it, not the NPU size).
 """
 
 from __future__ import annotations
@@ -24,16 +37,20 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
 from tinysim.arch.compute_mcu import Sparsity, WeightDecoder, parse_sparsity, parse_weight_decoder
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
-from tinysim.schema.fields import Bound, Where, block, get_enum, get_int, get_quantity
+from tinysim.schema.fields import Bound, Where, block, get_choice, get_enum, get_int, get_quantity
+from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension
 
 KIND = "npu"
+CONFIGS_FILE = Path(__file__).with_name("ethos_u_configs.yaml")
 
 
 class WeightEncoding(enum.Enum):
@@ -46,6 +63,7 @@ class WeightEncoding(enum.Enum):
 _KEYS = (
     "kind",
     "description",
+    "config",
     "macs_per_cycle",
     "ublock_width",
     "ublock_height",
@@ -57,6 +75,9 @@ _KEYS = (
     "ofm_block_outputs",
     "cycles_per_output",
     "overhead_cycles",
+    "brick_depth",
+    "ifm_block_depth_step",
+    "burst_bytes",
     "weight_encoding",
     "scale_bias_bytes_per_channel",
     "energy_per_mac",
@@ -86,6 +107,22 @@ _REQUIRED = (
     "nominal_voltage",
     "weights_in",
     "activations_in",
+)
+# What a `config:` entry may set (the unit's own fields override it).
+_CONFIG_KEYS = (
+    "macs_per_cycle",
+    "ublock_width",
+    "ublock_height",
+    "ublock_depth",
+    "ifm_depth_per_step",
+    "kernel_elements_per_step",
+    "weight_fetch_cycles",
+    "pool_tap_cycles",
+    "ofm_block_outputs",
+    "cycles_per_output",
+    "brick_depth",
+    "ifm_block_depth_step",
+    "burst_bytes",
 )
 
 
@@ -118,6 +155,11 @@ class NpuUnit:
     scale_bias_bytes_per_channel: int = 0
     sparsity: Sparsity | None = None
     weight_decoder: WeightDecoder | None = None
+    config: str | None = None  # the ethos_u_configs.yaml entry the fields not written in the unit came from
+    # Activation layout and bus bursts (0 = not modelled: tensors move as packed bytes, at full bus efficiency).
+    brick_depth: int = 0  # channels of the on-chip brick layout (Ethos-U NHCWB16: 16); graph I/O stays NHWC
+    ifm_block_depth_step: int = 0  # an IFM block's depth is a multiple of this many channels
+    burst_bytes: int = 0  # burst length of the activation memory's bus
 
     @property
     def ublock_elements(self) -> int:
@@ -135,12 +177,45 @@ class NpuUnit:
         return self.overhead_cycles.for_op(kind)
 
 
+@cache
+def configs() -> Mapping[str, Any]:
+    """The entries of ethos_u_configs.yaml by name (read once; shipped with the package)."""
+    data = load_yaml(CONFIGS_FILE)
+    where = Where(file=str(CONFIGS_FILE), line=line_of(data))
+    top = block(data, where, allowed=("version", "configs"), required=("version", "configs"))
+    return block(top["configs"], where.key(top, "configs"), allowed=tuple(top["configs"]), what="named configs")
+
+
+def _config(m: Mapping[str, Any], where: Where) -> tuple[Mapping[str, Any], Where]:
+    """The `config:` entry the unit names (validated) and where it is; empty when the unit names none."""
+    if "config" not in m:
+        return {}, where
+    name = get_choice(m, "config", where, tuple(configs()), "an Ethos-U configuration of ethos_u_configs.yaml")
+    entry = configs()[name]
+    at = Where(file=str(CONFIGS_FILE), path=where.path, line=line_of(entry), error=where.error, notes=where.notes)
+    return block(entry, at, allowed=_CONFIG_KEYS), at
+
+
 def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> NpuUnit:
-    """Build an NpuUnit from its YAML block `compute.<name>`."""
-    m = block(mapping, where, allowed=_KEYS, required=_REQUIRED)
+    """Build an NpuUnit from its YAML block `compute.<name>` (+ the `config:` entry it names)."""
+    m = block(mapping, where, allowed=_KEYS)
+    preset, preset_at = _config(m, where)
+    for key in _REQUIRED:
+        if key not in m and key not in preset:
+            raise where.key(m, key).fail(f'missing required key "{key}" in {where.path} (or a `config:` that sets it)')
+
+    def src(key: str) -> tuple[Mapping[str, Any], str, Where]:
+        """Where `key` is read from: the unit's own block, else its config entry."""
+        return (preset, key, preset_at) if key not in m and key in preset else (m, key, where)
 
     def positive_int(key: str) -> int:
-        return get_int(m, key, where, bound=Bound.POSITIVE)
+        return get_int(*src(key), bound=Bound.POSITIVE)
+
+    def optional_int(key: str, dim: Dimension = Dimension.DIMENSIONLESS) -> int:
+        return int(get_int(*src(key), dim, bound=Bound.NONNEGATIVE, default=0))
+
+    def cycles(key: str) -> float:
+        return get_quantity(*src(key), Dimension.CYCLES, bound=Bound.NONNEGATIVE)
 
     return NpuUnit(
         name=name,
@@ -151,10 +226,10 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         ublock_depth=positive_int("ublock_depth"),
         ifm_depth_per_step=positive_int("ifm_depth_per_step"),
         kernel_elements_per_step=positive_int("kernel_elements_per_step"),
-        weight_fetch_cycles=get_quantity(m, "weight_fetch_cycles", where, Dimension.CYCLES, bound=Bound.NONNEGATIVE),
-        pool_tap_cycles=get_quantity(m, "pool_tap_cycles", where, Dimension.CYCLES, bound=Bound.NONNEGATIVE),
+        weight_fetch_cycles=cycles("weight_fetch_cycles"),
+        pool_tap_cycles=cycles("pool_tap_cycles"),
         ofm_block_outputs=positive_int("ofm_block_outputs"),
-        cycles_per_output=get_op_table(m, "cycles_per_output", where),
+        cycles_per_output=get_op_table(*src("cycles_per_output")),
         overhead_cycles=get_op_table(m, "overhead_cycles", where),
         energy_per_mac_j=get_quantity(m, "energy_per_mac", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
         energy_per_cycle_j=get_quantity(m, "energy_per_cycle", where, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
@@ -168,4 +243,8 @@ def parse(name: str, mapping: Mapping[str, Any], where: Where, ctx: ComputeConte
         ),
         sparsity=parse_sparsity(m, where),
         weight_decoder=parse_weight_decoder(m, where),
+        config=str(m["config"]) if "config" in m else None,
+        brick_depth=optional_int("brick_depth"),
+        ifm_block_depth_step=optional_int("ifm_block_depth_step"),
+        burst_bytes=optional_int("burst_bytes", Dimension.SIZE),
     )

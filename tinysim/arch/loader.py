@@ -5,6 +5,10 @@ Top level: `version: 1`, `name`, `description`, `sources` (key → citation), `o
 (`sleep` required; `idle`, `active` optional). Quantities are "3.2 pJ"-style strings, bare
 numbers in SI base units, or `{value: ..., source: ...}` / `{value: ..., assumed: ...}`;
 blocks with fixed keys may carry `source:` / `assumed:` too. See archs/stm32l4r5.yaml.
+
+A variant says `extends: ndp100` (a shipped architecture) or `extends: ../my/base.yaml` (relative to
+the file) and writes only what differs: mappings merge key by key with the variant's value winning,
+lists and scalars are replaced whole (`schema/merge.py`); chains are allowed. See archs/ndp101.yaml.
 """
 
 from __future__ import annotations
@@ -16,56 +20,144 @@ from types import MappingProxyType
 from typing import Any
 
 from tinysim.arch.compute import ComputeContext, parse_compute_unit
-from tinysim.arch.model import Arch, ComputeUnit, MemoryLevel, OperatingPoint, PowerState, PowerStateName
+from tinysim.arch.model import Arch, ComputeUnit, MemoryLevel, OperatingPoint, PowerState, PowerStateName, Technology
+from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import (
     Bound,
     Where,
     block,
     expect_list,
     expect_mapping,
+    get_choice,
     get_int,
     get_quantity,
     get_str,
 )
+from tinysim.schema.merge import merge_yaml
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 
-__all__ = ["SCHEMA_VERSION", "load_arch", "parse_arch"]
+__all__ = ["SCHEMA_VERSION", "load_arch", "load_arch_yaml", "parse_arch", "resolve_arch_path"]
 
 SCHEMA_VERSION = 1
-_TOP_KEYS = ("version", "name", "description", "sources", "operating_points", "compute", "memories", "power_states")
+_TOP_KEYS = (
+    "version", "name", "description", "sources", "operating_points", "compute", "memories", "power_states", "technology"
+)
 _TOP_REQUIRED = ("name", "operating_points", "compute", "memories", "power_states")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # usable in dotted paths (memories.sram.size)
+_SHIPPED = Path(__file__).resolve().parents[2] / "archs"  # the repository's archs/ (package data later)
 
 
-def load_arch(path: str | Path) -> Arch:
-    """Read and validate the architecture YAML at `path`."""
-    return parse_arch(load_yaml(path), file=str(path))
+def load_arch(path: str | Path, *, errors: ErrorCollector | None = None) -> Arch:
+    """Read and validate the architecture YAML at `path` (a collecting `errors`: report every error)."""
+    return parse_arch(load_yaml(path), file=str(path), errors=errors)
 
 
-def parse_arch(data: Any, *, file: str | None = None) -> Arch:
-    """Validate already-loaded YAML data (ideally from `load_yaml`, for line numbers) into an `Arch`."""
+def load_arch_yaml(path: str | Path) -> Any:
+    """The architecture YAML at `path` with its `extends:` chain merged in (still unvalidated)."""
+    return _extended(load_yaml(path), str(path), ())
+
+
+def resolve_arch_path(name_or_path: str, relative_to: Path | None) -> Path:
+    """The file of `extends:`: a shipped architecture by name (`ndp100`), or a path (it has a `/` or ends in
+    .yaml/.yml) relative to the folder `relative_to` (the current folder when None) unless absolute."""
+    if "/" not in name_or_path and "\\" not in name_or_path and not name_or_path.endswith((".yaml", ".yml")):
+        return _SHIPPED / f"{name_or_path}.yaml"
+    path = Path(name_or_path)
+    return path if path.is_absolute() else (relative_to or Path(".")) / path
+
+
+def _extended(data: Any, file: str | None, chain: tuple[Path, ...]) -> Any:
+    """`data` merged over the architecture its `extends:` names (recursively); `chain`: the files extending it."""
+    if not isinstance(data, Mapping) or "extends" not in data:
+        return data
+    where = Where(file=file, line=line_of(data)).key(data, "extends")
+    name = get_str(data, "extends", where)
+    here = Path(file).resolve() if file else None
+    parent = resolve_arch_path(name, here.parent if here else None)
+    if not parent.is_file():
+        shipped = ", ".join(sorted(p.stem for p in _SHIPPED.glob("*.yaml")))
+        hint = f"shipped architectures: {shipped}" if parent.parent == _SHIPPED else "paths are relative to this file"
+        raise where.fail(f'no architecture "{name}" ({hint})')
+    chain = (*chain, here) if here else chain
+    if parent.resolve() in chain:
+        files = " -> ".join(str(p) for p in (*chain, parent.resolve()))
+        raise where.fail(f"extends cycle: {files}")
+    base = _extended(load_yaml(parent), str(parent), chain)
+    expect_mapping(base, Where(file=str(parent), line=line_of(base)), "an architecture mapping to extend")
+    merged = merge_yaml(base, data, parent_file=str(parent), child_file=file)
+    del merged["extends"]
+    return merged
+
+
+def parse_arch(data: Any, *, file: str | None = None, errors: ErrorCollector | None = None) -> Arch:
+    """Validate already-loaded YAML data (ideally from `load_yaml`, for line numbers) into an `Arch`.
+
+    `extends:` is resolved relative to `file`. Errors raise at the first; with a collecting `errors`, every
+    independent part is read and all errors are raised together (`CollectedErrors`).
+    """
+    errors = errors or ErrorCollector()
+    data = _extended(data, file, ())
     notes: dict[str, str] = {}
     where = Where(file=file, line=line_of(data), notes=notes)
     if data is None:
         raise where.fail("empty file: expected an architecture starting with `version: 1`")
     top = expect_mapping(data, where, "a mapping of architecture fields (version: 1, name: ..., ...)")
     _check_version(top, where)
-    top = block(top, where, allowed=_TOP_KEYS, required=_TOP_REQUIRED)
-    memories = _memories(top, where)
-    ctx = ComputeContext(memory_names=tuple(m.name for m in memories))
+    top = block(top, where, allowed=_TOP_KEYS, required=_TOP_REQUIRED, errors=errors)
+    # the order in which the first error is found when not collecting (as before `check` collected)
+    memories = errors.value(_memories, top, where, errors) if "memories" in top else ()
+    name = errors.value(get_str, top, "name", where)
+    description = errors.value(get_str, top, "description", where, "")
+    sources = errors.value(_sources, top, where)
+    points = errors.value(_operating_points, top, where, errors) if "operating_points" in top else ()
+    names = _memory_names(top)
+    ctx = ComputeContext(memory_names=names or ())
+    compute = errors.value(_compute, top, where, ctx, errors) if "compute" in top and names is not None else ()
+    states = errors.value(_power_states, top, where, errors) if "power_states" in top else MappingProxyType({})
+    technology = errors.value(_technology, top, where, names or ()) if "technology" in top else None
+    errors.check()
     return Arch(
-        name=get_str(top, "name", where),
-        description=get_str(top, "description", where, default=""),
-        sources=_sources(top, where),
-        operating_points=_operating_points(top, where),
-        compute=_compute(top, where, ctx),
+        name=name,
+        description=description,
+        sources=sources,
+        operating_points=points,
+        compute=compute,
         memories=memories,
-        power_states=_power_states(top, where),
+        power_states=states,
         path=file,
         notes=MappingProxyType(notes),
+        technology=technology,
     )
+
+
+_TECHNOLOGY_TABLE = Path(__file__).with_name("technology.yaml")
+
+
+def _technology(top: Mapping[str, Any], where: Where, memory_names: tuple[str, ...]) -> Technology:
+    """`technology: 40nm`, or `{node: 40nm, nvm: [flash], source: ...}` (nvm: the memories that are flash)."""
+    here = where.key(top, "technology")
+    value = top["technology"]
+    m = {"node": value} if isinstance(value, str) else block(value, here, allowed=("node", "nvm"), required=("node",))
+    nodes = tuple(load_yaml(_TECHNOLOGY_TABLE)["nodes"])
+    node = get_choice(m, "node", here, nodes, f"a node of {_TECHNOLOGY_TABLE.name}")
+    nvm = expect_list(m.get("nvm", []), here.key(m, "nvm"), "a list of memory names")
+    for index, name in enumerate(nvm):
+        if name not in memory_names:
+            raise here.key(m, "nvm").item(nvm, index).fail(
+                f"expected a memory name ({', '.join(memory_names)}), got {describe_value(name)}"
+            )
+    return Technology(node=node, nvm_memories=frozenset(nvm))
+
+
+def _memory_names(top: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The memory names compute units may refer to, from the keys alone (a memory that fails to parse is still
+    a name); None when `memories:` itself is unusable, so compute units are not checked against it."""
+    memories = top.get("memories")
+    if not isinstance(memories, Mapping) or not memories:
+        return None
+    return tuple(name for name in memories if isinstance(name, str) and _NAME.match(name))
 
 
 def _check_version(top: Mapping[str, Any], where: Where) -> None:
@@ -78,19 +170,22 @@ def _check_version(top: Mapping[str, Any], where: Where) -> None:
         )
 
 
-def _named(top: Mapping[str, Any], key: str, where: Where, what: str) -> list[tuple[str, Any, Where]]:
-    """Entries of a `name: {...}` mapping, each name checked, at least one entry."""
+def _named(
+    top: Mapping[str, Any], key: str, where: Where, what: str, errors: ErrorCollector
+) -> list[tuple[str, Any, Where]]:
+    """Entries of a `name: {...}` mapping, each name checked (a bad one is left out), at least one entry."""
     here = where.key(top, key)
     mapping = expect_mapping(top[key], here, f"a mapping of {what} by name")
     if not mapping:
         raise here.fail(f"expected at least one {what}, got an empty mapping")
     entries = []
     for name, value in mapping.items():
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise here.key(mapping, name).fail(
-                f"expected a {what} name (letters, digits, _ or -), got {describe_value(name)}"
-            )
-        entries.append((name, value, here.key(mapping, name)))
+        with errors.part():
+            if not isinstance(name, str) or not _NAME.match(name):
+                raise here.key(mapping, name).fail(
+                    f"expected a {what} name (letters, digits, _ or -), got {describe_value(name)}"
+                )
+            entries.append((name, value, here.key(mapping, name)))
     return entries
 
 
@@ -107,29 +202,31 @@ def _sources(top: Mapping[str, Any], where: Where) -> Mapping[str, str]:
     return MappingProxyType(sources)
 
 
-def _operating_points(top: Mapping[str, Any], where: Where) -> tuple[OperatingPoint, ...]:
+def _operating_points(top: Mapping[str, Any], where: Where, errors: ErrorCollector) -> tuple[OperatingPoint, ...]:
     here = where.key(top, "operating_points")
     items = expect_list(top["operating_points"], here, "a list of operating points")
     if not items:
         raise here.fail("expected at least one operating point, got an empty list")
     points: list[OperatingPoint] = []
+    names: dict[str, int] = {}
     for index, item in enumerate(items):
-        at = here.item(items, index)
-        m = block(item, at, allowed=("name", "voltage", "frequency", "static_power"), required=("name",))
-        name = get_str(m, "name", at)
-        for earlier, point in enumerate(points):
-            if point.name == name:
+        with errors.part():
+            at = here.item(items, index)
+            m = block(item, at, allowed=("name", "voltage", "frequency", "static_power"), required=("name",))
+            name = get_str(m, "name", at)
+            if name in names:
                 raise at.key(m, "name").fail(
-                    f'duplicate operating point name "{name}" (also operating_points[{earlier}])'
+                    f'duplicate operating point name "{name}" (also operating_points[{names[name]}])'
                 )
-        points.append(
-            OperatingPoint(
-                name=name,
-                voltage_v=get_quantity(m, "voltage", at, Dimension.VOLTAGE, bound=Bound.POSITIVE),
-                freq_hz=get_quantity(m, "frequency", at, Dimension.FREQUENCY, bound=Bound.POSITIVE),
-                static_power_w=get_quantity(m, "static_power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
+            names[name] = index
+            points.append(
+                OperatingPoint(
+                    name=name,
+                    voltage_v=get_quantity(m, "voltage", at, Dimension.VOLTAGE, bound=Bound.POSITIVE),
+                    freq_hz=get_quantity(m, "frequency", at, Dimension.FREQUENCY, bound=Bound.POSITIVE),
+                    static_power_w=get_quantity(m, "static_power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
+                )
             )
-        )
     return tuple(points)
 
 
@@ -159,53 +256,61 @@ _MEMORY_KEYS = (
 )
 
 
-def _memories(top: Mapping[str, Any], where: Where) -> tuple[MemoryLevel, ...]:
-    levels = []
-    for name, value, at in _named(top, "memories", where, "memory"):
-        m = block(value, at, allowed=_MEMORY_KEYS)
-        width = get_int(m, "width", at, Dimension.SIZE, bound=Bound.POSITIVE)
-        levels.append(
-            MemoryLevel(
-                name=name,
-                size_bytes=get_int(m, "size", at, Dimension.SIZE, bound=Bound.POSITIVE),
-                width_bytes=width,
-                read_energy_per_byte_j=_per_byte_energy(m, at, "read", width),
-                write_energy_per_byte_j=_per_byte_energy(m, at, "write", width),
-                leakage_w=get_quantity(m, "leakage", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
-                bandwidth_bytes_per_s=get_quantity(
-                    m, "bandwidth", at, Dimension.BANDWIDTH, bound=Bound.POSITIVE, default=None
-                ),
-            )
-        )
-    return tuple(levels)
-
-
-def _compute(top: Mapping[str, Any], where: Where, ctx: ComputeContext) -> tuple[ComputeUnit, ...]:
+def _memories(top: Mapping[str, Any], where: Where, errors: ErrorCollector) -> tuple[MemoryLevel, ...]:
     return tuple(
-        parse_compute_unit(name, value, at, ctx) for name, value, at in _named(top, "compute", where, "compute unit")
+        level
+        for name, value, at in _named(top, "memories", where, "memory", errors)
+        if (level := errors.value(_memory, name, value, at)) is not None
     )
 
 
-def _power_states(top: Mapping[str, Any], where: Where) -> Mapping[PowerStateName, PowerState]:
+def _memory(name: str, value: Any, at: Where) -> MemoryLevel:
+    m = block(value, at, allowed=_MEMORY_KEYS)
+    width = get_int(m, "width", at, Dimension.SIZE, bound=Bound.POSITIVE)
+    return MemoryLevel(
+        name=name,
+        size_bytes=get_int(m, "size", at, Dimension.SIZE, bound=Bound.POSITIVE),
+        width_bytes=width,
+        read_energy_per_byte_j=_per_byte_energy(m, at, "read", width),
+        write_energy_per_byte_j=_per_byte_energy(m, at, "write", width),
+        leakage_w=get_quantity(m, "leakage", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
+        bandwidth_bytes_per_s=get_quantity(m, "bandwidth", at, Dimension.BANDWIDTH, bound=Bound.POSITIVE, default=None),
+    )
+
+
+def _compute(
+    top: Mapping[str, Any], where: Where, ctx: ComputeContext, errors: ErrorCollector
+) -> tuple[ComputeUnit, ...]:
+    return tuple(
+        unit
+        for name, value, at in _named(top, "compute", where, "compute unit", errors)
+        if (unit := errors.value(parse_compute_unit, name, value, at, ctx)) is not None
+    )
+
+
+def _power_states(top: Mapping[str, Any], where: Where, errors: ErrorCollector) -> Mapping[PowerStateName, PowerState]:
     here = where.key(top, "power_states")
     names = [s.value for s in PowerStateName]
-    m = block(top["power_states"], here, allowed=names, required=("sleep",), what="a mapping of power states")
+    m = block(
+        top["power_states"], here, allowed=names, required=("sleep",), what="a mapping of power states", errors=errors
+    )
     states: dict[PowerStateName, PowerState] = {}
     for state in PowerStateName:
-        if state.value not in m:
-            continue
-        at = here.key(m, state.value)
-        if state is PowerStateName.ACTIVE:
-            s = block(m[state.value], at, allowed=("power",))
-            power = get_quantity(s, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE, default=None)
-            states[state] = PowerState(state, power)
-            continue
-        keys = ("power", "wake_latency", "wake_energy")
-        s = block(m[state.value], at, allowed=keys, required=keys)
-        states[state] = PowerState(
-            name=state,
-            power_w=get_quantity(s, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
-            wake_latency_s=get_quantity(s, "wake_latency", at, Dimension.TIME, bound=Bound.NONNEGATIVE),
-            wake_energy_j=get_quantity(s, "wake_energy", at, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
-        )
+        if state.value in m:
+            with errors.part():
+                states[state] = _power_state(state, m[state.value], here.key(m, state.value))
     return MappingProxyType(states)
+
+
+def _power_state(state: PowerStateName, value: Any, at: Where) -> PowerState:
+    if state is PowerStateName.ACTIVE:
+        s = block(value, at, allowed=("power",))
+        return PowerState(state, get_quantity(s, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE, default=None))
+    keys = ("power", "wake_latency", "wake_energy")
+    s = block(value, at, allowed=keys, required=keys)
+    return PowerState(
+        name=state,
+        power_w=get_quantity(s, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
+        wake_latency_s=get_quantity(s, "wake_latency", at, Dimension.TIME, bound=Bound.NONNEGATIVE),
+        wake_energy_j=get_quantity(s, "wake_energy", at, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
+    )

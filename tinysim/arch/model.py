@@ -25,6 +25,7 @@ __all__ = [
     "OperatingPoint",
     "PowerState",
     "PowerStateName",
+    "Technology",
 ]
 
 
@@ -107,6 +108,15 @@ class ComputeUnit(Protocol):
     schemes: frozenset[str]  # quantization schemes it computes in (tinysim.ops.SCHEMES); empty means all
 
 
+@dataclass(frozen=True)
+class Technology:
+    """The process node the chip is built in (a node of tinysim/arch/technology.yaml, e.g. "40nm") and the
+    memories that are non-volatile (flash): what the area model (tinysim.cost.area) prices."""
+
+    node: str
+    nvm_memories: frozenset[str] = frozenset()
+
+
 # Dotted/indexed field path → its parent: "memories.sram.size" → "memories.sram", "a[0]" → "a".
 _PARENT = re.compile(r"(\.[^.\[\]]+|\[\d+\])$")
 
@@ -124,6 +134,7 @@ class Arch:
     power_states: Mapping[PowerStateName, PowerState]
     path: str | None = None
     notes: Mapping[str, str] = field(default_factory=_empty)
+    technology: Technology | None = None  # None: no area model
 
     def _unknown(self, what: str, name: object, known: list[str], field_name: str) -> SpecError:
         listed = ", ".join(known) or "none"

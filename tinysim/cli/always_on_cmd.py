@@ -6,11 +6,6 @@ import argparse
 
 from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
-from tinysim.report.always_on_report import comparison_table, headline, to_json, to_text
-from tinysim.system.battery import parse_battery
-from tinysim.system.run import prepare_workload, resolve_arch, run_always_on
-from tinysim.system.scenario import load_scenario
-from tinysim.units import Dimension, parse_quantity
 
 EXAMPLES = """examples:
   tinysim always-on workloads/scenarios/kws_always_on.yaml
@@ -64,6 +59,13 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinysim.cli.progress import compile_notice, each
+    from tinysim.report.always_on_report import comparison_table, headline, to_json, to_text
+    from tinysim.system.battery import parse_battery
+    from tinysim.system.run import prepare_workload, resolve_arch, run_always_on
+    from tinysim.system.scenario import load_scenario
+    from tinysim.units import Dimension, parse_quantity
+
     scenario = load_scenario(args.scenario)
     duration = parse_quantity(args.duration, Dimension.TIME, field="--duration") if args.duration else None
     battery = parse_battery(args.battery) if args.battery else None
@@ -71,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if args.timeline and len(archs) > 1:
         raise TinysimError("a timeline is drawn for one architecture: give a single --arch", field="--timeline")
     window = _window(args, scenario) if args.timeline else None
-    prepared = prepare_workload(scenario)  # one engine run, priced on every architecture
+    with compile_notice():
+        prepared = prepare_workload(scenario)  # one engine run, priced on every architecture
     results = [
         run_always_on(
             scenario,
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             timeline_s=window,
             prepared=prepared,
         )
-        for arch in archs
+        for arch in each(archs, "always-on", "arch", enabled=len(archs) > 1)
     ]
     if args.timeline:
         from tinysim.report.timeline_plot import plot_timeline
@@ -101,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _window(args: argparse.Namespace, scenario) -> tuple[float, float]:
+    from tinysim.units import Dimension, parse_quantity
+
     length = parse_quantity(args.window, Dimension.TIME, field="--window")
     if args.window_start:
         start = parse_quantity(args.window_start, Dimension.TIME, field="--window-start")

@@ -10,11 +10,8 @@ import argparse
 import re
 from pathlib import Path
 
-from tinysim.api import compare
 from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
-from tinysim.report.compare_plot import compare_png
-from tinysim.report.compare_report import to_csv, to_json, to_text
 
 EXAMPLES = """examples:
   tinysim compare archs/*.yaml --workload workloads/kws.yaml
@@ -60,7 +57,15 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    comparison = compare(args.archs, args.workload, seed=args.seed, rate=args.rate, deadline=args.deadline)
+    from tinysim.api import compare
+    from tinysim.cli.progress import compile_notice, each
+    from tinysim.pipeline import run_workload
+    from tinysim.report.compare_plot import compare_png
+    from tinysim.report.compare_report import to_csv, to_json, to_text
+
+    with compile_notice():  # the engine runs are the long part; pricing on each architecture is quick
+        runs = [run_workload(w, seed=args.seed) for w in each(args.workload, "compare", "workload")]
+    comparison = compare(args.archs, runs, seed=args.seed, rate=args.rate, deadline=args.deadline)
     rows, rate_hz = comparison.report_rows(), comparison.rate_hz
     text = {"json": to_json, "csv": to_csv}.get(args.format, to_text)(rows, rate_hz)
     if not args.no_plot:

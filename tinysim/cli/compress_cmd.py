@@ -5,22 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tinysim.cli.output import emit
-from tinysim.compression.fidelity import ad_windows, compare, random_inputs
-from tinysim.compression.pipeline import CompressOptions, compress
 from tinysim.errors import TinysimError, WorkloadError
-from tinysim.report.compress_report import (
-    as_data,
-    fidelity_table,
-    hardware_record,
-    hardware_table,
-    sensitivity_record,
-    sensitivity_table,
-    size_table,
-)
-from tinysim.workload import load_workload
-from tinysim.workload.npz_graph import save_graph_npz
+
+if TYPE_CHECKING:  # the engine loads when the command runs, not when the parser is built
+    from tinysim.compression.pipeline import CompressOptions
 
 EXAMPLES = """examples:
   tinysim compress ../shared/models/ad_autoencoder_int8.tflite --prune 0.9 --bits 4 --share --huffman \\
@@ -87,6 +78,27 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinysim.cli.progress import compile_notice
+
+    with compile_notice():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tinysim.compression.fidelity import compare, random_inputs
+    from tinysim.compression.pipeline import compress
+    from tinysim.report.compress_report import (
+        as_data,
+        fidelity_table,
+        hardware_record,
+        hardware_table,
+        sensitivity_record,
+        sensitivity_table,
+        size_table,
+    )
+    from tinysim.workload import load_workload
+    from tinysim.workload.npz_graph import save_graph_npz
+
     options = _options(args)
     graph = load_workload(args.workload)
     calibration = _windows(args.calibrate, graph, "--calibrate") if args.calibrate else None
@@ -146,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> CompressOptions:
+    from tinysim.compression.pipeline import CompressOptions
+
     if not 0.0 <= args.prune < 1.0:
         raise TinysimError(f"expected a sparsity in [0, 1), got {args.prune}", field="--prune")
     if args.bits is not None and not 2 <= args.bits <= 8:
@@ -160,6 +174,8 @@ def _options(args: argparse.Namespace) -> CompressOptions:
 
 
 def _windows(path: str, graph, option: str) -> list:
+    from tinysim.compression.fidelity import ad_windows
+
     try:
         return ad_windows(path, graph)
     except (OSError, ValueError) as err:

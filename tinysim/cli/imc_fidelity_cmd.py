@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from tinysim.cli.output import emit
-from tinysim.engine.imc_numerics import MAC_KINDS, ImcNumerics
-from tinysim.engine.imc_run import FidelityReport, imc_fidelity
 from tinysim.errors import TinysimError
-from tinysim.report.imc_fidelity_report import as_data, fidelity_table, layer_table
-from tinysim.workload import load_workload
+
+if TYPE_CHECKING:  # the engine loads when the command runs, not when the parser is built
+    from tinysim.engine.imc_run import FidelityReport
 
 EXAMPLES = """examples:
   tinysim imc-fidelity workloads/fc4_audio.yaml
@@ -81,6 +81,19 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinysim.cli.progress import compile_notice
+
+    with compile_notice():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tinysim.cli.progress import each
+    from tinysim.engine.imc_numerics import MAC_KINDS, ImcNumerics
+    from tinysim.engine.imc_run import imc_fidelity
+    from tinysim.report.imc_fidelity_report import as_data, fidelity_table, layer_table
+    from tinysim.workload import load_workload
+
     graph = load_workload(args.workload)
     ops, unit = _imc_ops(args.arch, graph) if args.arch else (None, None)
     _defaults(args, unit)
@@ -95,11 +108,12 @@ def run(args: argparse.Namespace) -> int:
         for wb in args.weight_bits
         for ab in adc_bits
     ]  # fmt: skip
-    reports = [imc_fidelity(graph, n, n_inputs=args.inputs, seed=args.seed, ops=ops) for n in settings]
+    reports = [imc_fidelity(graph, n, n_inputs=args.inputs, seed=args.seed, ops=ops)
+               for n in each(settings, "imc-fidelity", "setting")]  # fmt: skip
     layers: dict[int, list[FidelityReport]] = {}
     if args.per_layer:
         chosen = ops if ops is not None else [k for k, op in enumerate(graph.ops) if op.kind in MAC_KINDS]
-        for k in chosen:
+        for k in each(list(chosen), "per layer", "layer"):
             layers[k] = [imc_fidelity(graph, n, n_inputs=args.inputs, seed=args.seed, ops=[k]) for n in settings]
     if args.format == "json":
         text = json.dumps(as_data(graph, reports, layers), indent=2)
@@ -113,6 +127,7 @@ def _imc_ops(path: str, graph) -> tuple[list[int], object]:
     """Indices of the MAC ops ARCH places on a `kind: imc` unit, and the first such unit."""
     from tinysim.arch import load_arch
     from tinysim.cost.placement import place
+    from tinysim.engine.imc_numerics import MAC_KINDS
 
     placed = place(graph, load_arch(path))
     ops = [k for k, unit in enumerate(placed) if unit.kind == "imc" and graph.ops[k].kind in MAC_KINDS]

@@ -3,22 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
-from tinysim.cli import (
-    always_on_cmd,
-    check_cmd,
-    compare_cmd,
-    compress_cmd,
-    imc_fidelity_cmd,
-    models_cmd,
-    ops_cmd,
-    report_cmd,
-    run_cmd,
-    sweep_cmd,
-    validate_cmd,
-)
 from tinysim.errors import TinysimError
 from tinysim.version import __version__
 
@@ -34,22 +22,41 @@ EPILOG = """examples:
 # Errors below the CLI name the quantity a caller passed ("rate"); on the command line it is a flag.
 # A YAML file's field (a sweep's `rate:`) keeps its own name; other files (an --input .npy, a --timeline
 # PNG) are named by the argument that gave them.
-FLAGS = {name: f"--{name}" for name in ("rate", "deadline", "input", "jobs", "dask", "arch", "duration", "timeline",
-                                         "workload", "seed", "battery", "operating-point", "frames")}
+FLAGS = {
+    name: f"--{name}"
+    for name in (
+        "rate",
+        "deadline",
+        "input",
+        "jobs",
+        "dask",
+        "arch",
+        "duration",
+        "timeline",
+        "workload",
+        "seed",
+        "battery",
+        "operating-point",
+        "frames",
+    )
+}
 FLAGS["operating point"] = "--operating-point"
 
+# The modules under tinysim/cli that define the subcommands, in --help order. Each one's `register` only
+# declares arguments and its module imports nothing heavy (numpy, numba, the engine load when a command
+# runs), so `tinysim --help` stays fast; tests/test_cli_startup.py checks that.
 COMMANDS = (
-    run_cmd,
-    compare_cmd,
-    check_cmd,
-    ops_cmd,
-    validate_cmd,
-    models_cmd,
-    always_on_cmd,
-    imc_fidelity_cmd,
-    compress_cmd,
-    report_cmd,
-    sweep_cmd,
+    "run_cmd",
+    "compare_cmd",
+    "check_cmd",
+    "ops_cmd",
+    "validate_cmd",
+    "models_cmd",
+    "always_on_cmd",
+    "imc_fidelity_cmd",
+    "compress_cmd",
+    "report_cmd",
+    "sweep_cmd",
 )
 
 
@@ -63,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tinysim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for command in COMMANDS:
-        command.register(sub)
+    for name in COMMANDS:
+        importlib.import_module(f"tinysim.cli.{name}").register(sub)
     return parser
 
 
@@ -86,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a bug in tinysim, not the user's input: keep it to one line unless debugging
         if os.environ.get("TINYSIM_DEBUG"):
             raise
-        print(f"tinysim: internal error: {type(err).__name__}: {err} (set TINYSIM_DEBUG=1 for the traceback)",
-              file=sys.stderr)
+        print(
+            f"tinysim: internal error: {type(err).__name__}: {err} (set TINYSIM_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

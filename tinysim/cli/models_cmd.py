@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
-
-from tinysim.workload import fetch
 
 EXAMPLES = """examples:
   tinysim models list
@@ -26,10 +23,16 @@ def register(sub) -> None:
     )
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
     msub.required = True
-    f = msub.add_parser("fetch", help="download and verify the reference models", epilog=EXAMPLES,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    f = msub.add_parser(
+        "fetch",
+        help="download and verify the reference models",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     f.add_argument("--dir", default="models", help="destination directory (default ./models)")
-    f.add_argument("--base-url", default=None, help="mirror serving the repository layout (default: GitHub, pinned commit)")
+    f.add_argument(
+        "--base-url", default=None, help="mirror serving the repository layout (default: GitHub, pinned commit)"
+    )
     f.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     f.set_defaults(func=run_fetch)
     ls = msub.add_parser("list", help="list the reference models and their checksums")
@@ -37,30 +40,19 @@ def register(sub) -> None:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from tinysim.cli.progress import named_bars
+    from tinysim.workload import fetch
 
-    show = not args.quiet and sys.stderr.isatty()
-    bars: dict[str, tqdm] = {}
-
-    def progress(name: str, done: int, total: int) -> None:
-        if not show:
-            return
-        bar = bars.get(name)
-        if bar is None:
-            bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True, leave=True, file=sys.stderr)
-        bar.update(done - bar.n)
-
-    try:
+    with named_bars("B", enabled=not args.quiet) as progress:
         paths = fetch.fetch_models(args.dir, base_url=args.base_url or fetch.DEFAULT_BASE_URL, progress=progress)
-    finally:
-        for bar in bars.values():
-            bar.close()
     for path in paths:
         print(f"{path}: sha256 verified")
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from tinysim.workload import fetch
+
     for model in fetch.REFERENCE_MODELS:
         print(f"{model.name}  {model.size_bytes:>9,} B  sha256 {model.sha256}")
     return 0

@@ -11,12 +11,6 @@ import argparse
 import json
 from typing import Any
 
-from tinysim.arch import load_arch
-from tinysim.cost.placement import unit_for
-from tinysim.engine.interpreter import KERNELS, SCHEMES, op_schemes
-from tinysim.ops import OpKind
-from tinysim.report.table import format_table
-
 EXAMPLES = """examples:
   tinysim ops                                  # every op the engine runs, per quantization scheme
   tinysim ops archs/ndp120.yaml                # ... and which compute unit of the NDP120 runs it
@@ -49,6 +43,11 @@ def run(args: argparse.Namespace) -> int:
 def supported_ops(arch_path: str | None) -> dict[str, Any]:
     """{schemes, ops: [{op, schemes, units: {scheme: {unit, unit_kind} or None}}], not_run, arch}: what
     `tinysim ops` prints (`units` only with an architecture)."""
+    from tinysim.arch import load_arch
+    from tinysim.cost.placement import unit_for
+    from tinysim.engine.interpreter import KERNELS, SCHEMES, op_schemes
+    from tinysim.ops import OpKind
+
     arch = load_arch(arch_path) if arch_path else None
     rows = []
     for kind in KERNELS:
@@ -66,8 +65,12 @@ def supported_ops(arch_path: str | None) -> dict[str, Any]:
 
 
 def _table(listing: dict[str, Any]) -> str:
+    from tinysim.report.table import format_table
+
     headers = ["op", *listing["schemes"]]
-    rows = [[row["op"], *(_cell(row, s, listing["arch"] is not None) for s in listing["schemes"])] for row in listing["ops"]]
+    rows = [
+        [row["op"], *(_cell(row, s, listing["arch"] is not None) for s in listing["schemes"])] for row in listing["ops"]
+    ]
     where = f"; cells: the unit of {listing['arch']} that runs the op in that scheme" if listing["arch"] else ""
     notes = [f"{len(rows)} ops; '-': the engine does not run the op in that scheme{where}"]
     if listing["not_run"]:

@@ -8,9 +8,6 @@ import tempfile
 from pathlib import Path
 
 from tinysim.errors import TinysimError
-from tinysim.explore.pareto import CONSTRAINTS
-from tinysim.explore.store import read_sweep
-from tinysim.report.sweep_report import ReportOptions, build_report
 
 EXAMPLES = """examples:
   tinysim report results/ndp_imc.sqlite -o reports/ndp_imc/
@@ -45,12 +42,17 @@ def register(sub) -> None:
     p.add_argument(
         "--no-constraints",
         action="store_true",
-        help=f"keep ok results that miss a constraint ({', '.join(CONSTRAINTS)}) in the fronts",
+        help="keep ok results that miss a constraint (do not fit, or miss the deadline) in the fronts",
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinysim.cli.progress import progress_bar
+    from tinysim.explore.pareto import CONSTRAINTS
+    from tinysim.explore.store import read_sweep
+    from tinysim.report.sweep_report import ReportOptions, build_report
+
     if args.objectives is not None and not 2 <= len(args.objectives) <= 3:
         raise TinysimError(f"expected two or three objectives, got {len(args.objectives)}", field="--objectives")
     if args.top < 0:
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         top=args.top,
         constraints=() if args.no_constraints else CONSTRAINTS,
     )
-    report = build_report(read_sweep(args.results), options)
+    with progress_bar("report", "workload") as progress:
+        report = build_report(read_sweep(args.results), options, progress=progress)
     out = Path(args.output)
     for name, png in report.images.items():
         _write_bytes(out / name, png)

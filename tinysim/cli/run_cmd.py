@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
-from tinysim.frames import evaluate_frames
-from tinysim.pipeline import dvfs_dict, evaluate
-from tinysim.report.compare_report import operating_points_table
-from tinysim.report.frames_report import frames_csv, frames_text
-from tinysim.report.run_report import to_csv, to_json, to_text
+
+if TYPE_CHECKING:  # the engine and numpy load when the command runs, not when the parser is built
+    import numpy as np
 
 EXAMPLES = """examples:
   tinysim run archs/stm32l4r5.yaml workloads/kws.yaml
@@ -25,6 +23,7 @@ EXAMPLES = """examples:
   tinysim run archs/stm32l4r5.yaml workloads/ad.yaml --format csv > ad_layers.csv
   tinysim run archs/ndp120.yaml lstm.tflite --frames 50 --rate 50    # 50 invocations, state carried
   tinysim run archs/ndp120.yaml lstm.tflite --frames 50 --input stream.npy   # stream: [50, *input shape]
+  tinysim run archs/ndp100.yaml workloads/kws.yaml --rate 10 --strict   # exit 2 if 10 Hz is not sustainable
 """
 
 
@@ -43,30 +42,74 @@ def register(sub) -> None:
     p.add_argument("workload", metavar="WORKLOAD", help="workload: .tflite model or layer-list .yaml")
     p.add_argument("--rate", default="1 Hz", help='inference rate for average power, e.g. 10 or "10 Hz" (default 1 Hz)')
     point = p.add_mutually_exclusive_group()
-    point.add_argument("--operating-point", metavar="NAME",
-                       help="operating point of the architecture (default: its first)")
-    point.add_argument("--deadline", metavar="T", help='latency deadline, e.g. "50 ms": price every operating point '
-                       "and run at the lowest-energy one that meets it")
-    p.add_argument("--input", metavar="X.npy", help="input tensor in the model's input dtype (default: seeded random "
-                   "input); with --frames, all frames: shape [N, *input shape]")
-    p.add_argument("--frames", metavar="N", type=int, help="run N invocations in a row, carrying the state of "
-                   "stateful ops (LSTM, SVDF) from one to the next, and report each and the total "
-                   "(random input: frame i uses seed + i)")
+    point.add_argument(
+        "--operating-point", metavar="NAME", help="operating point of the architecture (default: its first)"
+    )
+    point.add_argument(
+        "--deadline",
+        metavar="T",
+        help='latency deadline, e.g. "50 ms": price every operating point '
+        "and run at the lowest-energy one that meets it",
+    )
+    p.add_argument(
+        "--input",
+        metavar="X.npy",
+        help="input tensor in the model's input dtype (default: seeded random "
+        "input); with --frames, all frames: shape [N, *input shape]",
+    )
+    p.add_argument(
+        "--frames",
+        metavar="N",
+        type=int,
+        help="run N invocations in a row, carrying the state of "
+        "stateful ops (LSTM, SVDF) from one to the next, and report each and the total "
+        "(random input: frame i uses seed + i)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
     p.add_argument("--save-output", metavar="Y.npy", help="save the network's output (its own dtype)")
-    p.add_argument("--events", choices=("engine", "shapes"), default="engine",
-                   help="price events counted on a real run (default) or estimated from shapes")
+    p.add_argument(
+        "--events",
+        choices=("engine", "shapes"),
+        default="engine",
+        help="price events counted on a real run (default) or estimated from shapes",
+    )
     p.add_argument("--per-layer", action="store_true", help="show the per-layer table (always in json/csv)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 2 when an inference outlasts the period of --rate "
+        "(the figures are printed either way; without --strict the average power is marked not "
+        "sustainable and the exit status is 0)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.frames is not None:
-        return _run_frames(args)
-    evaluation = evaluate(args.arch, args.workload, input=args.input, seed=args.seed, events=args.events,
-                          operating_point=args.operating_point, deadline=args.deadline, rate=args.rate)
+    from tinysim.cli.progress import compile_notice
+
+    with compile_notice():
+        if args.frames is not None:
+            return _run_frames(args)
+        return _run_one(args)
+
+
+def _run_one(args: argparse.Namespace) -> int:
+    from tinysim.pipeline import dvfs_dict, evaluate
+    from tinysim.report.compare_report import operating_points_table
+    from tinysim.report.run_report import to_csv, to_json, to_text
+
+    evaluation = evaluate(
+        args.arch,
+        args.workload,
+        input=args.input,
+        seed=args.seed,
+        events=args.events,
+        operating_point=args.operating_point,
+        deadline=args.deadline,
+        rate=args.rate,
+    )
     result, rate_hz, choice = evaluation.result, evaluation.rate_hz, evaluation.dvfs
     extra: dict = {}
     if evaluation.output is not None:
@@ -87,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         if "top_class" in extra:
             text += f"\n\ntop class: {extra['top_class']} (score {extra['top_score']:.3f})"
     emit(text, args.output)
-    return 0
+    return _rate_status(args, rate_hz, [result.latency_s])
 
 
 def _run_frames(args: argparse.Namespace) -> int:
@@ -95,6 +138,9 @@ def _run_frames(args: argparse.Namespace) -> int:
                         ("--events shapes", args.events != "engine")):  # fmt: skip
         if given:
             raise TinysimError(f"{flag} cannot be combined with --frames", field="--frames")
+    from tinysim.frames import evaluate_frames
+    from tinysim.report.frames_report import frames_csv, frames_text
+
     stream = evaluate_frames(args.arch, args.workload, args.frames, input=args.input, seed=args.seed,
                              operating_point=args.operating_point, rate=args.rate)  # fmt: skip
     if args.format == "json":
@@ -104,10 +150,27 @@ def _run_frames(args: argparse.Namespace) -> int:
     else:
         text = frames_text(stream)
     emit(text, args.output)
-    return 0
+    return _rate_status(args, stream.frames[0].rate_hz, [f.latency_s for f in stream.frames])
+
+
+def _rate_status(args: argparse.Namespace, rate_hz: float | None, latencies_s: list[float]) -> int:
+    """After the figures are out: one stderr line if an inference outlasts the period; exit 2 only with --strict."""
+    slowest_s = max(latencies_s)
+    if rate_hz is None or slowest_s <= 1.0 / rate_hz:
+        return 0
+    level = "error" if args.strict else "warning"
+    print(
+        f"tinysim: {level}: --rate: an inference takes {slowest_s * 1e3:.4g} ms, longer than the period "
+        f"{1e3 / rate_hz:.4g} ms at {rate_hz:g} Hz; the highest sustainable rate is {1.0 / slowest_s:.4g} Hz "
+        f"(average power not given)",
+        file=sys.stderr,
+    )
+    return 2 if args.strict else 0
 
 
 def _save(path: str, array: np.ndarray) -> None:
+    import numpy as np
+
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         np.save(path, array)
@@ -119,6 +182,8 @@ def _prediction(output: np.ndarray, graph) -> dict:
     """For classifiers (a 1 x N output, N > 1, ending in SOFTMAX): the top class and its dequantized score."""
     if output.ndim != 2 or output.shape[0] != 1 or output.shape[1] < 2 or graph.ops[-1].kind.value != "SOFTMAX":
         return {"output": output.reshape(-1).tolist()}
+    import numpy as np
+
     quant = graph.tensor(graph.outputs[0]).quant
     top = int(np.argmax(output[0]))
     score = float(output[0, top])

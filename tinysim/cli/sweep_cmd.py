@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from tinysim.errors import TinysimError
-from tinysim.explore.executors import make_executor
-from tinysim.explore.runner import run_sweep
-from tinysim.explore.sweep_spec import load_sweep
 
 EXAMPLES = """examples:
   tinysim sweep workloads/sweeps/ndp_imc.yaml -o results/ndp_imc.sqlite --jobs 4
@@ -40,7 +36,8 @@ def register(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted sweep (also automatic)")
     p.add_argument("--chunk", type=int, default=None, metavar="N", help="points per task (default: automatic)")
     p.add_argument(
-        "--exact", action="store_true",
+        "--exact",
+        action="store_true",
         help="price every point on its own, as `tinysim run` does (the reference path: slower, identical rows)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -48,27 +45,19 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinysim.cli.progress import compile_notice, progress_bar
+    from tinysim.explore.executors import make_executor
+    from tinysim.explore.runner import run_sweep
+    from tinysim.explore.sweep_spec import load_sweep
+
     spec = load_sweep(args.sweep)
     if args.chunk is not None and args.chunk < 1:
         raise TinysimError(f"expected a positive chunk size, got {args.chunk}", field="--chunk")
     executor = make_executor(args.jobs, args.dask)
-    show = not args.quiet and sys.stderr.isatty()
-    bars: list = []
-
-    def progress(done: int, total: int) -> None:
-        if not show:
-            return
-        if not bars:
-            from tqdm import tqdm
-
-            bars.append(tqdm(total=total, initial=done, desc=spec.name, unit="pt", file=sys.stderr))
-        bars[0].update(done - bars[0].n)
-
     try:
-        result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk, exact=args.exact)
+        with compile_notice(), progress_bar(spec.name, "pt", enabled=not args.quiet) as progress:
+            result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk, exact=args.exact)
     finally:
-        for bar in bars:
-            bar.close()
         executor.close()
     print(
         f"{spec.name}: {result.points} points x {result.workloads} workloads; {result.written} rows written "

@@ -19,8 +19,13 @@ Output stage: output elements x cycles_per_output (by op kind). The array and th
 successive output blocks of `ofm_block_outputs` elements, so an op with N blocks takes
     npu = max(array, output) + min(array, output) / N.
 Memory: compressed weights (+ scale/bias bytes per output channel) from `weights_in`, input and
-output tensors once each in `activations_in` (the NPU reuses them on chip, unlike a CPU kernel); DMA overlaps compute, so
+output tensors once each in `activations_in` (the NPU reuses them on chip, unlike a CPU kernel), as the bus
+moves them (`moved_bytes`: depth rounded to `brick_depth` between NPU ops; a graph input whose pixel is not one
+IFM block depth read in short bursts, e.g. a 3-channel image at 1/4 of the bus's `burst_bytes` efficiency);
+DMA overlaps compute, so
     cycles = max(npu, bytes / bandwidth of each memory) + overhead_cycles.
+Not modelled: the re-reading of IFM block halos (Vela's IFM blocks overlap by the kernel; it shows on stride-2
+depthwise layers: VWW's 12x12x32 one is 43 % under Vela on ethos-u65-512).
 Energy = MACs x energy_per_mac + cycles x energy_per_cycle (both x (V / V_nominal)^2)
        + bytes x energy per byte of each memory + static power x latency.
 Optional unit flags (arch/compute_mcu.py):
@@ -42,7 +47,7 @@ from tinysim.cost.shape import Mapping, OpShape
 from tinysim.cost.weights import decoded_weights, skipped_mac_cycles, skipped_macs
 from tinysim.events import Events
 from tinysim.ops import MAC_OPS, OpKind
-from tinysim.workload.graph import Graph, Op
+from tinysim.workload.graph import Graph, Op, Tensor
 
 KIND = "npu"
 
@@ -64,7 +69,7 @@ def structure(op: Op, events: Events, unit: NpuUnit, mapping: Mapping) -> OpShap
         npu_cycles = max(npu_cycles, coded.decode_cycles)
         decode_energy = coded.decode_energy_j
     weight_bytes = encoded_weight_bytes(graph, op, unit)
-    act_read, act_written = activation_bytes(graph, op)
+    act_read, act_written = activation_bytes(graph, op, unit)
     reads = {unit.weights_in: weight_bytes}
     reads[unit.activations_in] = reads.get(unit.activations_in, 0) + act_read
     return OpShape(
@@ -115,12 +120,41 @@ def mac_array_cycles(graph: Graph, op: Op, unit: NpuUnit) -> float:
     return n_z * plane_pass * min(depth_first, part_kernel)
 
 
-def activation_bytes(graph: Graph, op: Op) -> tuple[int, int]:
-    """(input, output) activation bytes the NPU moves: each tensor once (a RESHAPE is a view: none)."""
+def activation_bytes(graph: Graph, op: Op, unit: NpuUnit) -> tuple[int, int]:
+    """(input, output) activation bytes the NPU moves over the bus: each tensor once (a RESHAPE is a view:
+    none), in its layout and with the burst inefficiency of reading it (see `moved_bytes`)."""
     if op.kind == OpKind.RESHAPE:
         return 0, 0
-    read = sum(t.nbytes for t in graph.op_inputs(op) if t is not None and not t.is_constant)
-    return read, sum(t.nbytes for t in graph.op_outputs(op))
+    at_edge = {*graph.inputs, *graph.outputs}
+    read = sum(
+        moved_bytes(graph.tensors[i], i in at_edge, unit, reading=True)
+        for i in op.inputs
+        if i >= 0 and not graph.tensors[i].is_constant
+    )
+    return read, sum(moved_bytes(graph.tensors[i], i in at_edge, unit, reading=False) for i in op.outputs)
+
+
+def moved_bytes(tensor: Tensor, at_edge: bool, unit: NpuUnit, *, reading: bool) -> int:
+    """Bus bytes to move `tensor` once (Vela 5.2.0 regor ethos_u55_performance.cpp, MeasureElementAccess and
+    EstimateMemoryTransfer). Between NPU ops a tensor is stored in bricks of `brick_depth` channels (NHCWB16),
+    so its depth is rounded up to a whole brick. A graph input or output keeps the host's packed NHWC layout;
+    reading it, the NPU fetches one IFM block depth (`ifm_block_depth_step` channels granules, at most
+    `ifm_depth_per_step`) per pixel, so unless a pixel's channels are exactly one block depth each burst
+    carries only that depth: the bus moves burst_bytes / min(burst_bytes, block depth bytes) times the data."""
+    shape, item = tensor.shape or (1,), tensor.dtype.itemsize
+    channels, pixels = shape[-1], math.prod(shape[:-1])
+    if not at_edge:
+        return pixels * _round_up(channels, unit.brick_depth) * item if unit.brick_depth else tensor.nbytes
+    if not reading or not (unit.burst_bytes and unit.ifm_block_depth_step):
+        return tensor.nbytes
+    block_depth_bytes = _round_up(min(channels, unit.ifm_depth_per_step), unit.ifm_block_depth_step) * item
+    if block_depth_bytes == channels * item:
+        return tensor.nbytes
+    return math.ceil(tensor.nbytes * unit.burst_bytes / min(unit.burst_bytes, block_depth_bytes))
+
+
+def _round_up(a: int, b: int) -> int:
+    return _ceil(a, b) * b if b else a
 
 
 def encoded_weight_bytes(graph: Graph, op: Op, unit: NpuUnit) -> int:

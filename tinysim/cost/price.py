@@ -112,8 +112,9 @@ class Priced:
 
 
 
-def price(shapes: Sequence[GraphShape], group: np.ndarray, points: Points, arena_bytes: int) -> Priced:
-    """Price P points: point p uses `shapes[group[p]]` at `points[p]` (see the module docstring)."""
+def price(shapes: Sequence[GraphShape], group: np.ndarray, points: Points, arena_bytes: int | np.ndarray) -> Priced:
+    """Price P points: point p uses `shapes[group[p]]` at `points[p]` (see the module docstring); `arena_bytes`
+    is one arena for all, or one per point (a kernel library's scratch makes it depend on the compute units)."""
     def stacked(attr: str) -> np.ndarray:
         return np.stack([getattr(s, attr) for s in shapes])[group]
 

@@ -70,10 +70,12 @@ class SimResult:
     arena_capacity_bytes: int = 0
     arena_head_bytes: int = 0  # planned activations (TFLM's head); 0 with arena_persistent_bytes: no breakdown
     arena_persistent_bytes: int = 0  # TFLM's persistent tail: tensor structs, nodes, kernels' OpData
+    arena_scratch_bytes: int = 0  # of the head: what kernels' scratch buffers add beyond the activations
     events_source: str = "shapes"  # "shapes" (estimated) or "engine" (counted on a real run)
     weights_encoding: str = ""  # compressed workloads: encodings kept in flash ("huffman"), or "decoded"
 
     memory_order: tuple[str, ...] = ()  # the arch's memory levels, the energy breakdown's order
+    area_m2: float | None = None  # die area from the arch's technology node (cost/area.py); None without one
 
     def _column(self, attr: str) -> np.ndarray:
         return np.array([[getattr(layer, attr) for layer in self.layers]], dtype=float).reshape(1, -1)
@@ -105,15 +107,25 @@ class SimResult:
         totals = breakdown_totals(self._column("compute_energy_j"), memory, self._column("static_energy_j"), touched)
         return {(names[k] if isinstance(k, int) else k): float(v[0]) for k, v in totals.items()}
 
-    def average_power_w(self, rate_hz: float) -> float:
-        """(E_inference + P_sleep * (1/R - t_inference)) * R; the chip sleeps between inferences."""
+    @property
+    def max_sustainable_rate_hz(self) -> float | None:
+        """1 / t_inference: the highest rate at which each inference ends before the next is due (None for a
+        zero latency, which any rate sustains)."""
+        return 1.0 / self.latency_s if self.latency_s > 0 else None
+
+    def rate_sustainable(self, rate_hz: float) -> bool:
+        """Whether an inference fits in the period 1/R (the average power exists only then)."""
         if rate_hz <= 0:
             raise CostError(f"expected a positive inference rate, got {rate_hz} Hz", field="rate")
-        period_s = 1.0 / rate_hz
-        if self.latency_s > period_s:
+        return self.latency_s <= 1.0 / rate_hz
+
+    def average_power_w(self, rate_hz: float) -> float:
+        """(E_inference + P_sleep * (1/R - t_inference)) * R; the chip sleeps between inferences.
+        CostError at an unsustainable rate (see `rate_sustainable`)."""
+        if not self.rate_sustainable(rate_hz):
             raise CostError(
                 f"an inference takes {self.latency_s * 1e3:.4g} ms, longer than the period "
-                f"{period_s * 1e3:.4g} ms at {rate_hz:g} Hz; the highest sustainable rate is "
+                f"{1e3 / rate_hz:.4g} ms at {rate_hz:g} Hz; the highest sustainable rate is "
                 f"{1.0 / self.latency_s:.4g} Hz",
                 field="rate",
             )
@@ -144,11 +156,17 @@ class SimResult:
             "arena_capacity_bytes": self.arena_capacity_bytes,
             "arena_head_bytes": self.arena_head_bytes,
             "arena_persistent_bytes": self.arena_persistent_bytes,
+            "arena_scratch_bytes": self.arena_scratch_bytes,
             "arena_fits": self.arena_fits,
+            "area_m2": self.area_m2,
         }
         if rate_hz is not None:
+            # An unsustainable rate keeps every other figure: the power is None, flagged, with the rate that works.
+            sustainable = self.rate_sustainable(rate_hz)
             out["rate_hz"] = rate_hz
-            out["average_power_w"] = self.average_power_w(rate_hz)
+            out["average_power_w"] = self.average_power_w(rate_hz) if sustainable else None
+            out["rate_sustainable"] = sustainable
+            out["max_sustainable_rate_hz"] = self.max_sustainable_rate_hz
         return out
 
     def layer_rows(self) -> list[dict]:

@@ -36,7 +36,7 @@ from tinysim.workload.graph import Graph
 __all__ = ["GraphShape", "Mapping", "OpShape", "cost_models", "graph_shape"]
 
 # Modules of tinysim.cost that are not cost models of a compute kind.
-_NOT_KINDS = frozenset({"common", "dvfs", "placement", "price", "result", "shape", "simulate", "weights"})
+_NOT_KINDS = frozenset({"area", "common", "dvfs", "placement", "price", "result", "shape", "simulate", "weights"})
 
 
 @dataclass(frozen=True)

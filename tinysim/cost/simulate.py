@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tinysim.arch import Arch, OperatingPoint
+from tinysim.cost.area import arch_area_m2
 from tinysim.cost.price import Points, Priced, price
 from tinysim.cost.result import LayerCost, SimResult
 from tinysim.cost.shape import GraphShape, cost_models, graph_shape
@@ -46,6 +47,7 @@ def results_at(arch: Arch, graph: Graph, shape: GraphShape, points: Sequence[Ope
     priced = price([shape], np.zeros(len(points), dtype=np.int64), Points.of_arch(arch, points), arena_bytes)
     weights_mem = arch.memories[shape.weights_memory]
     arena_mem = arch.memories[shape.arena_memory]
+    area_m2 = arch_area_m2(arch)
     return tuple(
         SimResult(
             arch=arch.name,
@@ -64,6 +66,7 @@ def results_at(arch: Arch, graph: Graph, shape: GraphShape, points: Sequence[Ope
             arena_capacity_bytes=arena_mem.size_bytes,
             events_source=events_source,
             memory_order=shape.memories,
+            area_m2=area_m2,
         )
         for p, point in enumerate(points)
     )

@@ -21,6 +21,7 @@ is a graph output (a single-op model) two buffers; the aliased plan counts one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tinysim.engine.persistent import TFLM_HOST_LP64, PersistentBytes, TflmLayout, persistent_bytes, scratch_buffers
@@ -134,13 +135,18 @@ class ArenaUsage:
         return self.head_bytes + self.persistent.total
 
 
-def head_with_scratch(graph: Graph, plan: ArenaPlan) -> int:
+# Bytes of each scratch buffer op k's kernel requests: TFLM's reference kernels by default; a kernel library
+# linked in (CMSIS-NN) requests its own (the pipeline passes the rule of the library each op runs with).
+ScratchRule = Callable[[Graph, int], tuple[int, ...]]
+
+
+def head_with_scratch(graph: Graph, plan: ArenaPlan, scratch_rule: ScratchRule = scratch_buffers) -> int:
     """TFLM's head: `plan`'s buffers and every scratch buffer (live for its op's step), greedy-placed together."""
     buffers: dict[int, list[int]] = {}
     for t, (first, last) in plan.lifetimes.items():
         b = buffers.setdefault(plan.aliases.get(t, t), [first, last, plan.sizes[t]])
         b[0], b[1] = min(b[0], first), max(b[1], last)
-    scratch = [(k, size) for k in range(len(graph.ops)) for size in scratch_buffers(graph, k)]
+    scratch = [(k, size) for k in range(len(graph.ops)) for size in scratch_rule(graph, k)]
     if not scratch:
         return plan.peak_bytes
     for i, (k, size) in enumerate(scratch):  # ids after the tensors', as TFLM numbers its scratch requests
@@ -148,7 +154,9 @@ def head_with_scratch(graph: Graph, plan: ArenaPlan) -> int:
     return _place(buffers)[1]
 
 
-def arena_usage(graph: Graph, *, layout: TflmLayout = TFLM_HOST_LP64, alias_reshape: bool = True) -> ArenaUsage:
+def arena_usage(graph: Graph, *, layout: TflmLayout = TFLM_HOST_LP64, alias_reshape: bool = True,
+                scratch_rule: ScratchRule = scratch_buffers) -> ArenaUsage:
     """Head (greedy plan + kernel scratch) + persistent tail of `graph` on `layout`'s ABI."""
     plan = plan_arena(graph, alias_reshape=alias_reshape)
-    return ArenaUsage(head_with_scratch(graph, plan), persistent_bytes(graph, layout), plan.peak_bytes)
+    return ArenaUsage(head_with_scratch(graph, plan, scratch_rule), persistent_bytes(graph, layout, scratch_rule),
+                      plan.peak_bytes)

@@ -24,7 +24,7 @@ answer is conservative on a 32-bit part.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -278,8 +278,11 @@ def _output_channels(graph: Graph, k: int) -> int:
     return weights.shape[-1] if op.kind is OpKind.DEPTHWISE_CONV_2D else weights.shape[0]  # 1HWO vs OHWI
 
 
-def persistent_bytes(graph: Graph, layout: TflmLayout = TFLM_HOST_LP64) -> PersistentBytes:
-    """Bytes TFLite Micro keeps in the arena's persistent tail for `graph` (see the module docstring)."""
+def persistent_bytes(graph: Graph, layout: TflmLayout = TFLM_HOST_LP64,
+                     scratch_rule: Callable[[Graph, int], tuple[int, ...]] | None = None) -> PersistentBytes:
+    """Bytes TFLite Micro keeps in the arena's persistent tail for `graph` (see the module docstring);
+    `scratch_rule` gives each op's scratch buffers (default: the reference kernels'), one handle each."""
+    rule = scratch_rule or scratch_buffers
     io = [*graph.inputs, *graph.outputs]
     quant = 0
     for t in io:  # TfLiteAffineQuantization + its zero-point TfLiteIntArray (size + one int32 per point)
@@ -295,5 +298,5 @@ def persistent_bytes(graph: Graph, layout: TflmLayout = TFLM_HOST_LP64) -> Persi
         if op.kind in _PER_CHANNEL_OPS:
             op_data += 2 * _align(INT32_BYTES * _output_channels(graph, k))
     state = sum(_align(t.nbytes) for t in graph.tensors if t.variable)
-    state += layout.scratch_handle_bytes * sum(len(scratch_buffers(graph, k)) for k in range(len(graph.ops)))
+    state += layout.scratch_handle_bytes * sum(len(rule(graph, k)) for k in range(len(graph.ops)))
     return PersistentBytes(tensors=tensors, nodes=nodes, op_data=op_data, fixed=layout.fixed_bytes, state=state)

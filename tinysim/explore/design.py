@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tinysim.arch import Arch, parse_arch
+from tinysim.arch.loader import load_arch_yaml
 from tinysim.errors import SpecError, TinysimError
 from tinysim.explore.sweep_spec import OPERATING_POINT, SweepSpec
-from tinysim.schema.yamlio import load_yaml
 
 __all__ = ["DesignSpace", "block_of", "point_mapping"]
 
@@ -61,7 +61,7 @@ class DesignSpace:
     def __init__(self, spec: SweepSpec) -> None:
         self.spec = spec
         self.base_file = str(spec.base_arch)
-        self.base_data = load_yaml(spec.base_arch)
+        self.base_data = load_arch_yaml(spec.base_arch)  # extends: resolved
         self.base = parse_arch(self.base_data, file=self.base_file)
         self.blocks: dict[tuple[str, ...], tuple[str, ...]] = {}
         for axis in spec.axes:

@@ -21,12 +21,13 @@ from typing import Any
 import numpy as np
 
 from tinysim.arch import MemoryLevel, OperatingPoint
+from tinysim.cost.area import arch_area_m2
 from tinysim.cost.price import Points, average_power_w, price
 from tinysim.cost.shape import GraphShape, graph_shape, reads_memories
 from tinysim.errors import TinysimError
 from tinysim.explore.design import DesignSpace
 from tinysim.explore.store import ResultRow
-from tinysim.pipeline import evaluate, run_workload
+from tinysim.pipeline import evaluate, run_workload, with_library_scratch
 
 __all__ = ["Evaluator"]
 
@@ -43,6 +44,8 @@ class _Design:
     shape: GraphShape | TinysimError  # the graph on its compute units, or why it cannot be priced
     memories: tuple[MemoryLevel, ...]  # the arch's memory levels with the design's variants
     sleep_w: float
+    arena_bytes: int  # the TFLM arena with the scratch of the kernel library each op runs with
+    area_m2: float | None = None  # the design's die area; None when the arch names no technology
 
 
 class Evaluator:
@@ -57,6 +60,7 @@ class Evaluator:
         self._structures: dict[tuple, GraphShape | TinysimError] = {}
         self._designs: dict[tuple, _Design | TinysimError] = {}  # by the values of every block's axes
         self._points: dict[str, OperatingPoint] = {}
+        self._arenas: dict[tuple, int] = {}
         self._paths = tuple(path for paths in space.blocks.values() for path in paths)
         spec = space.spec
         self.rate_hz, self.deadline_s = spec.rate_hz, spec.deadline_s
@@ -98,7 +102,11 @@ class Evaluator:
         memories = tuple(parts.get(("memories", m.name), m) for m in base.memories)
         states = parts.get(("power_states",))
         sleep_w = (base if states is None else dataclasses.replace(base, power_states=states)).sleep_power_w
-        return _Design(parts, self._structure(parts), memories, sleep_w)
+        try:
+            area_m2 = arch_area_m2(self.space.compose(parts))
+        except TinysimError as exc:
+            return exc
+        return _Design(parts, self._structure(parts), memories, sleep_w, self._arena(parts), area_m2)
 
     def _structure(self, parts: dict) -> GraphShape | TinysimError:
         """The graph's structure on the point's compute units (and memories, where a kind's structure reads
@@ -115,6 +123,16 @@ class Evaluator:
             self._structures[key] = exc
         return self._structures[key]
 
+    def _arena(self, parts: dict) -> int:
+        """The run's arena on the point's compute units (their kernel libraries' scratch), cached."""
+        key = tuple((b, id(p)) for b, p in parts.items() if b[0] == "compute")
+        if key not in self._arenas:
+            try:
+                self._arenas[key] = with_library_scratch(self.space.compose(parts), self.run).arena_bytes
+            except TinysimError:  # the structure reports why this design cannot be priced
+                self._arenas[key] = self.arena_bytes
+        return self._arenas[key]
+
     def _exact(self, pid: str, point: Mapping[str, Any], parts: dict) -> ResultRow:
         try:
             arch = self.space.compose(parts)
@@ -124,7 +142,8 @@ class Evaluator:
         average = self._average_w(np.array([result.energy_j]), np.array([result.latency_s]),
                                   np.array([result.sleep_power_w]))[0]
         return self._row(pid, result.operating_point, result.latency_s, result.energy_j, average, result.cycles,
-                         result.weights_bytes, result.weights_fit and result.arena_fits, result.energy_breakdown_j())
+                         result.weights_bytes, result.weights_fit and result.arena_fits, result.energy_breakdown_j(),
+                         result.arena_bytes, result.area_m2)
 
     def _average_w(self, energy: np.ndarray, latency: np.ndarray, sleep_w: np.ndarray) -> list[float | None]:
         """Average power at the sweep's rate; None without a rate or where an inference outlasts the period."""
@@ -133,10 +152,11 @@ class Evaluator:
         average = average_power_w(energy, latency, sleep_w, self.rate_hz)
         return [a if ok else None for a, ok in zip(average.tolist(), (latency <= 1.0 / self.rate_hz).tolist())]
 
-    def _row(self, pid, op_name, latency, energy, average, cycles, weights, fits, breakdown) -> ResultRow:
+    def _row(self, pid, op_name, latency, energy, average, cycles, weights, fits, breakdown, arena,
+             area_m2=None) -> ResultRow:
         meets = None if self.deadline_s is None else int(latency <= self.deadline_s)
         return ResultRow(pid, self.workload, "ok", None, op_name, latency, energy, average, cycles,
-                         self.arena_bytes, int(weights), int(bool(fits)), meets, None, breakdown)
+                         arena, int(weights), int(bool(fits)), meets, area_m2, breakdown)
 
     def _vectorised(self, points, fast: list[tuple[int, _Design, GraphShape]]) -> list[ResultRow]:
         names = [m.name for m in self.space.base.memories]
@@ -154,7 +174,8 @@ class Evaluator:
             op_names.append(name)
             ops.append(self._operating_point(name))
             mems.append(design.memories)
-        priced = price(structures, group, Points.of(ops, mems), self.arena_bytes)
+        arenas = np.array([design.arena_bytes for _, design, _ in fast], dtype=np.int64)
+        priced = price(structures, group, Points.of(ops, mems), arenas)
         cycles, latency, energy, breakdown = priced.totals()
         average = self._average_w(energy, latency, np.array([design.sleep_w for _, design, _ in fast]))
         causes = [names[k] if isinstance(k, int) else k for k in breakdown]
@@ -166,8 +187,9 @@ class Evaluator:
         cyc, lat, en = cycles.tolist(), latency.tolist(), energy.tolist()
         wb, fits = priced.weights_bytes.tolist(), (priced.weights_fit & priced.arena_fits).tolist()
         return [
-            self._row(points[i][0], op_names[j], lat[j], en[j], average[j], cyc[j], wb[j], fits[j], by_cause[j])
-            for j, (i, _, _) in enumerate(fast)
+            self._row(points[i][0], op_names[j], lat[j], en[j], average[j], cyc[j], wb[j], fits[j], by_cause[j],
+                      design.arena_bytes, design.area_m2)
+            for j, (i, design, _) in enumerate(fast)
         ]
 
     def _operating_point(self, name: str) -> OperatingPoint:

@@ -43,7 +43,7 @@ OBJECTIVE_ALIASES = {
     "energy": "energy_j",
     "power": "average_power_w",
     "average_power": "average_power_w",
-    "area": "area_mm2",
+    "area": "area_m2",
     "cycles": "cycles",
     "sram": "peak_sram_bytes",
     "peak_sram": "peak_sram_bytes",

@@ -38,7 +38,7 @@ __all__ = [
     "read_sweep",
 ]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: area_m2 (m²) replaces version 1's area_mm2; version 1 files are still read
 META_KEYS = (
     "schema_version",
     "sweep_name",
@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS results(
     cycles REAL, peak_sram_bytes INTEGER, weights_bytes INTEGER,
     fits INTEGER,
     meets_deadline INTEGER,
-    area_mm2 REAL,
+    area_m2 REAL,
     energy_breakdown_json TEXT,
     PRIMARY KEY (point_id, workload));
 """
@@ -112,7 +112,7 @@ class ResultRow:
     weights_bytes: int | None = None
     fits: int | None = None
     meets_deadline: int | None = None
-    area_mm2: float | None = None
+    area_m2: float | None = None  # die area (cost/area.py); None when the arch names no technology
     energy_breakdown: Mapping[str, float] | None = None
 
     def to_sql(self) -> tuple[Any, ...]:
@@ -230,7 +230,8 @@ class ResultStore:
         if not Path(path).is_file():
             raise StoreError("no such results file", file=str(path))
         con = _connect(path)
-        _check_schema(con, path)
+        if _check_schema(con, path) == _V1:
+            _upgrade_v1(con)
         return cls(con, path)
 
     def meta(self) -> dict[str, str]:
@@ -266,15 +267,28 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _check_schema(con: sqlite3.Connection, path: str | Path) -> None:
+_V1 = "1"  # the same tables with area_mm2 (always NULL: no architecture had an area model then)
+
+
+def _check_schema(con: sqlite3.Connection, path: str | Path) -> str:
+    """The file's schema version (this one or version 1, read with area_mm2 as area_m2); StoreError otherwise."""
     try:
         version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"not a tinysim sweep results file ({exc})", file=str(path)) from None
-    if version is None or version[0] != SCHEMA_VERSION:
+    if version is None or version[0] not in (SCHEMA_VERSION, _V1):
         raise StoreError(
             f"results schema version {version[0] if version else 'missing'}, expected {SCHEMA_VERSION}", file=str(path)
         )
+    return version[0]
+
+
+def _upgrade_v1(con: sqlite3.Connection) -> None:
+    """Resuming a version-1 file: rename its area column to SI units (mm² → m²) and mark it version 2."""
+    with con:
+        con.execute("ALTER TABLE results RENAME COLUMN area_mm2 TO area_m2")
+        con.execute("UPDATE results SET area_m2 = area_m2 * 1e-6 WHERE area_m2 IS NOT NULL")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
 
 
 def read_sweep(path: str | Path) -> SweepResults:
@@ -283,7 +297,7 @@ def read_sweep(path: str | Path) -> SweepResults:
         raise StoreError("no such results file", file=str(path))
     con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=60.0)
     try:
-        _check_schema(con, path)
+        version = _check_schema(con, path)
         meta = dict(con.execute("SELECT key, value FROM meta"))
         points = tuple(
             PointRow(pid, index, json.loads(params))
@@ -291,8 +305,9 @@ def read_sweep(path: str | Path) -> SweepResults:
                 "SELECT point_id, point_index, params_json FROM points ORDER BY point_index"
             )
         )
+        columns = ["r.area_mm2 * 1e-6" if c == "area_m2" and version == _V1 else "r." + c for c in _RESULT_COLUMNS]
         query = (
-            f"SELECT {', '.join('r.' + c for c in _RESULT_COLUMNS)} FROM results r "
+            f"SELECT {', '.join(columns)} FROM results r "
             "LEFT JOIN points p ON p.point_id = r.point_id ORDER BY p.point_index, r.workload"
         )
         results = tuple(ResultRow.from_sql(row) for row in con.execute(query))

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from tinysim.errors import SpecError
+from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import (
     Bound,
     Where,
@@ -97,41 +98,38 @@ class SweepSpec:
         return math.prod(len(a.values) for a in self.axes)
 
 
-def load_sweep(path: str | Path) -> SweepSpec:
-    """Read and validate the sweep YAML at `path`."""
-    return parse_sweep(load_yaml(path), file=str(path), text=Path(path).read_text())
+def load_sweep(path: str | Path, *, errors: ErrorCollector | None = None) -> SweepSpec:
+    """Read and validate the sweep YAML at `path` (a collecting `errors`: all errors, one per part)."""
+    return parse_sweep(load_yaml(path), file=str(path), text=Path(path).read_text(), errors=errors)
 
 
-def parse_sweep(data: Any, *, file: str | None = None, text: str = "") -> SweepSpec:
+def parse_sweep(
+    data: Any, *, file: str | None = None, text: str = "", errors: ErrorCollector | None = None
+) -> SweepSpec:
+    errors = errors or ErrorCollector()
     where = Where(file=file, line=line_of(data))
     if data is None:
         raise where.fail("empty file: expected a sweep starting with `version: 1`")
-    top = block(data, where, allowed=_TOP, required=("version", "name", "base", "axes", "workloads"))
-    if top["version"] != 1 or isinstance(top["version"], bool):
+    top = block(data, where, allowed=_TOP, required=("version", "name", "base", "axes", "workloads"), errors=errors)
+    if "version" in top and (top["version"] != 1 or isinstance(top["version"], bool)):
         raise where.key(top, "version").fail(f"expected version 1, got {describe_value(top['version'])}")
     here = Path(file).parent if file else Path(".")
-    method, count, seed = _sampling(top, where)
-    objectives = _objectives(top, where)
-    rate = get_quantity(top, "rate", where, Dimension.FREQUENCY, bound=Bound.POSITIVE, default=None)
-    if "average_power" in objectives and rate is None:
-        raise where.key(top, "rate").fail('objective "average_power" needs `rate:` (inferences per second, "1 Hz")')
-    fits, deadline = True, None
-    if "constraints" in top:
-        at = where.key(top, "constraints")
-        c = block(top["constraints"], at, allowed=("fits", "deadline"))
-        if "fits" in c and not isinstance(c["fits"], bool):
-            raise at.key(c, "fits").fail(f"expected true or false, got {describe_value(c['fits'])}")
-        fits = c.get("fits", True)
-        deadline = get_quantity(c, "deadline", at, Dimension.TIME, bound=Bound.POSITIVE, default=None)
-    return SweepSpec(
-        name=get_str(top, "name", where),
-        description=get_str(top, "description", where, default=""),
-        base_arch=_file(top, "base", where, here),
-        axes=_axes(top, where),
+    method, count, seed = errors.value(_sampling, top, where) or (Method.GRID, None, 0)
+    objectives = errors.value(_objectives, top, where) or ()
+    rate = errors.value(get_quantity, top, "rate", where, Dimension.FREQUENCY, bound=Bound.POSITIVE, default=None)
+    with errors.part():
+        if "average_power" in objectives and rate is None and "rate" not in top:
+            raise where.key(top, "rate").fail('objective "average_power" needs `rate:` (inferences per second, "1 Hz")')
+    fits, deadline = errors.value(_constraints, top, where) or (True, None)
+    spec = SweepSpec(
+        name=errors.value(get_str, top, "name", where),
+        description=errors.value(get_str, top, "description", where, default=""),
+        base_arch=errors.value(_file, top, "base", where, here) if "base" in top else here,
+        axes=errors.value(_axes, top, where, errors) if "axes" in top else (),
         method=method,
         count=count,
         seed=seed,
-        workloads=_workloads(top, where, here),
+        workloads=errors.value(_workloads, top, where, here) if "workloads" in top else (),
         objectives=objectives,
         rate_hz=rate,
         fits=fits,
@@ -139,6 +137,18 @@ def parse_sweep(data: Any, *, file: str | None = None, text: str = "") -> SweepS
         path=file,
         text=text,
     )
+    errors.check()
+    return spec
+
+
+def _constraints(top: Mapping[str, Any], where: Where) -> tuple[bool, float | None]:
+    if "constraints" not in top:
+        return True, None
+    at = where.key(top, "constraints")
+    c = block(top["constraints"], at, allowed=("fits", "deadline"))
+    if "fits" in c and not isinstance(c["fits"], bool):
+        raise at.key(c, "fits").fail(f"expected true or false, got {describe_value(c['fits'])}")
+    return c.get("fits", True), get_quantity(c, "deadline", at, Dimension.TIME, bound=Bound.POSITIVE, default=None)
 
 
 def _file(mapping: Mapping[str, Any], key: str, where: Where, here: Path) -> Path:
@@ -154,27 +164,29 @@ def _existing(name: Any, at: Where, here: Path) -> Path:
     return path
 
 
-def _axes(top: Mapping[str, Any], where: Where) -> tuple[Axis, ...]:
+def _axes(top: Mapping[str, Any], where: Where, errors: ErrorCollector) -> tuple[Axis, ...]:
     at = where.key(top, "axes")
     m = expect_mapping(top["axes"], at, "a mapping of dotted paths to value lists")
-    axes = []
-    for path in m:
-        here = at.key(m, path)
-        if path != OPERATING_POINT and not _PATH.match(path):
-            raise here.fail(
-                f'expected a dotted path into the architecture ("compute.npu.macs_per_cycle") or '
-                f'"{OPERATING_POINT}", got {describe_value(path)}'
-            )
-        values = expect_list(m[path], here, "a list of values")
-        if not values:
-            raise here.fail("expected at least one value, got an empty list")
-        for index, value in enumerate(values):
-            if isinstance(value, (Mapping, list)) or value is None:
-                raise here.item(values, index).fail(f"expected a number or text, got {describe_value(value)}")
-        axes.append(Axis(path, tuple(values), line_of(m, path)))
-    if not axes:
+    if not m:
         raise at.fail("expected at least one axis")
-    return tuple(axes)
+    axes = (errors.value(_axis, m, path, at) for path in m)  # each axis one part
+    return tuple(axis for axis in axes if axis is not None)
+
+
+def _axis(m: Mapping[str, Any], path: Any, at: Where) -> Axis:
+    here = at.key(m, path)
+    if path != OPERATING_POINT and not (isinstance(path, str) and _PATH.match(path)):
+        raise here.fail(
+            f'expected a dotted path into the architecture ("compute.npu.macs_per_cycle") or '
+            f'"{OPERATING_POINT}", got {describe_value(path)}'
+        )
+    values = expect_list(m[path], here, "a list of values")
+    if not values:
+        raise here.fail("expected at least one value, got an empty list")
+    for index, value in enumerate(values):
+        if isinstance(value, (Mapping, list)) or value is None:
+            raise here.item(values, index).fail(f"expected a number or text, got {describe_value(value)}")
+    return Axis(path, tuple(values), line_of(m, path))
 
 
 def _sampling(top: Mapping[str, Any], where: Where) -> tuple[Method, int | None, int]:

@@ -107,6 +107,7 @@ def row_dict(row: CompareRow, rate_hz: float) -> dict:
             "weights_bytes": r.weights_bytes,
             "weights_memory": r.weights_memory,
             "weights_capacity_bytes": r.weights_capacity_bytes,
+            "area_m2": r.area_m2,
             "fits": not fits,
             "note": "; ".join(n for n in (fits and f"does not fit: {fits}", power_note) if n),
         }
@@ -126,6 +127,7 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
         "energy/inf",
         f"avg power @ {rate_hz:g} Hz",
         "peak SRAM",
+        "area",
         "fits?",
         "note",
     ]
@@ -144,6 +146,7 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
                     "-",
                     _size(row.peak_sram_bytes),
                     "-",
+                    "-",
                     f"cannot run: {row.reason}",
                 ]
             )
@@ -158,11 +161,12 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
                 format_quantity(r.energy_j, Dimension.ENERGY),
                 format_quantity(power, Dimension.POWER) if power is not None else "-",
                 _size(row.peak_sram_bytes),
+                "—" if r.area_m2 is None else format_quantity(r.area_m2, Dimension.AREA),
                 "yes" if d["fits"] else "NO",
                 d["note"],
             ]
         )
-    text = format_table(headers, table, numeric=[False, False, False, True, True, True, True, False, False])
+    text = format_table(headers, table, numeric=[False, False, False, True, True, True, True, True, False, False])
     reasons = [f"{row.arch}/{row.workload}: {row.choice.reason()}" for row in rows if row.choice is not None]
     return "\n".join([text, *([""] + reasons if reasons else [])])
 

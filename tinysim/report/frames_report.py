@@ -6,6 +6,7 @@ import csv
 import io
 
 from tinysim.frames import StreamEvaluation
+from tinysim.report.run_report import unsustainable_note
 from tinysim.report.table import format_count, format_table
 from tinysim.units import Dimension, format_quantity
 
@@ -32,6 +33,10 @@ def frames_text(stream: StreamEvaluation) -> str:
     power = stream.average_power_w
     if first.rate_hz is not None and power is not None:
         lines += ["", f"average power at {first.rate_hz:g} Hz: {format_quantity(power, Dimension.POWER)}"]
+    elif first.rate_hz is not None:  # some frame outlasts the period: name the rate every frame sustains
+        slowest = max(f.latency_s for f in stream.frames)
+        note = unsustainable_note(first.rate_hz, 1.0 / slowest if slowest > 0 else None)
+        lines += ["", f"average power at {first.rate_hz:g} Hz: {note}"]
     return "\n".join(lines)
 
 

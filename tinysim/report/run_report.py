@@ -109,10 +109,29 @@ def _summary_table(result: SimResult, rate_hz: float | None) -> str:
          if result.latency_s else "-"],
     ]
     if rate_hz is not None:
-        rows.append([f"average power at {rate_hz:g} Hz", format_quantity(result.average_power_w(rate_hz), Dimension.POWER)])
+        rows.append([f"average power at {rate_hz:g} Hz", average_power_text(result, rate_hz)])
     rows.append(["weights", _fit_text(_weights_size(result), result.weights_capacity_bytes, result.weights_memory)])
     rows.append(["activation arena", _fit_text(_arena_size(result), result.arena_capacity_bytes, result.arena_memory)])
+    rows.append(["die area", area_text(result.area_m2)])
     return format_table(["figure", "value"], rows, numeric=[False, False])
+
+
+def area_text(area_m2: float | None) -> str:
+    """The die area in mm² ("2.52 mm²"), "—" for an architecture without `technology:`."""
+    return "—" if area_m2 is None else format_quantity(area_m2, Dimension.AREA)
+
+
+def average_power_text(result: SimResult, rate_hz: float) -> str:
+    """The average power at the rate, or why there is none and the rate that would have one."""
+    if result.rate_sustainable(rate_hz):
+        return format_quantity(result.average_power_w(rate_hz), Dimension.POWER)
+    return unsustainable_note(rate_hz, result.max_sustainable_rate_hz)
+
+
+def unsustainable_note(rate_hz: float, max_rate_hz: float | None) -> str:
+    """'not sustainable at 1 Hz; highest sustainable rate 0.5 Hz' (an inference outlasts the period)."""
+    best = f"; highest sustainable rate {max_rate_hz:.4g} Hz" if max_rate_hz is not None else ""
+    return f"not sustainable at {rate_hz:g} Hz{best}"
 
 
 def _weights_size(result: SimResult) -> tuple[int, str]:
@@ -130,7 +149,9 @@ def _arena_size(result: SimResult) -> tuple[int, str]:
     head, persistent = result.arena_head_bytes, result.arena_persistent_bytes
     if not (head or persistent):
         return result.arena_bytes, ""
-    return result.arena_bytes, (f"(head {format_quantity(head, Dimension.SIZE)} + persistent "
+    scratch = result.arena_scratch_bytes
+    of_which = f", of which kernel scratch {format_quantity(scratch, Dimension.SIZE)}" if scratch else ""
+    return result.arena_bytes, (f"(head {format_quantity(head, Dimension.SIZE)}{of_which} + persistent "
                                 f"{format_quantity(persistent, Dimension.SIZE)})")
 
 

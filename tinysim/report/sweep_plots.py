@@ -23,6 +23,7 @@ _UNITS = {
     Dimension.SIZE: ("B", (("MiB", 2.0**20), ("KiB", 2.0**10), ("B", 1.0))),
     Dimension.FREQUENCY: ("Hz", (("GHz", 1e9), ("MHz", 1e6), ("kHz", 1e3), ("Hz", 1.0))),
     Dimension.CYCLES: ("cycles", (("Mcycles", 1e6), ("kcycles", 1e3), ("cycles", 1.0))),
+    Dimension.AREA: ("m²", (("mm²", 1e-6), ("µm²", 1e-12))),
 }
 _DPI = 100
 

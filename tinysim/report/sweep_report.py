@@ -13,7 +13,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
@@ -42,12 +42,13 @@ _COLUMN_DIMS = {
     "cycles": Dimension.CYCLES,
     "peak_sram_bytes": Dimension.SIZE,
     "weights_bytes": Dimension.SIZE,
+    "area_m2": Dimension.AREA,
 }
 _COLUMN_LABELS = {
     "latency_s": "latency",
     "energy_j": "energy / inference",
     "average_power_w": "average power",
-    "area_mm2": "area",
+    "area_m2": "area",
     "cycles": "cycles",
     "peak_sram_bytes": "peak SRAM",
     "weights_bytes": "weights",
@@ -139,7 +140,7 @@ def format_value(name: str, value: Any) -> str:
     dim = _COLUMN_DIMS.get(name) or _param_dim(name)
     if dim is not None:
         return format_quantity(value, dim)
-    if name == "area_mm2":
+    if name == "area_mm2":  # the column of version-1 results files and of CSVs written from them
         return f"{value:.4g} mm²"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
@@ -203,8 +204,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "workload"
 
 
-def build_report(sweep: Any, options: ReportOptions | None = None) -> SweepReport:
-    """The report of a read sweep (`read_sweep(path)`): Markdown, HTML and the PNGs they show."""
+def build_report(sweep: Any, options: ReportOptions | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> SweepReport:
+    """The report of a read sweep (`read_sweep(path)`): Markdown, HTML and the PNGs they show;
+    `progress(workloads_done, workloads_total)` is called as each workload's section is drawn."""
     options = options or ReportOptions()
     rows = sweep_rows(sweep)
     meta = dict(sweep.meta)
@@ -219,10 +222,14 @@ def build_report(sweep: Any, options: ReportOptions | None = None) -> SweepRepor
         )
     sections: list[WorkloadSection] = []
     images: dict[str, bytes] = {}
-    for workload in workloads:
+    for done, workload in enumerate(workloads):
+        if progress is not None:
+            progress(done, len(workloads))
         section = _section(rows, workload, objectives, options)
         names = _draw(section, rows, objectives, images)
         sections.append(WorkloadSection(**{**section.__dict__, "images": names}))
+    if progress is not None:
+        progress(len(workloads), len(workloads))
     summary = {
         "meta": meta,
         "points": len(sweep.points),
@@ -273,7 +280,7 @@ def _draw(section: WorkloadSection, rows, objectives: Sequence[str], images: dic
 def _axis_label(name: str, values: Sequence[Any]) -> sweep_plots.Axis:
     dim = _COLUMN_DIMS.get(name) or _param_dim(name)
     finite = [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(v) and v > 0]
-    return sweep_plots.axis_for(column_label(name), dim, finite, unit="mm²" if name == "area_mm2" else "")
+    return sweep_plots.axis_for(column_label(name), dim, finite, unit="")
 
 
 def _design_key(row: Mapping[str, Any]) -> str:

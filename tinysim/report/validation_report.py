@@ -15,15 +15,23 @@ def validation_rows(comparisons) -> list[list[str]]:
         rows.append([
             ref.arch.rsplit("/", 1)[-1].removesuffix(".yaml"),
             ref.workload.rsplit("/", 1)[-1].removesuffix(".yaml"),
-            "calibration" if ref.calibration else "prediction",
+            ref.role,
             format_quantity(c.latency_s, Dimension.TIME),
-            format_quantity(ref.latency_s, Dimension.TIME),
-            f"{100 * c.latency_error:+.1f} %",
+            _published(ref.latency_s, Dimension.TIME),
+            _error(c.latency_error),
             format_quantity(c.energy_j, Dimension.ENERGY),
-            format_quantity(ref.energy_j, Dimension.ENERGY),
-            f"{100 * c.energy_error:+.1f} %",
+            _published(ref.energy_j, Dimension.ENERGY),
+            _error(c.energy_error),
         ])
     return rows
+
+
+def _published(value: float | None, dim: Dimension) -> str:
+    return "—" if value is None else format_quantity(value, dim)
+
+
+def _error(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:+.1f} %"
 
 
 def validation_text(comparisons) -> str:
@@ -54,4 +62,30 @@ def peer_text(rows) -> str:
 def peer_markdown(rows) -> str:
     lines = ["| " + " | ".join(PEER_HEADERS) + " |", "|" + "---|" * len(PEER_HEADERS)]
     lines += ["| " + " | ".join(row) + " |" for row in peer_rows(rows)]
+    return "\n".join(lines)
+
+
+DIE_HEADERS = ["arch", "die area pred", "of which blocks", "published", "error", "within", "source"]
+
+
+def die_area_rows(rows) -> list[list[str]]:
+    """Predicted (die and blocks without the I/O ring) vs published die area; rows marked outside say so."""
+    out = []
+    for r in rows:
+        within = "yes" if r.within else ("no (marked)" if r.outside else "NO")
+        out.append([r.arch, format_quantity(r.predicted_m2, Dimension.AREA), format_quantity(r.blocks_m2, Dimension.AREA),
+                    format_quantity(r.published_m2, Dimension.AREA), _error(r.error), within, r.source])
+    return out
+
+
+def die_area_text(rows) -> str:
+    notes = [f"{r.arch}: outside tolerance: {r.outside}" for r in rows if r.outside and not r.within]
+    table = format_table(DIE_HEADERS, die_area_rows(rows), numeric=[False, True, True, True, True, False, False])
+    return "\n".join([table, *notes])
+
+
+def die_area_markdown(rows) -> str:
+    lines = ["| " + " | ".join(DIE_HEADERS) + " |", "|" + "---|" * len(DIE_HEADERS)]
+    lines += ["| " + " | ".join(row) + " |" for row in die_area_rows(rows)]
+    lines += [f"- {r.arch}: outside tolerance: {r.outside}" for r in rows if r.outside and not r.within]
     return "\n".join(lines)

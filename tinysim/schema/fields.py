@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tinysim.errors import SpecError, TinysimError
-from tinysim.schema.yamlio import line_of
+from tinysim.schema.collect import ErrorCollector
+from tinysim.schema.yamlio import file_of, line_of
 from tinysim.units import Dimension, format_quantity, parse_quantity
 from tinysim.units.quantity import describe_value
 
@@ -68,12 +69,13 @@ class Where:
     notes: dict[str, str] | None = field(default=None, compare=False, repr=False)
 
     def key(self, mapping: Any, key: Any) -> Where:
-        """The place of `mapping[key]`: the key's line; for a missing key, the line that names the mapping."""
+        """The place of `mapping[key]`: the key's file and line; for a missing key, the line that names the mapping."""
         name = key if isinstance(key, str) and key.isprintable() else describe_value(key)  # paths stay one line
         path = f"{self.path}.{name}" if self.path else name
         present = isinstance(mapping, Mapping) and isinstance(key, Hashable) and key in mapping
         line = line_of(mapping, key) if present else self.line or line_of(mapping)
-        return Where(self.file, path, line or self.line, self.error, self.notes)
+        file = (file_of(mapping, key) if present else None) or self.file  # merged mappings span files
+        return Where(file, path, line or self.line, self.error, self.notes)
 
     def item(self, seq: Any, index: int) -> Where:
         """The place of `seq[index]`."""
@@ -111,25 +113,36 @@ def expect_list(value: Any, where: Where, what: str = "a list") -> list[Any]:
 
 
 def block(
-    value: Any, where: Where, *, allowed: Collection[str], required: Collection[str] = (), what: str = "a mapping"
+    value: Any,
+    where: Where,
+    *,
+    allowed: Collection[str],
+    required: Collection[str] = (),
+    what: str = "a mapping",
+    errors: ErrorCollector | None = None,
 ) -> Mapping[str, Any]:
     """`value` checked as a mapping with string keys among `allowed` (+ source/assumed), `required` present.
 
-    Records the block's own `source:`/`assumed:` note under `where.path`.
+    Records the block's own `source:`/`assumed:` note under `where.path`. With a collecting `errors`,
+    each wrong key is its own error and the mapping is returned (the caller reads only allowed keys).
     """
     mapping = expect_mapping(value, where, what)
+    errors = errors or ErrorCollector()
     valid = list(allowed) + [k for k in NOTE_KEYS if k not in allowed]
     for key in mapping:
-        if not isinstance(key, str):
-            raise where.key(mapping, key).fail(f"expected a key name (text), got {describe_value(key)}")
-        if key not in valid:
-            raise where.key(mapping, key).fail(
-                f"unknown key {describe_value(key)}{closest(key, valid)}; allowed keys: {', '.join(valid)}"
-            )
+        with errors.part():
+            if not isinstance(key, str):
+                raise where.key(mapping, key).fail(f"expected a key name (text), got {describe_value(key)}")
+            if key not in valid:
+                raise where.key(mapping, key).fail(
+                    f"unknown key {describe_value(key)}{closest(key, valid)}; allowed keys: {', '.join(valid)}"
+                )
     for key in required:
-        if key not in mapping:
-            raise where.key(mapping, key).fail(f'missing required key "{key}" in {where.path or "the file"}')
-    _record_notes(mapping, where)
+        with errors.part():
+            if key not in mapping:
+                raise where.key(mapping, key).fail(f'missing required key "{key}" in {where.path or "the file"}')
+    with errors.part():
+        _record_notes(mapping, where)
     return mapping
 
 
@@ -178,7 +191,8 @@ def quantity(value: Any, where: Where, dim: Dimension, bound: Bound = Bound.ANY)
     if isinstance(value, Mapping):
         inner = block(value, where, allowed=("value",), required=("value",), what=f"{dim.noun} or a mapping")
         value = inner["value"]
-        where = Where(where.file, where.path, line_of(inner, "value") or where.line, where.error, where.notes)
+        file = file_of(inner, "value") or where.file
+        where = Where(file, where.path, line_of(inner, "value") or where.line, where.error, where.notes)
     result = parse_quantity(value, dim, field=where.path, file=where.file, line=where.line)
     if (bound is Bound.POSITIVE and result <= 0) or (bound is Bound.NONNEGATIVE and result < 0):
         raise where.fail(f'expected a {bound.value} {dim.value} like "{dim.example}", got {describe_value(value)}')

@@ -3,7 +3,9 @@
 `load_yaml(path)` returns plain-looking data whose mappings and lists are `YamlMap` /
 `YamlList`: ordinary `dict` / `list` subclasses that also know the (1-based) line of
 the container, of each key and of each list item. Scalars are ordinary Python values;
-ask their container for their line with `line_of(container, key_or_index)`.
+ask their container for their line with `line_of(container, key_or_index)`. A mapping merged
+from several files (`extends:`, see `merge.py`) also knows which file each key was written in
+(`file_of`).
 
     data = load_yaml("archs/x.yaml")
     line_of(data["memories"], "sram")     # line of the `sram:` key
@@ -26,16 +28,18 @@ import yaml
 
 from tinysim.errors import SpecError, TinysimError
 
-__all__ = ["YamlList", "YamlMap", "line_of", "load_yaml", "load_yaml_text"]
+__all__ = ["YamlList", "YamlMap", "file_of", "line_of", "load_yaml", "load_yaml_text"]
 
 
 class YamlMap(dict):
-    """A YAML mapping: a dict that knows its own line and the line of each key."""
+    """A YAML mapping: a dict that knows its own line and the line of each key (and, merged from several
+    files, the file of each key; keys not in `key_files` are in the file the mapping was read from)."""
 
     def __init__(self, *args: Any, line: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.line = line
         self.key_lines: dict[Any, int] = {}
+        self.key_files: dict[Any, str] = {}
 
 
 class YamlList(list):
@@ -66,6 +70,13 @@ def line_of(container: Any, key: Any = _NO_KEY) -> int | None:
         ):
             return container.item_lines[key]
     return getattr(container, "line", None)
+
+
+def file_of(container: Any, key: Any) -> str | None:
+    """The file `container[key]` was written in, if the container was merged from several files; else None."""
+    if isinstance(container, YamlMap) and isinstance(key, Hashable):
+        return container.key_files.get(key)
+    return None
 
 
 class _LineLoader(yaml.SafeLoader):

@@ -32,6 +32,7 @@ from types import MappingProxyType
 from typing import Any
 
 from tinysim.errors import SpecError, TinysimError
+from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import (
     Bound,
     Where,
@@ -189,12 +190,14 @@ class Scenario:
         return self.inference.every_frames * self.sensor.frame_hop_s
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate the scenario YAML at `path`; relative paths inside resolve against its folder."""
-    return parse_scenario(load_yaml(path), file=str(path))
+def load_scenario(path: str | Path, *, errors: ErrorCollector | None = None) -> Scenario:
+    """Read and validate the scenario YAML at `path`; relative paths inside resolve against its folder.
+    A collecting `errors` reads every section and raises all their errors together."""
+    return parse_scenario(load_yaml(path), file=str(path), errors=errors)
 
 
-def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
+def parse_scenario(data: Any, *, file: str | None = None, errors: ErrorCollector | None = None) -> Scenario:
+    errors = errors or ErrorCollector()
     where = Where(file=file, line=line_of(data), notes={})
     if data is None:
         raise where.fail("empty file: expected a scenario starting with `version: 1`")
@@ -203,25 +206,30 @@ def parse_scenario(data: Any, *, file: str | None = None) -> Scenario:
         raise where.fail(f'missing required key "version" (write `version: {SCHEMA_VERSION}` at the top)')
     if isinstance(top["version"], bool) or top["version"] != SCHEMA_VERSION:
         raise where.key(top, "version").fail(f"expected version {SCHEMA_VERSION}, got {describe_value(top['version'])}")
-    top = block(top, where, allowed=_TOP, required=_TOP_REQUIRED)
+    top = block(top, where, allowed=_TOP, required=_TOP_REQUIRED, errors=errors)
     base = Path(file).parent if file else Path(".")
-    sensor = _sensor(top, where)
-    inference = _inference(top, where, sensor)
-    return Scenario(
-        name=get_str(top, "name", where),
-        description=get_str(top, "description", where, default=""),
-        arch_path=_path(top, "arch", where, base) if "arch" in top else None,
-        workload_path=_path(top, "workload", where, base),
-        duration_s=get_quantity(top, "duration", where, Dimension.TIME, bound=Bound.POSITIVE, default=60.0),
-        sensor=sensor,
-        front_end=_front_end(top, where),
-        inference=inference,
-        events=_events(top, where, base),
-        host=_host(top, where),
-        between_work=_between_work(top, where),
-        dvfs=_dvfs(top, where),
+    # each section is one part (collecting: a bad one does not stop the others); inference needs the sensor
+    sensor = errors.value(_sensor, top, where) if "sensor" in top else None
+    inference = errors.value(_inference, top, where, sensor) if sensor and "inference" in top else None
+    scenario = Scenario(
+        name=errors.value(get_str, top, "name", where),
+        description=errors.value(get_str, top, "description", where, ""),
+        arch_path=errors.value(_path, top, "arch", where, base) if "arch" in top else None,
+        workload_path=errors.value(_path, top, "workload", where, base) if "workload" in top else "",
+        duration_s=errors.value(
+            get_quantity, top, "duration", where, Dimension.TIME, bound=Bound.POSITIVE, default=60.0
+        ),
+        sensor=sensor,  # type: ignore[arg-type]  # None only with an error collected: check() raises below
+        front_end=errors.value(_front_end, top, where),
+        inference=inference,  # type: ignore[arg-type]
+        events=errors.value(_events, top, where, base),
+        host=errors.value(_host, top, where),
+        between_work=errors.value(_between_work, top, where),
+        dvfs=errors.value(_dvfs, top, where),
         path=file,
     )
+    errors.check()
+    return scenario
 
 
 def _path(top: Mapping[str, Any], key: str, where: Where, base: Path) -> str:

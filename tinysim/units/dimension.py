@@ -44,6 +44,15 @@ def _sizes(per: str = "") -> dict[str, float]:
     return units
 
 
+def _areas() -> dict[str, float]:
+    """Square metres with the prefixes of a die and a bit cell: "mm2", "mm²", "mm^2", "um2", "µm²"..."""
+    units: dict[str, float] = {}
+    for length, factor in _prefixed("m", "mun").items():
+        for square in ("2", "²", "^2"):
+            units[length + square] = factor**2
+    return units
+
+
 class Dimension(enum.Enum):
     """A physical dimension; `.value` is its name in messages ("a frequency")."""
 
@@ -58,6 +67,8 @@ class Dimension(enum.Enum):
     CHARGE = "charge"
     DIMENSIONLESS = "number"
     CYCLES = "cycle count"
+    AREA = "area"
+    LENGTH = "length"
 
     @property
     def units(self) -> Mapping[str, float]:
@@ -93,6 +104,8 @@ _UNITS: dict[Dimension, Mapping[str, float]] = {
         Dimension.CHARGE: {**_prefixed("C", "mu"), "Ah": 3600.0, "mAh": 3.6, "uAh": 3.6e-3, "µAh": 3.6e-3},
         Dimension.DIMENSIONLESS: {"%": 0.01},
         Dimension.CYCLES: {"cycle": 1.0, "cycles": 1.0, "kcycles": 1e3, "Mcycles": 1e6, "Gcycles": 1e9},
+        Dimension.AREA: _areas(),
+        Dimension.LENGTH: _prefixed("m", "mun"),
     }.items()
 }
 
@@ -108,6 +121,8 @@ _BASE_UNIT = {
     Dimension.CHARGE: "C",
     Dimension.DIMENSIONLESS: "",
     Dimension.CYCLES: "cycles",
+    Dimension.AREA: "m²",
+    Dimension.LENGTH: "m",
 }
 
 _EXAMPLE = {
@@ -122,6 +137,8 @@ _EXAMPLE = {
     Dimension.CHARGE: "220 mAh",
     Dimension.DIMENSIONLESS: "0.5",
     Dimension.CYCLES: "2000 cycles",
+    Dimension.AREA: "0.242 um2",
+    Dimension.LENGTH: "120 um",
 }
 
 # Spellings that could mean two things: refuse and say what to write instead.

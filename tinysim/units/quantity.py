@@ -112,6 +112,7 @@ _FORMAT_SI = {
     Dimension.TIME: ("s", "", "p"),
     Dimension.BANDWIDTH: ("B/s", "G", ""),
     Dimension.CURRENT: ("A", "", "p"),
+    Dimension.LENGTH: ("m", "", "n"),
 }
 _CHARGE = (("Ah", 3600.0), ("mAh", 3.6), ("µAh", 3.6e-3))
 _CYCLES = (("Gcycles", 1e9), ("Mcycles", 1e6), ("cycles", 1.0))
@@ -174,4 +175,7 @@ def format_quantity(value_si: float, dim: Dimension, digits: int = 4) -> str:
         return _scaled(value, _CHARGE, digits)
     if dim is Dimension.CYCLES:
         return _scaled(value, _CYCLES, digits)
+    if dim is Dimension.AREA:  # dies and blocks in mm² (down to 0.001 mm²), cells and gates in µm²
+        unit, factor = ("mm²", 1e-6) if abs(value) >= 1e-9 else ("µm²", 1e-12)
+        return f"{_number(_round_sig(value / factor, digits), digits)} {unit}"
     return _number(_round_sig(value, digits), digits)

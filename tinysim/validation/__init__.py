@@ -15,12 +15,19 @@ PUBLISHED = Path(__file__).with_name("published.yaml")
 
 @dataclass(frozen=True)
 class Reference:
+    """A published measurement, or (latency and energy None) a pair predicted with no published figure
+    to compare: a held-out result not looked at, or an architecture nobody has published this model on."""
+
     arch: str
     workload: str
-    latency_s: float
-    energy_j: float
+    latency_s: float | None
+    energy_j: float | None
     calibration: bool
     source: str
+
+    @property
+    def role(self) -> str:
+        return "calibration" if self.calibration else "prediction" if self.latency_s is not None else "prediction only"
 
 
 @dataclass(frozen=True)
@@ -30,12 +37,14 @@ class Comparison:
     energy_j: float
 
     @property
-    def latency_error(self) -> float:
-        return self.latency_s / self.reference.latency_s - 1.0
+    def latency_error(self) -> float | None:
+        published = self.reference.latency_s
+        return None if published is None else self.latency_s / published - 1.0
 
     @property
-    def energy_error(self) -> float:
-        return self.energy_j / self.reference.energy_j - 1.0
+    def energy_error(self) -> float | None:
+        published = self.reference.energy_j
+        return None if published is None else self.energy_j / published - 1.0
 
 
 def load_references(path: Path = PUBLISHED) -> list[Reference]:
@@ -51,6 +60,8 @@ def load_references(path: Path = PUBLISHED) -> list[Reference]:
             calibration=bool(row["calibration"]),
             source=row["source"],
         ))
+    for i, row in enumerate(doc.get("predictions", [])):  # pairs printed with no published figure
+        refs += [Reference(row["arch"], w, None, None, False, row["source"]) for w in row["workloads"]]
     return refs
 
 

@@ -7,16 +7,17 @@ versions and configurations; here tinysim prices the same layers and the rows ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
-from tinysim.arch import load_arch
+from tinysim.arch import Arch, parse_arch
 from tinysim.arch.compute_systolic import Dataflow
 from tinysim.cost import simulate
 from tinysim.cost.systolic import gemm_of, schedule
 from tinysim.ops import MAC_OPS
+from tinysim.schema.yamlio import load_yaml
 from tinysim.workload import load_workload
 from tinysim.workload.graph import Graph
 from tinysim.workload.stats import estimate_events
@@ -50,29 +51,43 @@ def compare_scalesim(root: Path) -> list[PeerRow]:
         graph = graphs.setdefault(name, load_workload(root / "workloads" / f"{name}.yaml"))
         ops = {op.name: op for op in graph.ops if op.kind in MAC_OPS}
         r, c = run["array"]
-        ours = sum(schedule(gemm_of(graph, ops[layer["name"]]), r, c, _DATAFLOWS[run["dataflow"]]).cycles
-                   for layer in run["layers"])
+        ours = sum(
+            schedule(gemm_of(graph, ops[layer["name"]]), r, c, _DATAFLOWS[run["dataflow"]]).cycles
+            for layer in run["layers"]
+        )
         theirs = sum(layer["cycles"] for layer in run["layers"])
         rows.append(PeerRow("SCALE-Sim", f"{r}x{c} {run['dataflow']}", name, ours, theirs))
     return rows
 
 
-def compare_vela(root: Path, models_dir: Path) -> tuple[list[PeerRow], list[str]]:
-    """Total cycles on archs/ethos-u55-128.yaml vs Vela's, on the real .tflite files (weights' entropy matters).
+def vela_arch(root: Path, config: str) -> Arch:
+    """archs/ethos-u55-128.yaml with `compute.npu.config: <config>`, named after the config. The memories stay:
+    Vela's estimate takes the bus bandwidth from the system config, the same for every size in the reference."""
+    path = root / "archs" / "ethos-u55-128.yaml"
+    data = load_yaml(path)
+    data["compute"]["npu"]["config"] = config
+    return replace(parse_arch(data, file=str(path)), name=config)
 
-    Returns the rows and the models skipped because their file is not in `models_dir`.
+
+def compare_vela(root: Path, models_dir: Path) -> tuple[list[PeerRow], list[str]]:
+    """Total cycles of every Ethos-U config vela_reference.yaml records vs Vela's, on the real .tflite files
+    (weights' entropy matters); each config's arch is `vela_arch`.
+
+    Returns the rows (config by config, in the file's order) and the models skipped because their file is not
+    in `models_dir`.
     """
     doc = yaml.safe_load(VELA.read_text(encoding="utf-8"))
-    arch = load_arch(root / "archs" / "ethos-u55-128.yaml")
-    rows, missing = [], []
-    for model, figures in doc["results"]["ethos-u55-128"].items():
-        path = models_dir / f"{model}.tflite"
-        if not path.is_file():
-            missing.append(model)
-            continue
-        graph = load_workload(path)
-        result = simulate(arch, graph, [estimate_events(graph, op) for op in graph.ops])
-        rows.append(PeerRow(f"Vela {doc['vela_version']}", "ethos-u55-128", model, result.cycles,
-                            figures["cycles_total"]))
+    rows: list[PeerRow] = []
+    missing: list[str] = []
+    graphs: dict[str, Graph] = {}
+    for config, results in doc["results"].items():
+        arch = vela_arch(root, config)
+        for model, figures in results.items():
+            path = models_dir / f"{model}.tflite"
+            if not path.is_file():
+                missing += [] if model in missing else [model]
+                continue
+            graph = graphs.setdefault(model, load_workload(path))
+            result = simulate(arch, graph, [estimate_events(graph, op) for op in graph.ops])
+            rows.append(PeerRow(f"Vela {doc['vela_version']}", config, model, result.cycles, figures["cycles_total"]))
     return rows, missing
-

@@ -40,11 +40,12 @@ Sizes written `N` mean `[N, N]` (height, width). Keys per op (besides `name`, `o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from tinysim.errors import WorkloadError
+from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import Where, block, closest, expect_list, expect_mapping, get_choice, get_str
 from tinysim.schema.yamlio import load_yaml
 from tinysim.workload.graph import DType, Graph, Quantization, Tensor
@@ -54,8 +55,10 @@ from tinysim.workload.layer_ops import (
     GraphBuilder,
     LayerOp,
     Value,
+    read_activation,
     read_float,
     read_int,
+    read_pair,
     read_shape,
 )
 from tinysim.workload.synthetic import input_rms
@@ -65,24 +68,35 @@ FORMAT_VERSION = 1
 _TOP_KEYS = ("version", "name", "description", "seed", "input", "outputs", "layers")
 
 
-def load_layers_yaml(path: str | Path) -> Graph:
-    """Build the int8 graph a layer-list YAML file describes (format in the module docstring)."""
+def load_layers_yaml(path: str | Path, *, errors: ErrorCollector | None = None) -> Graph:
+    """Build the int8 graph a layer-list YAML file describes (format in the module docstring).
+
+    Raises the first error; with a collecting `errors`, one error per bad layer (`CollectedErrors`)."""
+    errors = errors or ErrorCollector()
     file = str(path)
     data = load_yaml(path, error=WorkloadError)
     where = Where(file=file, error=WorkloadError, line=1)
-    top = block(data, where, allowed=_TOP_KEYS, required=("version", "name", "input", "layers"), what="a mapping")
-    version = read_int(top, "version", where, minimum=0)
-    if version != FORMAT_VERSION:
-        raise where.key(top, "version").fail(f"unsupported version {version}; this tinysim reads version 1")
-    name = get_str(top, "name", where)
-    builder = GraphBuilder(read_int(top, "seed", where, default=0, minimum=0))
-    last = _read_input(builder, top, where)
-    input_index = builder.values[last].index
-    layers = expect_list(top["layers"], where.key(top, "layers"), "a list of layers")
-    if not layers:
-        raise where.key(top, "layers").fail("expected at least one layer")
-    for i, layer in enumerate(layers):
-        last = _read_layer(builder, layer, i, last, where.key(top, "layers").item(layers, i))
+    top = block(
+        data, where, allowed=_TOP_KEYS, required=("version", "name", "input", "layers"), what="a mapping", errors=errors
+    )
+    with errors.part():
+        version = read_int(top, "version", where, minimum=0)
+        if version != FORMAT_VERSION:
+            raise where.key(top, "version").fail(f"unsupported version {version}; this tinysim reads version 1")
+    name = errors.value(get_str, top, "name", where)
+    builder = GraphBuilder(errors.value(read_int, top, "seed", where, 0, 0) or 0)
+    failed: set[Any] = set()  # layers in error, and those built on them: checked without their input
+    input_name = errors.value(_read_input, builder, top, where) if "input" in top else None
+    last = input_name
+    if last is None:  # no usable input: every layer reading it is checked alone
+        spec = top.get("input")
+        last = spec.get("name", "input") if isinstance(spec, Mapping) else "input"
+        failed.add(last)
+    if "layers" in top:
+        last = errors.value(_read_layers, builder, top, where, last, failed, errors)
+    errors.check()
+    assert input_name is not None and last is not None  # else an error was raised above
+    input_index = builder.values[input_name].index
     outputs = _read_outputs(builder, top, where, last)
     source = top.get("source")
     if not isinstance(source, str):
@@ -90,6 +104,30 @@ def load_layers_yaml(path: str | Path) -> Graph:
     graph = Graph(name, tuple(builder.tensors), tuple(builder.ops), (input_index,), outputs, source=source)
     check_graph(graph, file)  # the builder's own shapes, double-checked by the importer's rules
     return graph
+
+
+def _read_layers(
+    b: GraphBuilder, top: Mapping[str, Any], where: Where, last: str, failed: set[Any], errors: ErrorCollector
+) -> str:
+    """Add every layer (each one part: a bad layer, and the layers built on it, do not stop the others)."""
+    layers = expect_list(top["layers"], where.key(top, "layers"), "a list of layers")
+    if not layers:
+        raise where.key(top, "layers").fail("expected at least one layer")
+    for i, layer in enumerate(layers):
+        at = where.key(top, "layers").item(layers, i)
+        with errors.part():
+            if _depends_on(layer, last, failed):
+                failed.add(_name(layer))
+                last = _name(layer) or last
+                _check_alone(layer, at)
+                continue
+            try:
+                last = _read_layer(b, layer, i, last, at)
+            except WorkloadError:
+                failed.add(_name(layer))
+                last = _name(layer) or last
+                raise
+    return last
 
 
 def _read_input(b: GraphBuilder, top: Mapping[str, Any], where: Where) -> str:
@@ -143,6 +181,50 @@ def _read_layer(b: GraphBuilder, layer: Any, i: int, previous: str, where: Where
         sources = [_ref(b, layer, "input", where.key(layer, "input")) if "input" in layer else b.values[previous]]
     b.values[name] = BUILDERS[op](b, layer, i, name, sources, where)
     return name
+
+
+def _name(layer: Any) -> Any:
+    return layer.get("name") if isinstance(layer, Mapping) else None
+
+
+def _depends_on(layer: Any, previous: str, failed: set[Any]) -> bool:
+    """Whether `layer` reads a layer in `failed` (its `input`, `inputs` or, by default, the previous layer)."""
+    if not failed or not isinstance(layer, Mapping):
+        return False
+    inputs = layer.get("inputs") if layer.get("op") == LayerOp.ADD.value else layer.get("input", previous)
+    names = inputs if isinstance(inputs, list) else [inputs]
+    return any(isinstance(n, str) and n in failed for n in names)
+
+
+_ALONE: dict[
+    str, Callable[[Mapping, str, Where], Any]
+] = {  # the shape-free readers of each layer key, for a layer whose input could not be built
+    "filters": read_int,
+    "units": read_int,
+    "depth_multiplier": read_int,
+    "kernel": read_pair,
+    "pool": read_pair,
+    "stride": read_pair,
+    "dilation": read_pair,
+    "beta": read_float,
+}
+
+
+def _check_alone(layer: Any, where: Where) -> None:
+    """What can be checked of a layer without its input's shape: keys, op, the typed values."""
+    layer = expect_mapping(layer, where, "a layer like {name: conv1, op: conv2d, ...}")
+    op = LayerOp(get_choice(layer, "op", where, [o.value for o in LayerOp], "an op"))
+    required, optional = LAYER_KEYS[op]
+    block(layer, where, allowed=("name", "op", "input", *required, *optional), required=("name", "op", *required))
+    get_str(layer, "name", where)
+    for key, read in _ALONE.items():
+        if key in layer:
+            read(layer, key, where)
+    if "shape" in layer:
+        read_shape(layer, "shape", where, allow_minus_one=True)
+    read_activation(layer, where)
+    if "padding" in layer:
+        get_choice(layer, "padding", where, ["same", "valid"], "a padding")
 
 
 def _ref(b: GraphBuilder, container: Any, key: Any, where: Where) -> Value:
