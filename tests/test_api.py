@@ -90,7 +90,7 @@ def test_planned_arena_is_the_same_everywhere(capsys):
     doc = cli_json(capsys, "run", str(STM), str(VWW), "--format", "json")
     arena = doc["summary"]["arena_bytes"]
     assert tinysim.evaluate(STM, VWW).result.arena_bytes == arena
-    assert [row.peak_sram_bytes for row in tinysim.compare(STM, VWW)] == [arena]
+    assert [row.arena_bytes for row in tinysim.compare(STM, VWW)] == [arena]
 
 
 def parsed(*argv: str) -> dict:

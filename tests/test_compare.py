@@ -105,7 +105,7 @@ def test_failures_are_rows_not_crashes(tmp_path):
     ecm = rows["ecm3532"]
     assert ecm["ok"] and ecm["fits"] and ecm["latency_s"] <= 0.1
     assert "chosen for the 100 ms deadline" in ecm["operating_point_reason"]
-    assert ecm["peak_sram_bytes"] == rows["broken"]["peak_sram_bytes"] > 0  # one arena plan per workload
+    assert ecm["arena_bytes"] == rows["broken"]["arena_bytes"] > 0  # one arena plan per workload
 
 
 def test_unsustainable_rate_is_a_note(tmp_path):

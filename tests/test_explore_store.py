@@ -28,7 +28,7 @@ def test_round_trip_and_ignore_duplicates(tmp_path):
         store.add_results([ResultRow(pid, "kws", "invalid", "should be ignored")])
         assert store.done() == {(pid, "kws"), (pid, "vww")}
     sweep = read_sweep(path)
-    assert sweep.meta["schema_version"] == "2" and sweep.meta["sweep_name"] == "t"
+    assert sweep.meta["schema_version"] == "3" and sweep.meta["sweep_name"] == "t"
     assert sweep.points == (PointRow(pid, 0, params),)
     assert sweep.results[0] == ok
     assert sweep.results[1].status == "invalid" and sweep.results[1].latency_s is None

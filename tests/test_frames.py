@@ -63,7 +63,9 @@ def test_cli_frames_table_json_csv_and_refusals(tmp_path):
     assert doc["frames"] == 2 and len(doc["per_frame"]) == 2
     assert doc["total"]["energy_j"] == pytest.approx(sum(f["summary"]["energy_j"] for f in doc["per_frame"]))
     csv_lines = tinysim("run", ARCH, KWS, "--frames", "2", "--format", "csv").stdout.strip().splitlines()
-    assert csv_lines[0].startswith("frame,latency_s,energy_j") and csv_lines[-1].startswith("TOTAL,") and len(csv_lines) == 4
+    ident = "tinysim_version,schema_version,arch,workload,operating_point,"
+    assert csv_lines[0].startswith(ident + "frame,latency_s,energy_j") and len(csv_lines) == 4
+    assert csv_lines[-1].split(",")[5] == "TOTAL"
     for args, says in [(["--frames", "0"], "--frames: expected a number of frames"),
                        (["--frames", "2", "--deadline", "1 s"], "--deadline cannot be combined with --frames")]:  # fmt: skip
         proc = tinysim("run", ARCH, KWS, *args)

@@ -21,6 +21,7 @@ ROOT = "tinysim"  # the root package: tinysim/__init__.py, the public API
 # tier do not import each other.
 TIERS: tuple[tuple[str, ...], ...] = (
     ("errors", "version", "dataframes"),
+    ("catalog",),  # shipped archs and workloads by name
     ("units",),  # units raises errors, so errors sits below it
     ("schema",),
     ("ops",),

@@ -61,7 +61,7 @@ def _agree(spec, workload) -> int:
             assert getattr(row, name) == pytest.approx(figures[name], rel=1e-9, abs=0), name
         assert row.energy_breakdown == pytest.approx(e.result.energy_breakdown_j(), rel=1e-9)
         assert row.fits == int(e.fits) and row.weights_bytes == e.result.weights_bytes
-        assert row.peak_sram_bytes == e.result.arena_bytes
+        assert row.arena_bytes == e.result.arena_bytes
     return ok
 
 

@@ -131,9 +131,28 @@ def test_format_digits_and_format_si():
 @pytest.mark.parametrize("dim", list(Dimension))
 @given(mantissa=st.floats(1.0, 9.999), exponent=st.integers(-14, 11))
 def test_round_trip(dim, mantissa, exponent):
+    from hypothesis import assume
+
+    from tinysim.units.quantity import physical_range
+
     value = mantissa * 10.0**exponent
+    low, high = physical_range(dim)
+    assume(low * 1.01 <= value <= high * 0.99)  # beyond the physical range a value is refused (test below)
     text = format_quantity(value, dim)
     assert parse_quantity(text, dim, field="f") == pytest.approx(value, rel=1e-3), text
+
+
+@pytest.mark.parametrize(("text", "dim", "detail"), [
+    ("1e308 MHz", D.FREQUENCY, "expected at most 100 GHz"),
+    ("5e-324 V", D.VOLTAGE, "too small to be physical"),
+    (1e300, D.DIMENSIONLESS, "expected at most 1e15"),
+    ("1e12 s", D.TIME, "expected at most 1e10 s"),
+    ("1e308 MiB", D.SIZE, "1 PiB"),
+])
+def test_values_beyond_any_hardware_are_refused_in_one_line(text, dim, detail):
+    with pytest.raises(UnitError) as err:
+        parse_quantity(text, dim, field="f", file="x.yaml", line=4)
+    assert detail in str(err.value) and str(err.value).startswith("x.yaml:4: f:") and "\n" not in str(err.value)
 
 
 WRONG_DIMENSION = [

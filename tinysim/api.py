@@ -29,7 +29,8 @@ from tinysim.dataframes import pandas
 from tinysim.errors import CostError, TinysimError, WorkloadError
 from tinysim.frames import StreamEvaluation, evaluate_frames
 from tinysim.pipeline import Evaluation, WorkloadRun, evaluate, price_run, run_workload
-from tinysim.report.compare_report import CompareRow, row_dict
+from tinysim.report.compare_report import CompareRow
+from tinysim.report.compare_report import to_dict as compare_dict
 from tinysim.units import Dimension, parse_quantity
 from tinysim.workload import load_workload
 from tinysim.workload.graph import Graph
@@ -74,7 +75,7 @@ class ComparisonRow:
 
     arch: str  # the architecture's name, or its file's stem when it could not be loaded
     workload: str
-    peak_sram_bytes: int  # the workload's planned activation arena
+    arena_bytes: int  # the priced TFLite Micro arena; without an evaluation, the workload's planned one
     evaluation: Evaluation | None = None
     error: str = ""
 
@@ -85,8 +86,8 @@ class ComparisonRow:
     def report_row(self) -> CompareRow:
         e = self.evaluation
         if e is None:
-            return CompareRow(self.arch, self.workload, self.peak_sram_bytes, reason=self.error)
-        return CompareRow(self.arch, self.workload, self.peak_sram_bytes, result=e.result, choice=e.dvfs)
+            return CompareRow(self.arch, self.workload, self.arena_bytes, reason=self.error)
+        return CompareRow(self.arch, self.workload, self.arena_bytes, result=e.result, choice=e.dvfs)
 
 
 @dataclass(frozen=True)
@@ -111,17 +112,17 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, SI units in the key names: what `tinysim compare --format json` prints."""
-        return {"rate_hz": self.rate_hz, "rows": [row_dict(r, self.rate_hz) for r in self.report_rows()]}
+        return compare_dict(self.report_rows(), self.rate_hz)
 
     def to_dataframe(self, *, per_layer: bool = False):
         """One row per (architecture, workload); or, `per_layer`, one row per layer of every row that ran,
-        led by its arch and workload (needs pandas)."""
+        led by the identity fields (needs pandas)."""
         pd = pandas()
         if not per_layer:
             return pd.DataFrame(self.to_dict()["rows"])
         return pd.DataFrame(
             [
-                {"arch": r.arch, "workload": r.workload, **layer}
+                layer
                 for r in self.rows
                 if r.evaluation is not None
                 for layer in r.evaluation.result.layer_rows()
@@ -177,7 +178,8 @@ def _compare_row(
     if isinstance(arch, str):
         return ComparisonRow(label, name, peak, error=arch)
     try:
-        return ComparisonRow(label, name, peak, price_run(arch, run, deadline=deadline_s, rate=rate_hz))
+        evaluation = price_run(arch, run, deadline=deadline_s, rate=rate_hz)
+        return ComparisonRow(label, name, evaluation.result.arena_bytes, evaluation)
     except TinysimError as err:  # without its file prefix: the row names the architecture
         return ComparisonRow(label, name, peak, error=err.args[0] if err.args else str(err))
     except Exception as err:  # another kind's cost model failing must not hide the other rows

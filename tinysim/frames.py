@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinysim.arch import Arch
+from tinysim.cost.vocabulary import whole_cycles
 from tinysim.dataframes import pandas
 from tinysim.engine import random_input, run_graph, runnable_ops
 from tinysim.engine.arena import arena_usage
@@ -59,14 +60,13 @@ class StreamEvaluation:
         return None if None in powers else sum(p for p in powers if p is not None) / len(powers)
 
     def to_dict(self, *, per_layer: bool = False) -> dict[str, Any]:
-        """Totals and one summary per frame (SI units in the key names)."""
+        """The identity fields, totals and one summary per frame (SI units in the key names)."""
         first = self.frames[0].result
         return {
-            "workload": first.workload,
-            "arch": first.arch,
-            "operating_point": first.operating_point,
+            **first.identity(),
             "frames": len(self.frames),
-            "total": {"latency_s": self.latency_s, "energy_j": self.energy_j, "cycles": self.cycles, "macs": self.macs,
+            "total": {"latency_s": self.latency_s, "energy_j": self.energy_j, "cycles": whole_cycles(self.cycles),
+                      "macs": self.macs,
                       "average_power_w": self.average_power_w},
             "per_frame": [{"frame": i, **f.to_dict(per_layer=per_layer)} for i, f in enumerate(self.frames)],
         }

@@ -12,9 +12,11 @@ they share the defaults: seeded random input (seed 0), engine-counted events, pl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -80,7 +82,7 @@ class Evaluation:
 
     @property
     def fits(self) -> bool:
-        return self.result.weights_fit and self.result.arena_fits
+        return self.result.fits
 
     @property
     def rate_sustainable(self) -> bool | None:
@@ -101,8 +103,8 @@ class Evaluation:
         return self.run.outputs[0] if self.run.outputs else None
 
     def to_dict(self, *, per_layer: bool = True) -> dict[str, Any]:
-        """Plain data (SI units in the key names): summary, per-layer rows, DVFS choice."""
-        doc: dict[str, Any] = {"summary": self.result.summary_dict(self.rate_hz)}
+        """Plain data (SI units in the key names): the identity fields, summary, per-layer rows, DVFS choice."""
+        doc: dict[str, Any] = {**self.result.identity(), "summary": self.result.summary_dict(self.rate_hz)}
         if self.dvfs is not None:
             doc["dvfs"] = dvfs_dict(self.dvfs)
         doc.update(self.extra)
@@ -139,13 +141,16 @@ def resolve_arch(arch: str | Path | Arch) -> Arch:
 
 
 def run_workload(workload: str | Path | Graph, *, input: np.ndarray | str | Path | None = None, seed: int = 0,
-                 events: str = "engine") -> WorkloadRun:
+                 events: str = "engine", work_limit: float = 1.0) -> WorkloadRun:
     """Load the workload, count its events (an engine run on `input`, default a seeded random input; or
-    `events="shapes"`: estimated from shapes, no run) and plan its activation arena."""
+    `events="shapes"`: estimated from shapes, no run) and plan its activation arena. An engine run estimated
+    beyond MAX_ENGINE_MACS or MAX_ENGINE_BYTES (times `work_limit`) is refused before it starts."""
     if events not in EVENT_SOURCES:
         raise ValueError(f"events: expected one of {', '.join(EVENT_SOURCES)}, got {events!r}")
     graph = workload if isinstance(workload, Graph) else load_workload(workload, runnable=runnable_ops())
     usage = arena_usage(graph)
+    if events == "engine":
+        check_engine_work(graph, usage.head_bytes, work_limit)
     if events == "shapes":
         run = WorkloadRun(graph, tuple(estimate_events(graph, op) for op in graph.ops), "shapes", usage.total_bytes)
     else:
@@ -154,6 +159,24 @@ def run_workload(workload: str | Path | Graph, *, input: np.ndarray | str | Path
         run = WorkloadRun(graph, tuple(result.events), "engine", usage.total_bytes, tuple(result.outputs))
     return replace(run, arena_head_bytes=usage.head_bytes, arena_persistent_bytes=usage.persistent_bytes,
                    arena_scratch_bytes=usage.scratch_bytes)
+
+
+MAX_ENGINE_MACS = 1e11  # ~100 s of the engine; DeepLab v3 (the corpus's largest) is 2.7e9
+MAX_ENGINE_BYTES = 4 * 2**30  # activations held at once (TFLite Micro's head)
+
+
+def check_engine_work(graph: Graph, head_bytes: int, work_limit: float = 1.0) -> None:
+    """Refuse in one line, with the estimate, a run too large to be meant (a batch of 100,000, a 100,000 x
+    100,000 input): before any allocation or computation."""
+    macs = sum(estimate_events(graph, op).macs for op in graph.ops)
+    for amount, limit, what, unit in ((macs, MAX_ENGINE_MACS, "MACs", 1.0),
+                                      (head_bytes, MAX_ENGINE_BYTES, "GiB of activations", 2**30)):
+        if amount > limit * work_limit:
+            raise WorkloadError(
+                f"running it needs ~{amount / unit:.3g} {what}, beyond the {limit * work_limit / unit:.3g} {what} "
+                "accepted "
+                "(raise the limit with --work-limit FACTOR, or price shape estimates with --events shapes)",
+                file=graph.source or graph.name)
 
 
 def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str | None = None,
@@ -220,15 +243,41 @@ def _quantity(value: float | str | None, dim: Dimension, name: str) -> float | N
     return parse_quantity(str(value), dim, field=name)
 
 
+@contextmanager
+def open_npy(where: str) -> Iterator[BinaryIO]:
+    """The file at `where` opened for np.load, refused in one line unless it is a regular file (a FIFO would
+    block, a device never end) starting with the .npy magic (an .npz archive or a pickle is not an input)."""
+    if not Path(where).exists():
+        raise WorkloadError("file not found", file=where, field="input")
+    if not Path(where).is_file():
+        raise WorkloadError("not a regular file; expected a .npy array", file=where, field="input")
+    try:
+        handle = open(where, "rb")  # noqa: SIM115 (closed below)
+    except OSError as err:
+        raise WorkloadError(f"cannot read file: {err.strerror or err}", file=where, field="input") from None
+    try:
+        magic = handle.read(6)
+        if magic != b"\x93NUMPY":
+            kind = "a .npz archive" if magic.startswith(b"PK") else "not a .npy array"
+            raise WorkloadError(f"{kind}; expected one .npy array (numpy.save)", file=where, field="input")
+        handle.seek(0)
+        yield handle
+    finally:
+        handle.close()
+
+
 def load_array(source: np.ndarray | str | Path, graph: Graph, *, mmap: bool = False) -> tuple[np.ndarray, str | None]:
     """An array given in memory or as a .npy file (memory-mapped with `mmap`), checked to have the dtype of
     the graph's first input; returns it and the file name (None for an array) for error messages."""
     where = str(source) if not isinstance(source, np.ndarray) else None
     if where is not None:
-        try:
-            source = np.load(where, allow_pickle=False, mmap_mode="r" if mmap else None)
-        except (OSError, ValueError) as err:
-            raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from err
+        with open_npy(where) as handle:  # a regular .npy file, not an .npz archive or a pickle
+            try:
+                source = np.load(handle, allow_pickle=False) if not mmap else np.load(where, mmap_mode="r")
+            except (OSError, ValueError) as err:
+                raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from None
+    if not isinstance(source, np.ndarray):
+        raise WorkloadError(f"expected one .npy array, got {type(source).__name__}", file=where, field="input")
     array = np.asarray(source)
     want = graph.tensor(graph.inputs[0])
     if array.dtype != want.dtype.numpy:
@@ -240,6 +289,9 @@ def _input_array(source: np.ndarray | str | Path, graph: Graph) -> np.ndarray:
     """The network input from an array or a .npy file: its dtype and element count must match."""
     array, where = load_array(source, graph)
     want = graph.tensor(graph.inputs[0])
-    if array.size != want.size:
-        raise WorkloadError(f"expected shape {list(want.shape)}, got {list(array.shape)}", file=where, field="input")
+    batchless = want.shape[1:] if len(want.shape) > 1 and want.shape[0] == 1 else None
+    if tuple(array.shape) != tuple(want.shape) and (batchless is None or tuple(array.shape) != tuple(batchless)):
+        also = f" or {list(batchless)} (without the batch dimension)" if batchless is not None else ""
+        raise WorkloadError(f"expected shape {list(want.shape)}{also}, got {list(array.shape)}", file=where,
+                            field="input")
     return np.ascontiguousarray(array.reshape(want.shape))

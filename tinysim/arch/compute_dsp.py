@@ -27,35 +27,40 @@ from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_tabl
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_int, get_quantity
+from tinysim.schema.jsonschema import Block, Integer, Quantity, Ref, Text
 from tinysim.units import Dimension
 
 KIND = "dsp"
 
-_KEYS = (
-    "kind",
-    "description",
-    "macs_per_cycle",
-    "cycles_per_issue",
-    "cycles_per_loop",
-    "overhead_cycles",
-    "cycles_per_element",
-    "energy_per_cycle",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-    "runs",
-    "schemes",
+FIELDS = Block(
+    {
+        "kind": Text(),
+        "description": Text(),
+        "macs_per_cycle": Integer(bound=Bound.POSITIVE),
+        "cycles_per_issue": Ref("op_table"),
+        "cycles_per_loop": Ref("op_table"),
+        "overhead_cycles": Ref("op_table"),
+        "cycles_per_element": Ref("op_table"),
+        "energy_per_cycle": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+        "weights_in": Ref("memory"),
+        "activations_in": Ref("memory"),
+        "runs": Ref("op_kinds"),
+        "schemes": Ref("schemes"),
+    },
+    required=(
+        "kind",
+        "macs_per_cycle",
+        "overhead_cycles",
+        "cycles_per_loop",
+        "cycles_per_element",
+        "energy_per_cycle",
+        "nominal_voltage",
+        "weights_in",
+        "activations_in",
+    ),
 )
-_REQUIRED = (
-    "macs_per_cycle",
-    "overhead_cycles",
-    "cycles_per_loop",
-    "cycles_per_element",
-    "energy_per_cycle",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-)
+_KEYS, _REQUIRED = FIELDS.keys, FIELDS.required
 
 
 _ONE_CYCLE = OpTable(default=1.0)  # an ideal pipeline: one issue of `macs_per_cycle` MACs per cycle

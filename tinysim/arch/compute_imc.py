@@ -40,6 +40,7 @@ from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_tabl
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_enum, get_int, get_quantity
+from tinysim.schema.jsonschema import Block, Choice, Integer, Quantity, Ref, Text
 from tinysim.units import Dimension
 
 KIND = "imc"
@@ -50,46 +51,50 @@ class ImcMode(enum.Enum):
     ANALOG = "analog"
 
 
-_KEYS = (
-    "kind",
-    "description",
-    "mode",
-    "rows",
-    "columns",
-    "arrays",
-    "active_arrays",
-    "weight_bits",
-    "input_bits",
-    "adc_bits",
-    "cycles_per_activation",
-    "overhead_cycles",
-    "cycles_per_element",
-    "energy_per_activation",
-    "energy_per_cell",
-    "energy_per_conversion",
-    "energy_per_accumulate",
-    "energy_per_element",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-    "runs",
-    "schemes",
+FIELDS = Block(
+    {
+        "kind": Text(),
+        "description": Text(),
+        "mode": Choice(tuple(m.value for m in ImcMode)),
+        "rows": Integer(bound=Bound.POSITIVE),
+        "columns": Integer(bound=Bound.POSITIVE),
+        "arrays": Integer(bound=Bound.POSITIVE),
+        "active_arrays": Integer(bound=Bound.POSITIVE),
+        "weight_bits": Integer(bound=Bound.POSITIVE),
+        "input_bits": Integer(bound=Bound.POSITIVE),
+        "adc_bits": Integer(bound=Bound.POSITIVE),
+        "cycles_per_activation": Quantity(Dimension.CYCLES, Bound.POSITIVE),
+        "overhead_cycles": Ref("op_table"),
+        "cycles_per_element": Ref("op_table"),
+        "energy_per_activation": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "energy_per_cell": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "energy_per_conversion": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "energy_per_accumulate": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "energy_per_element": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+        "weights_in": Ref("memory"),
+        "activations_in": Ref("memory"),
+        "runs": Ref("op_kinds"),
+        "schemes": Ref("schemes"),
+    },
+    required=(
+        "kind",
+        "mode",
+        "rows",
+        "columns",
+        "arrays",
+        "weight_bits",
+        "input_bits",
+        "cycles_per_activation",
+        "energy_per_activation",
+        "energy_per_cell",
+        "energy_per_accumulate",
+        "nominal_voltage",
+        "weights_in",
+        "activations_in",
+    ),
 )
-_REQUIRED = (
-    "mode",
-    "rows",
-    "columns",
-    "arrays",
-    "weight_bits",
-    "input_bits",
-    "cycles_per_activation",
-    "energy_per_activation",
-    "energy_per_cell",
-    "energy_per_accumulate",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-)
+_KEYS, _REQUIRED = FIELDS.keys, FIELDS.required
 
 
 @dataclass(frozen=True)

@@ -33,30 +33,53 @@ from tinysim.arch.kernel_library import KernelLibrary, library_names, load_libra
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_choice, get_int, get_quantity
+from tinysim.schema.jsonschema import Block, Choice, Flag, Integer, Quantity, Ref, Text
 from tinysim.units import Dimension
 
 KIND = "mcu"
 
-_KEYS = (
-    "kind",
-    "description",
-    "simd_macs_per_cycle",
-    "cycles_per_mac",
-    "overhead_cycles",
-    "cycles_per_element",
-    "energy_per_cycle",
-    "cycles_per_tap",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-    "runs",
-    "schemes",
-    "sparsity",
-    "weight_decoder",
-    "core",
-    "kernels",
+SPARSITY = Block(
+    {"skip_zero_weights": Flag(), "cycles_per_skipped_mac": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE)},
+    required=("skip_zero_weights", "cycles_per_skipped_mac"),
 )
-_REQUIRED = ("energy_per_cycle", "nominal_voltage", "weights_in", "activations_in")
+
+
+def _decoder_kinds() -> tuple[str, ...]:
+    return tuple(DECODER_KINDS)
+
+
+WEIGHT_DECODER = Block(
+    {
+        "kind": Choice(_decoder_kinds),
+        "cycles_per_weight": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE),
+        "energy_per_weight": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+    },
+    required=("kind", "cycles_per_weight", "energy_per_weight"),
+)
+FIELDS = Block(
+    {
+        "kind": Text(),
+        "description": Text(),
+        "simd_macs_per_cycle": Integer(bound=Bound.POSITIVE),
+        "cycles_per_mac": Ref("op_table"),
+        "overhead_cycles": Ref("op_table"),
+        "cycles_per_element": Ref("op_table"),
+        "energy_per_cycle": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "cycles_per_tap": Ref("op_table"),
+        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+        "weights_in": Ref("memory"),
+        "activations_in": Ref("memory"),
+        "runs": Ref("op_kinds"),
+        "schemes": Ref("schemes"),
+        "sparsity": SPARSITY,
+        "weight_decoder": WEIGHT_DECODER,
+        "core": Choice(core_names),
+        "kernels": Choice(library_names),
+    },
+    required=("kind", "energy_per_cycle", "nominal_voltage", "weights_in", "activations_in"),
+    required_unless={"kernels": ("cycles_per_mac", "overhead_cycles", "cycles_per_element")},
+)
+_KEYS, _REQUIRED = FIELDS.keys, FIELDS.required
 # The unit's own cycle tables; a unit naming its `kernels:` library takes them from the library instead.
 _TABLES = ("cycles_per_mac", "overhead_cycles", "cycles_per_element", "cycles_per_tap", "simd_macs_per_cycle")
 
@@ -93,12 +116,7 @@ def parse_sparsity(m: Mapping[str, Any], where: Where) -> Sparsity | None:
     if "sparsity" not in m:
         return None
     here = where.key(m, "sparsity")
-    b = block(
-        m["sparsity"],
-        here,
-        allowed=("skip_zero_weights", "cycles_per_skipped_mac"),
-        required=("skip_zero_weights", "cycles_per_skipped_mac"),
-    )
+    b = block(m["sparsity"], here, allowed=SPARSITY.keys, required=SPARSITY.required)
     skip = b["skip_zero_weights"]
     if not isinstance(skip, bool):
         raise here.key(b, "skip_zero_weights").fail(f"expected true or false, got {skip!r}")
@@ -111,12 +129,7 @@ def parse_weight_decoder(m: Mapping[str, Any], where: Where) -> WeightDecoder | 
     if "weight_decoder" not in m:
         return None
     here = where.key(m, "weight_decoder")
-    b = block(
-        m["weight_decoder"],
-        here,
-        allowed=("kind", "cycles_per_weight", "energy_per_weight"),
-        required=("kind", "cycles_per_weight", "energy_per_weight"),
-    )
+    b = block(m["weight_decoder"], here, allowed=WEIGHT_DECODER.keys, required=WEIGHT_DECODER.required)
     return WeightDecoder(
         get_choice(b, "kind", here, tuple(DECODER_KINDS), "a decoder kind"),
         get_quantity(b, "cycles_per_weight", here, Dimension.CYCLES, bound=Bound.NONNEGATIVE),

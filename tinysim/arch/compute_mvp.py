@@ -22,39 +22,44 @@ from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_tabl
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_int, get_quantity
+from tinysim.schema.jsonschema import Block, Integer, Quantity, Ref, Text
 from tinysim.units import Dimension
 
 KIND = "mvp"
 
-_KEYS = (
-    "kind",
-    "description",
-    "macs_per_step",
-    "max_dimension",
-    "cycles_per_instruction",
-    "instructions_per_step",
-    "instructions_per_input",
-    "instructions_per_element",
-    "cycles_per_program",
-    "overhead_cycles",
-    "energy_per_cycle",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-    "runs",
-    "schemes",
+FIELDS = Block(
+    {
+        "kind": Text(),
+        "description": Text(),
+        "macs_per_step": Integer(bound=Bound.POSITIVE),
+        "max_dimension": Integer(bound=Bound.POSITIVE),
+        "cycles_per_instruction": Quantity(Dimension.CYCLES, Bound.POSITIVE),
+        "instructions_per_step": Ref("op_table"),
+        "instructions_per_input": Ref("op_table"),
+        "instructions_per_element": Ref("op_table"),
+        "cycles_per_program": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE),
+        "overhead_cycles": Ref("op_table"),
+        "energy_per_cycle": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+        "weights_in": Ref("memory"),
+        "activations_in": Ref("memory"),
+        "runs": Ref("op_kinds"),
+        "schemes": Ref("schemes"),
+    },
+    required=(
+        "kind",
+        "cycles_per_instruction",
+        "instructions_per_step",
+        "instructions_per_element",
+        "cycles_per_program",
+        "overhead_cycles",
+        "energy_per_cycle",
+        "nominal_voltage",
+        "weights_in",
+        "activations_in",
+    ),
 )
-_REQUIRED = (
-    "cycles_per_instruction",
-    "instructions_per_step",
-    "instructions_per_element",
-    "cycles_per_program",
-    "overhead_cycles",
-    "energy_per_cycle",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-)
+_KEYS, _REQUIRED = FIELDS.keys, FIELDS.required
 
 
 @dataclass(frozen=True)

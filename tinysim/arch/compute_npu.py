@@ -42,10 +42,18 @@ from pathlib import Path
 from typing import Any
 
 from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
-from tinysim.arch.compute_mcu import Sparsity, WeightDecoder, parse_sparsity, parse_weight_decoder
+from tinysim.arch.compute_mcu import (
+    SPARSITY,
+    WEIGHT_DECODER,
+    Sparsity,
+    WeightDecoder,
+    parse_sparsity,
+    parse_weight_decoder,
+)
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_choice, get_enum, get_int, get_quantity
+from tinysim.schema.jsonschema import Block, Choice, Field, Integer, Quantity, Ref, Text
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension
 
@@ -60,36 +68,41 @@ class WeightEncoding(enum.Enum):
     ENTROPY = "entropy"  # order-0 entropy of the weight values: an ideal coder, what Vela's encoder approaches
 
 
-_KEYS = (
-    "kind",
-    "description",
-    "config",
-    "macs_per_cycle",
-    "ublock_width",
-    "ublock_height",
-    "ublock_depth",
-    "ifm_depth_per_step",
-    "kernel_elements_per_step",
-    "weight_fetch_cycles",
-    "pool_tap_cycles",
-    "ofm_block_outputs",
-    "cycles_per_output",
-    "overhead_cycles",
-    "brick_depth",
-    "ifm_block_depth_step",
-    "burst_bytes",
-    "weight_encoding",
-    "scale_bias_bytes_per_channel",
-    "energy_per_mac",
-    "energy_per_cycle",
-    "nominal_voltage",
-    "weights_in",
-    "activations_in",
-    "runs",
-    "schemes",
-    "sparsity",
-    "weight_decoder",
-)
+def _config_names() -> tuple[str, ...]:
+    return tuple(configs())
+
+
+_TYPES: dict[str, Field] = {
+    "kind": Text(),
+    "description": Text(),
+    "config": Choice(_config_names),
+    "macs_per_cycle": Integer(bound=Bound.POSITIVE),
+    "ublock_width": Integer(bound=Bound.POSITIVE),
+    "ublock_height": Integer(bound=Bound.POSITIVE),
+    "ublock_depth": Integer(bound=Bound.POSITIVE),
+    "ifm_depth_per_step": Integer(bound=Bound.POSITIVE),
+    "kernel_elements_per_step": Integer(bound=Bound.POSITIVE),
+    "weight_fetch_cycles": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE),
+    "pool_tap_cycles": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE),
+    "ofm_block_outputs": Integer(bound=Bound.POSITIVE),
+    "cycles_per_output": Ref("op_table"),
+    "overhead_cycles": Ref("op_table"),
+    "brick_depth": Integer(bound=Bound.NONNEGATIVE),
+    "ifm_block_depth_step": Integer(bound=Bound.NONNEGATIVE),
+    "burst_bytes": Integer(Dimension.SIZE, Bound.NONNEGATIVE),
+    "weight_encoding": Choice(tuple(e.value for e in WeightEncoding)),
+    "scale_bias_bytes_per_channel": Integer(Dimension.SIZE, Bound.NONNEGATIVE),
+    "energy_per_mac": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+    "energy_per_cycle": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+    "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+    "weights_in": Ref("memory"),
+    "activations_in": Ref("memory"),
+    "runs": Ref("op_kinds"),
+    "schemes": Ref("schemes"),
+    "sparsity": SPARSITY,
+    "weight_decoder": WEIGHT_DECODER,
+}
+_KEYS = tuple(_TYPES)
 _REQUIRED = (
     "macs_per_cycle",
     "ublock_width",
@@ -123,6 +136,12 @@ _CONFIG_KEYS = (
     "brick_depth",
     "ifm_block_depth_step",
     "burst_bytes",
+)
+# The unit's keys for the JSON Schema: those a `config:` entry sets are required only without one.
+FIELDS = Block(
+    _TYPES,
+    required=("kind", *(k for k in _REQUIRED if k not in _CONFIG_KEYS)),
+    required_unless={"config": tuple(k for k in _REQUIRED if k in _CONFIG_KEYS)},
 )
 
 

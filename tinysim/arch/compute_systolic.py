@@ -18,6 +18,7 @@ from typing import Any
 from tinysim.arch.compute import ComputeContext, common_unit_fields, get_memory, get_runs
 from tinysim.ops import MAC_OPS, OpKind
 from tinysim.schema.fields import Bound, Where, block, get_enum, get_int, get_quantity
+from tinysim.schema.jsonschema import Block, Choice, Integer, Quantity, Ref, Text
 from tinysim.units import Dimension
 
 KIND = "systolic"
@@ -31,36 +32,40 @@ class Dataflow(enum.Enum):
     INPUT_STATIONARY = "input_stationary"
 
 
-_KEYS = (
-    "kind",
-    "description",
-    "rows",
-    "cols",
-    "dataflow",
-    "mac_energy",
-    "pe_cycle_energy",
-    "nominal_voltage",
-    "accumulator_width",
-    "ifmap_buffer",
-    "filter_buffer",
-    "ofmap_buffer",
-    "weights_in",
-    "activations_in",
-    "runs",
-    "schemes",
+FIELDS = Block(
+    {
+        "kind": Text(),
+        "description": Text(),
+        "rows": Integer(bound=Bound.POSITIVE),
+        "cols": Integer(bound=Bound.POSITIVE),
+        "dataflow": Choice(tuple(d.value for d in Dataflow)),
+        "mac_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "pe_cycle_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+        "accumulator_width": Integer(Dimension.SIZE, Bound.POSITIVE),
+        "ifmap_buffer": Ref("memory"),
+        "filter_buffer": Ref("memory"),
+        "ofmap_buffer": Ref("memory"),
+        "weights_in": Ref("memory"),
+        "activations_in": Ref("memory"),
+        "runs": Ref("op_kinds"),
+        "schemes": Ref("schemes"),
+    },
+    required=(
+        "kind",
+        "rows",
+        "cols",
+        "dataflow",
+        "mac_energy",
+        "nominal_voltage",
+        "ifmap_buffer",
+        "filter_buffer",
+        "ofmap_buffer",
+        "weights_in",
+        "activations_in",
+    ),
 )
-_REQUIRED = (
-    "rows",
-    "cols",
-    "dataflow",
-    "mac_energy",
-    "nominal_voltage",
-    "ifmap_buffer",
-    "filter_buffer",
-    "ofmap_buffer",
-    "weights_in",
-    "activations_in",
-)
+_KEYS, _REQUIRED = FIELDS.keys, FIELDS.required
 
 
 @dataclass(frozen=True)

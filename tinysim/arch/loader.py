@@ -13,14 +13,17 @@ lists and scalars are replaced whole (`schema/merge.py`); chains are allowed. Se
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from tinysim.arch.compute import ComputeContext, parse_compute_unit
+from tinysim.arch.compute import ComputeContext, compute_kinds, parse_compute_unit
 from tinysim.arch.model import Arch, ComputeUnit, MemoryLevel, OperatingPoint, PowerState, PowerStateName, Technology
+from tinysim.catalog import Shipped, is_name, names, resolve
+from tinysim.ops import SCHEMES, OpKind
 from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import (
     Bound,
@@ -33,6 +36,20 @@ from tinysim.schema.fields import (
     get_quantity,
     get_str,
 )
+from tinysim.schema.jsonschema import (
+    Block,
+    Choice,
+    Field,
+    Integer,
+    ListOf,
+    MapOf,
+    Number,
+    OneOf,
+    Quantity,
+    Ref,
+    Text,
+    document,
+)
 from tinysim.schema.merge import merge_yaml
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension
@@ -41,29 +58,89 @@ from tinysim.units.quantity import describe_value
 __all__ = ["SCHEMA_VERSION", "load_arch", "load_arch_yaml", "parse_arch", "resolve_arch_path"]
 
 SCHEMA_VERSION = 1
-_TOP_KEYS = (
-    "version", "name", "description", "sources", "operating_points", "compute", "memories", "power_states", "technology"
-)
-_TOP_REQUIRED = ("name", "operating_points", "compute", "memories", "power_states")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # usable in dotted paths (memories.sram.size)
-_SHIPPED = Path(__file__).resolve().parents[2] / "archs"  # the repository's archs/ (package data later)
+# The blocks this loader reads: their keys go to `block(...)`, and `json_schema()` is generated from them.
+_OPERATING_POINT = Block(
+    {
+        "name": Text(),
+        "voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+        "frequency": Quantity(Dimension.FREQUENCY, Bound.POSITIVE),
+        "static_power": Quantity(Dimension.POWER, Bound.NONNEGATIVE),
+    },
+    required=("name", "voltage", "frequency", "static_power"),
+)
+_MEMORY = Block(
+    {
+        "size": Integer(Dimension.SIZE, Bound.POSITIVE),
+        "width": Integer(Dimension.SIZE, Bound.POSITIVE),
+        "read_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "read_energy_per_byte": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "write_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "write_energy_per_byte": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "leakage": Quantity(Dimension.POWER, Bound.NONNEGATIVE),
+        "bandwidth": Quantity(Dimension.BANDWIDTH, Bound.POSITIVE),
+    },
+    required=("size", "width", "leakage"),  # read by get_int / get_quantity without a default
+    required_unless={"read_energy_per_byte": ("read_energy",), "write_energy_per_byte": ("write_energy",)},
+)
+_STATE = Block(
+    {
+        "power": Quantity(Dimension.POWER, Bound.NONNEGATIVE),
+        "wake_latency": Quantity(Dimension.TIME, Bound.NONNEGATIVE),
+        "wake_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+    },
+    required=("power", "wake_latency", "wake_energy"),
+)
+_POWER_STATES = Block(
+    {
+        s.value: Block({"power": Quantity(Dimension.POWER, Bound.NONNEGATIVE)}) if s is PowerStateName.ACTIVE else _STATE
+        for s in PowerStateName
+    },
+    required=("sleep",),
+)
+
+
+def _nodes() -> tuple[str, ...]:
+    return tuple(load_yaml(_TECHNOLOGY_TABLE)["nodes"])
+
+
+_NODE = Choice(_nodes)
+_TECHNOLOGY = Block({"node": _NODE, "nvm": ListOf(Text())}, required=("node",))
+_ARCH = Block(
+    {
+        "version": Number(minimum=SCHEMA_VERSION, maximum=SCHEMA_VERSION, integer=True),
+        "name": Text(),
+        "description": Text(),
+        "sources": MapOf(Text()),
+        "operating_points": ListOf(_OPERATING_POINT, min_items=1),
+        "compute": MapOf(Ref("compute_unit"), key_pattern=_NAME.pattern, min_items=1),
+        "memories": MapOf(_MEMORY, key_pattern=_NAME.pattern, min_items=1),
+        "power_states": _POWER_STATES,
+        "technology": OneOf((_NODE, _TECHNOLOGY)),
+    },
+    required=("name", "operating_points", "compute", "memories", "power_states"),
+)
+_TOP_KEYS, _TOP_REQUIRED = _ARCH.keys, _ARCH.required
 
 
 def load_arch(path: str | Path, *, errors: ErrorCollector | None = None) -> Arch:
-    """Read and validate the architecture YAML at `path` (a collecting `errors`: report every error)."""
+    """Read and validate the architecture YAML at `path`, or the shipped architecture of that name (a
+    collecting `errors`: report every error)."""
+    path = resolve(path, Shipped.ARCHS)
     return parse_arch(load_yaml(path), file=str(path), errors=errors)
 
 
 def load_arch_yaml(path: str | Path) -> Any:
-    """The architecture YAML at `path` with its `extends:` chain merged in (still unvalidated)."""
+    """The architecture YAML at `path` (or shipped name) with its `extends:` chain merged in (unvalidated)."""
+    path = resolve(path, Shipped.ARCHS)
     return _extended(load_yaml(path), str(path), ())
 
 
 def resolve_arch_path(name_or_path: str, relative_to: Path | None) -> Path:
     """The file of `extends:`: a shipped architecture by name (`ndp100`), or a path (it has a `/` or ends in
     .yaml/.yml) relative to the folder `relative_to` (the current folder when None) unless absolute."""
-    if "/" not in name_or_path and "\\" not in name_or_path and not name_or_path.endswith((".yaml", ".yml")):
-        return _SHIPPED / f"{name_or_path}.yaml"
+    if is_name(name_or_path):
+        return Shipped.ARCHS.folder / f"{name_or_path}.yaml"
     path = Path(name_or_path)
     return path if path.is_absolute() else (relative_to or Path(".")) / path
 
@@ -77,8 +154,8 @@ def _extended(data: Any, file: str | None, chain: tuple[Path, ...]) -> Any:
     here = Path(file).resolve() if file else None
     parent = resolve_arch_path(name, here.parent if here else None)
     if not parent.is_file():
-        shipped = ", ".join(sorted(p.stem for p in _SHIPPED.glob("*.yaml")))
-        hint = f"shipped architectures: {shipped}" if parent.parent == _SHIPPED else "paths are relative to this file"
+        shipped = ", ".join(names(Shipped.ARCHS))
+        hint = f"shipped architectures: {shipped}" if is_name(name) else "paths are relative to this file"
         raise where.fail(f'no architecture "{name}" ({hint})')
     chain = (*chain, here) if here else chain
     if parent.resolve() in chain:
@@ -139,7 +216,7 @@ def _technology(top: Mapping[str, Any], where: Where, memory_names: tuple[str, .
     """`technology: 40nm`, or `{node: 40nm, nvm: [flash], source: ...}` (nvm: the memories that are flash)."""
     here = where.key(top, "technology")
     value = top["technology"]
-    m = {"node": value} if isinstance(value, str) else block(value, here, allowed=("node", "nvm"), required=("node",))
+    m = {"node": value} if isinstance(value, str) else block(value, here, allowed=_TECHNOLOGY.keys, required=_TECHNOLOGY.required)
     nodes = tuple(load_yaml(_TECHNOLOGY_TABLE)["nodes"])
     node = get_choice(m, "node", here, nodes, f"a node of {_TECHNOLOGY_TABLE.name}")
     nvm = expect_list(m.get("nvm", []), here.key(m, "nvm"), "a list of memory names")
@@ -212,7 +289,7 @@ def _operating_points(top: Mapping[str, Any], where: Where, errors: ErrorCollect
     for index, item in enumerate(items):
         with errors.part():
             at = here.item(items, index)
-            m = block(item, at, allowed=("name", "voltage", "frequency", "static_power"), required=("name",))
+            m = block(item, at, allowed=_OPERATING_POINT.keys, required=("name",))
             name = get_str(m, "name", at)
             if name in names:
                 raise at.key(m, "name").fail(
@@ -244,16 +321,7 @@ def _per_byte_energy(m: Mapping[str, Any], at: Where, action: str, width_bytes: 
     return get_quantity(m, per_access, at, Dimension.ENERGY, bound=Bound.NONNEGATIVE) / width_bytes
 
 
-_MEMORY_KEYS = (
-    "size",
-    "width",
-    "read_energy",
-    "read_energy_per_byte",
-    "write_energy",
-    "write_energy_per_byte",
-    "leakage",
-    "bandwidth",
-)
+_MEMORY_KEYS = _MEMORY.keys
 
 
 def _memories(top: Mapping[str, Any], where: Where, errors: ErrorCollector) -> tuple[MemoryLevel, ...]:
@@ -306,11 +374,27 @@ def _power_state(state: PowerStateName, value: Any, at: Where) -> PowerState:
     if state is PowerStateName.ACTIVE:
         s = block(value, at, allowed=("power",))
         return PowerState(state, get_quantity(s, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE, default=None))
-    keys = ("power", "wake_latency", "wake_energy")
-    s = block(value, at, allowed=keys, required=keys)
+    s = block(value, at, allowed=_STATE.keys, required=_STATE.required)
     return PowerState(
         name=state,
         power_w=get_quantity(s, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
         wake_latency_s=get_quantity(s, "wake_latency", at, Dimension.TIME, bound=Bound.NONNEGATIVE),
         wake_energy_j=get_quantity(s, "wake_energy", at, Dimension.ENERGY, bound=Bound.NONNEGATIVE),
     )
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of architecture YAML, from the declarations above and each compute kind's `FIELDS`;
+    a file with `extends:` only overrides, so nothing is required in it."""
+    units = {kind: importlib.import_module(parse.__module__).FIELDS for kind, parse in compute_kinds().items()}
+    ops = [k.value for k in OpKind]
+    cycles = Quantity(Dimension.CYCLES, Bound.NONNEGATIVE)
+    defs: dict[str, Field] = {
+        "compute_unit": Block({"kind": Choice(tuple(units))}, required=("kind",), select="kind", variants=units),
+        "memory": Text(),
+        "op_table": OneOf((cycles, Block({**{op: cycles for op in ops}, "default": cycles}, required=("default",)))),
+        "op_kinds": ListOf(Choice(tuple(ops))),
+        "schemes": ListOf(Choice(tuple(SCHEMES))),
+    }
+    root = Block({**_ARCH.fields, "extends": Text()}, required=("version", *_ARCH.required))
+    return document("architecture", root, defs=defs, description=__doc__.splitlines()[0], partial_unless="extends")

@@ -8,11 +8,11 @@ from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
 
 EXAMPLES = """examples:
-  tinysim always-on workloads/scenarios/kws_always_on.yaml
-  tinysim always-on workloads/scenarios/kws_always_on.yaml --arch archs/ecm3532.yaml --duration 24h
-  tinysim always-on workloads/scenarios/kws_always_on.yaml --arch stm32l4r5 --battery 225mAh@3V --format json
-  tinysim always-on workloads/scenarios/kws_always_on.yaml --arch ndp100 --arch ecm3532 --arch stm32l4r5 --duration 24h
-  tinysim always-on workloads/scenarios/kws_always_on.yaml --timeline timeline.png --window "0.5 s" --window-start 2s
+  tinysim always-on kws_always_on
+  tinysim always-on kws_always_on --arch ecm3532 --duration 24h
+  tinysim always-on kws_always_on --arch stm32l4r5 --battery 225mAh@3V --format json
+  tinysim always-on kws_always_on --arch ndp100 --arch ecm3532 --arch stm32l4r5 --duration 24h
+  tinysim always-on kws_always_on --timeline timeline.png --window "0.5 s" --window-start 2s
 """
 
 

@@ -64,6 +64,7 @@ def _check_one(path: Path) -> str:
     from tinysim.schema.yamlio import load_yaml
     from tinysim.workload import load_workload
 
+    path = _shipped(path)
     if path.suffix.lower() not in (".yaml", ".yml"):
         return _workload(load_workload(path, runnable=runnable_ops()))
     kind = spec_kind(load_yaml(path), file=str(path))
@@ -92,7 +93,19 @@ def _check_one(path: Path) -> str:
 
 def _workload(graph: Graph, what: str = "workload") -> str:
     from tinysim.engine import plan_arena, prepare
+    from tinysim.pipeline import check_engine_work
 
-    plan_arena(graph)  # the steps `tinysim run` takes before its inference, in its order
+    plan = plan_arena(graph)  # the steps `tinysim run` takes before its inference, in its order
+    check_engine_work(graph, plan.peak_bytes)
     prepare(graph)
     return f"{what} '{graph.name}', {len(graph.ops)} ops"
+
+
+def _shipped(path: Path) -> Path:
+    """A bare name that is no file here: the shipped file of that name (archs, then workloads, scenarios, sweeps)."""
+    from tinysim.catalog import Shipped, is_name
+
+    if path.exists() or not is_name(path):
+        return path
+    found = [kind.folder / f"{path}.yaml" for kind in Shipped if (kind.folder / f"{path}.yaml").is_file()]
+    return found[0] if found else path

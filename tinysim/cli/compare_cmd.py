@@ -14,10 +14,10 @@ from tinysim.cli.output import emit
 from tinysim.errors import TinysimError
 
 EXAMPLES = """examples:
-  tinysim compare archs/*.yaml --workload workloads/kws.yaml
-  tinysim compare archs/*.yaml --workload workloads/kws.yaml --workload workloads/vww.yaml --rate 5
-  tinysim compare archs/ecm3532.yaml archs/stm32l4r5.yaml --workload workloads/kws.yaml --deadline "50 ms"
-  tinysim compare archs/*.yaml --workload workloads/ad.yaml --format csv --no-plot > ad.csv
+  tinysim compare stm32l4r5 stm32l4r5-cmsis nrf5340 ndp120 --workload kws
+  tinysim compare stm32l4r5 stm32l4r5-cmsis nrf5340 ndp120 --workload kws --workload vww --rate 5
+  tinysim compare ecm3532 stm32l4r5 --workload kws --deadline "50 ms"
+  tinysim compare stm32l4r5 stm32l4r5-cmsis nrf5340 ndp120 --workload ad --format csv --no-plot > ad.csv
 """
 
 
@@ -32,7 +32,7 @@ def register(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("archs", metavar="ARCH", nargs="+", help="architecture YAML files (archs/*.yaml)")
+    p.add_argument("archs", metavar="ARCH", nargs="+", help="architecture YAML files or shipped names (tinysim list archs)")
     p.add_argument(
         "--workload",
         "-w",

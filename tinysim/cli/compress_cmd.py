@@ -14,13 +14,13 @@ if TYPE_CHECKING:  # the engine loads when the command runs, not when the parser
     from tinysim.compression.pipeline import CompressOptions
 
 EXAMPLES = """examples:
-  tinysim compress ../shared/models/ad_autoencoder_int8.tflite --prune 0.9 --bits 4 --share --huffman \\
-      --sample ../shared/models/testdata/ad_normal_id_01_00000000_hist_librosa.bin -o out/ad_c.yaml
-  tinysim compress workloads/kws.yaml --prune 0.5 --bits 4 --share --huffman -o out/kws_c.yaml
-  tinysim run archs/stm32l4r5.yaml out/kws_c.yaml
+  tinysim compress models/ad_autoencoder_int8.tflite --prune 0.9 --bits 4 --share --huffman \\
+      --sample models/testdata/ad_normal_id_01_00000000_hist_librosa.bin -o out/ad_c.yaml
+  tinysim compress kws --prune 0.5 --bits 4 --share --huffman -o out/kws_c.yaml
+  tinysim run stm32l4r5 out/kws_c.yaml
   tinysim compress model.tflite --bits 6 --format json
-  tinysim compress ../shared/models/ad_autoencoder_int8.tflite --prune 0.9 --bits 4 --share --huffman \\
-      --arch archs/ethos-u55-128.yaml
+  tinysim compress models/ad_autoencoder_int8.tflite --prune 0.9 --bits 4 --share --huffman \\
+      --arch ethos-u55-128
 """
 
 

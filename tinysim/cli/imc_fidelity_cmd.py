@@ -13,10 +13,10 @@ if TYPE_CHECKING:  # the engine loads when the command runs, not when the parser
     from tinysim.engine.imc_run import FidelityReport
 
 EXAMPLES = """examples:
-  tinysim imc-fidelity workloads/fc4_audio.yaml
-  tinysim imc-fidelity workloads/kws.yaml --adc-bits 4 6 8 exact --weight-bits 4 8 --rows 128
-  tinysim imc-fidelity ../shared/models/kws_ref_model_int8.tflite --full-scale p99.9 --noise 0.5 --format json
-  tinysim imc-fidelity workloads/kws.yaml --arch archs/ndp120.yaml --adc-bits 4 5 6 exact
+  tinysim imc-fidelity fc4_audio
+  tinysim imc-fidelity kws --adc-bits 4 6 8 exact --weight-bits 4 8 --rows 128
+  tinysim imc-fidelity models/kws_ref_model_int8.tflite --full-scale p99.9 --noise 0.5 --format json
+  tinysim imc-fidelity kws --arch ndp120 --adc-bits 4 5 6 exact
 """
 
 

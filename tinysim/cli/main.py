@@ -11,10 +11,11 @@ from tinysim.errors import TinysimError
 from tinysim.version import __version__
 
 EPILOG = """examples:
-  tinysim run archs/stm32l4r5.yaml workloads/kws.yaml --per-layer
-  tinysim run archs/stm32l4r5.yaml ../shared/models/kws_ref_model_int8.tflite --rate 5 --format json
-  tinysim compare archs/*.yaml --workload workloads/kws.yaml --deadline "50 ms"
-  tinysim check archs/*.yaml workloads/*.yaml
+  tinysim run stm32l4r5 kws --per-layer
+  tinysim run stm32l4r5 models/kws_ref_model_int8.tflite --rate 5 --format json
+  tinysim compare stm32l4r5 stm32l4r5-cmsis nrf5340 ndp120 --workload kws --deadline "50 ms"
+  tinysim check my_arch.yaml my_net.tflite
+  tinysim list archs
   tinysim validate
   tinysim models fetch --dir models/
 """
@@ -50,6 +51,7 @@ COMMANDS = (
     "compare_cmd",
     "check_cmd",
     "ops_cmd",
+    "list_cmd",
     "validate_cmd",
     "models_cmd",
     "always_on_cmd",
@@ -57,6 +59,7 @@ COMMANDS = (
     "compress_cmd",
     "report_cmd",
     "sweep_cmd",
+    "export_cmd",
 )
 
 

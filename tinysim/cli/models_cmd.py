@@ -8,7 +8,7 @@ EXAMPLES = """examples:
   tinysim models list
   tinysim models fetch                 # into ./models/
   tinysim models fetch --dir ~/tinyml/models
-  tinysim run archs/stm32l4r5.yaml models/kws_ref_model_int8.tflite
+  tinysim run stm32l4r5 models/kws_ref_model_int8.tflite
 """
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 EXAMPLES = """examples:
   tinysim ops                                  # every op the engine runs, per quantization scheme
-  tinysim ops archs/ndp120.yaml                # ... and which compute unit of the NDP120 runs it
-  tinysim ops archs/stm32l4r5.yaml --format json
+  tinysim ops ndp120                # ... and which compute unit of the NDP120 runs it
+  tinysim ops stm32l4r5 --format json
 """
 
 
@@ -29,7 +29,7 @@ def register(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("arch", metavar="ARCH", nargs="?", help="architecture YAML (archs/*.yaml)")
+    p.add_argument("arch", metavar="ARCH", nargs="?", help="architecture YAML, or a shipped name (tinysim list archs)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="output format (default table)")
     p.set_defaults(func=run)
 

@@ -15,15 +15,15 @@ if TYPE_CHECKING:  # the engine and numpy load when the command runs, not when t
     import numpy as np
 
 EXAMPLES = """examples:
-  tinysim run archs/stm32l4r5.yaml workloads/kws.yaml
-  tinysim run archs/stm32l4r5.yaml workloads/kws.yaml --per-layer --rate 10
-  tinysim run archs/ecm3532.yaml workloads/kws.yaml --deadline "50 ms"
-  tinysim run archs/stm32l4r5.yaml model.tflite --input x.npy --save-output y.npy
-  tinysim run archs/stm32l4r5.yaml model.tflite --format json --output reports/kws.json
-  tinysim run archs/stm32l4r5.yaml workloads/ad.yaml --format csv > ad_layers.csv
-  tinysim run archs/ndp120.yaml lstm.tflite --frames 50 --rate 50    # 50 invocations, state carried
-  tinysim run archs/ndp120.yaml lstm.tflite --frames 50 --input stream.npy   # stream: [50, *input shape]
-  tinysim run archs/ndp100.yaml workloads/kws.yaml --rate 10 --strict   # exit 2 if 10 Hz is not sustainable
+  tinysim run stm32l4r5 kws
+  tinysim run stm32l4r5 kws --per-layer --rate 10
+  tinysim run ecm3532 kws --deadline "50 ms"
+  tinysim run stm32l4r5 model.tflite --input x.npy --save-output y.npy
+  tinysim run stm32l4r5 model.tflite --format json --output reports/kws.json
+  tinysim run stm32l4r5 ad --format csv > ad_layers.csv
+  tinysim run ndp120 lstm.tflite --frames 50 --rate 50    # 50 invocations, state carried
+  tinysim run ndp120 lstm.tflite --frames 50 --input stream.npy   # stream: [50, *input shape]
+  tinysim run ndp100 kws --rate 10 --strict   # exit 2 if 10 Hz is not sustainable
 """
 
 
@@ -38,7 +38,7 @@ def register(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("arch", metavar="ARCH", help="architecture YAML (archs/*.yaml)")
+    p.add_argument("arch", metavar="ARCH", help="architecture YAML, or a shipped name (tinysim list archs)")
     p.add_argument("workload", metavar="WORKLOAD", help="workload: .tflite model or layer-list .yaml")
     p.add_argument("--rate", default="1 Hz", help='inference rate for average power, e.g. 10 or "10 Hz" (default 1 Hz)')
     point = p.add_mutually_exclusive_group()

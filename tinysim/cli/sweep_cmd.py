@@ -7,9 +7,9 @@ import argparse
 from tinysim.errors import TinysimError
 
 EXAMPLES = """examples:
-  tinysim sweep workloads/sweeps/ndp_imc.yaml -o results/ndp_imc.sqlite --jobs 4
-  tinysim sweep workloads/sweeps/npu_macs.yaml -o results/npu_macs.sqlite --dask local:4
-  tinysim sweep workloads/sweeps/ndp_imc.yaml -o results/ndp_imc.sqlite --dask tcp://10.0.0.5:8786
+  tinysim sweep ndp_imc -o results/ndp_imc.sqlite --jobs 4
+  tinysim sweep npu_macs -o results/npu_macs.sqlite --dask local:4
+  tinysim sweep ndp_imc -o results/ndp_imc.sqlite --dask tcp://10.0.0.5:8786
   tinysim report results/ndp_imc.sqlite -o reports/ndp_imc/
 """
 

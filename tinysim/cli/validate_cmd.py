@@ -27,7 +27,8 @@ def register(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--root", default=".", help="project root holding archs/ and workloads/ (default .)")
+    p.add_argument("--root", default=None,
+                   help="folder holding archs/ and workloads/ (default: the ones shipped with tinysim)")
     p.add_argument(
         "--models",
         default=None,
@@ -39,6 +40,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinysim.catalog import package_root
     from tinysim.cli.progress import compile_notice, progress_bar
     from tinysim.report.validation_report import (
         die_area_markdown,
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from tinysim.validation.die_areas import compare_die_areas
     from tinysim.validation.peers import compare_scalesim, compare_vela
 
-    root = Path(args.root)
+    root = Path(args.root) if args.root else package_root()
     models = Path(args.models) if args.models else _default_models(root)
     with compile_notice(), progress_bar("validate", "step") as progress:
         progress(0, 3)  # three sources of reference figures: published measurements, SCALE-Sim, Vela
@@ -84,5 +86,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _default_models(root: Path) -> Path:
-    local = root / "models"
-    return local if local.is_dir() else root.resolve().parent / "shared" / "models"
+    """models/ in the current folder (`tinysim models fetch --dir models/`), else ../shared/models beside the
+    checkout that holds `root` (a source checkout keeps the MLPerf models there)."""
+    if Path("models").is_dir():
+        return Path("models")
+    for folder in (root.resolve(), *root.resolve().parents):
+        if (folder / "archs").is_dir() and (folder.parent / "shared" / "models").is_dir():
+            return folder.parent / "shared" / "models"
+    return Path("models")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tinysim.cost.vocabulary import identity, whole_cycles
 from tinysim.errors import CostError
 
 
@@ -132,16 +133,15 @@ class SimResult:
         return average_power_w(self.energy_j, self.latency_s, self.sleep_power_w, rate_hz)
 
     def summary_dict(self, rate_hz: float | None = None) -> dict:
-        """Whole-inference figures, SI units in the key names (average power only with a rate)."""
+        """Whole-inference figures, led by the identity fields (cost.vocabulary), SI units in the key names
+        (average power only with a rate)."""
         out = {
-            "arch": self.arch,
-            "workload": self.workload,
-            "operating_point": self.operating_point,
+            **self.identity(),
             "voltage_v": self.voltage_v,
             "freq_hz": self.freq_hz,
             "events_source": self.events_source,
             "macs": self.macs,
-            "cycles": self.cycles,
+            "cycles": whole_cycles(self.cycles),
             "latency_s": self.latency_s,
             "energy_j": self.energy_j,
             "energy_breakdown_j": self.energy_breakdown_j(),
@@ -158,6 +158,7 @@ class SimResult:
             "arena_persistent_bytes": self.arena_persistent_bytes,
             "arena_scratch_bytes": self.arena_scratch_bytes,
             "arena_fits": self.arena_fits,
+            "fits": self.fits,
             "area_m2": self.area_m2,
         }
         if rate_hz is not None:
@@ -170,16 +171,18 @@ class SimResult:
         return out
 
     def layer_rows(self) -> list[dict]:
-        """One dict per layer, SI units in the key names."""
+        """One dict per layer, led by the identity fields (so layer tables of several archs concatenate), SI
+        units in the key names."""
         rows = []
         for i, layer in enumerate(self.layers):
             rows.append({
+                **self.identity(),
                 "index": i,
                 "layer": layer.name,
                 "op": layer.op_kind,
                 "unit": layer.unit,
                 "macs": layer.macs,
-                "cycles": layer.cycles,
+                "cycles": whole_cycles(layer.cycles),
                 "latency_s": layer.latency_s,
                 "energy_j": layer.energy_j,
                 "compute_energy_j": layer.compute_energy_j,
@@ -190,6 +193,14 @@ class SimResult:
                 "bound": layer.bound,
             })
         return rows
+
+    def identity(self) -> dict:
+        return identity(self.arch, self.workload, self.operating_point)
+
+    @property
+    def fits(self) -> bool:
+        """Weights and arena both fit."""
+        return self.weights_fit and self.arena_fits
 
     @property
     def weights_fit(self) -> bool:

@@ -6,7 +6,7 @@ runs once per workload and worker. Every executor's `run(tasks)` yields each tas
 they complete, in whatever order.
 
     LocalExecutor(jobs=4)                 # concurrent.futures ProcessPoolExecutor (jobs=1: in process)
-    DaskExecutor("tcp://10.0.0.5:8786")   # an existing cluster (pip install tinysim[dask])
+    DaskExecutor("tcp://10.0.0.5:8786")   # an existing cluster (pip install 'tinysim-hw[dask]')
     DaskExecutor("local:4")               # a LocalCluster of 4 single-thread workers on 127.0.0.1
 """
 
@@ -90,7 +90,7 @@ class DaskExecutor:
             from distributed import Client, LocalCluster
         except ImportError:
             raise TinysimError(
-                "Dask is not installed: pip install 'tinysim[dask]' (dask and distributed)", field="dask"
+                "Dask is not installed: pip install 'tinysim-hw[dask]' (dask and distributed)", field="dask"
             ) from None
         self.cluster = None
         if address.startswith("local:"):

@@ -45,8 +45,10 @@ OBJECTIVE_ALIASES = {
     "average_power": "average_power_w",
     "area": "area_m2",
     "cycles": "cycles",
-    "sram": "peak_sram_bytes",
-    "peak_sram": "peak_sram_bytes",
+    "sram": "arena_bytes",
+    "peak_sram": "arena_bytes",
+    "arena": "arena_bytes",
+    "peak_sram_bytes": "arena_bytes",  # the store column before schema version 3
     "weights": "weights_bytes",
 }
 

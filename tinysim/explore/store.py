@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from tinysim.cost.vocabulary import OUTPUT_SCHEMA_VERSION, whole_cycles
 from tinysim.dataframes import pandas
 from tinysim.errors import TinysimError
 
@@ -38,7 +39,9 @@ __all__ = [
     "read_sweep",
 ]
 
-SCHEMA_VERSION = "2"  # 2: area_m2 (m²) replaces version 1's area_mm2; version 1 files are still read
+# 2: area_m2 (m²) replaces version 1's area_mm2; 3: arena_bytes replaces peak_sram_bytes and cycles are whole
+# (the output vocabulary, cost.vocabulary). Older files are read, and upgraded in place when resumed.
+SCHEMA_VERSION = "3"
 META_KEYS = (
     "schema_version",
     "sweep_name",
@@ -65,7 +68,7 @@ CREATE TABLE IF NOT EXISTS results(
     reason TEXT,
     operating_point TEXT,
     latency_s REAL, energy_j REAL, average_power_w REAL,
-    cycles REAL, peak_sram_bytes INTEGER, weights_bytes INTEGER,
+    cycles INTEGER, arena_bytes INTEGER, weights_bytes INTEGER,
     fits INTEGER,
     meets_deadline INTEGER,
     area_m2 REAL,
@@ -107,8 +110,8 @@ class ResultRow:
     latency_s: float | None = None
     energy_j: float | None = None
     average_power_w: float | None = None
-    cycles: float | None = None
-    peak_sram_bytes: int | None = None
+    cycles: float | None = None  # stored as a whole number of cycles
+    arena_bytes: int | None = None
     weights_bytes: int | None = None
     fits: int | None = None
     meets_deadline: int | None = None
@@ -117,6 +120,7 @@ class ResultRow:
 
     def to_sql(self) -> tuple[Any, ...]:
         values = [getattr(self, name) for name in _ROW_FIELDS]
+        values[_CYCLES] = None if self.cycles is None or not math.isfinite(self.cycles) else whole_cycles(self.cycles)
         values.append(None if self.energy_breakdown is None else json.dumps(dict(self.energy_breakdown)))
         return tuple(None if isinstance(v, float) and not math.isfinite(v) else v for v in values)
 
@@ -124,10 +128,13 @@ class ResultRow:
     def from_sql(cls, row: tuple[Any, ...]) -> ResultRow:
         *head, breakdown = row
         columns = dict(zip(_ROW_FIELDS, head, strict=True))
+        if columns["cycles"] is not None:  # files before version 3 hold fractional cycles as REAL
+            columns["cycles"] = whole_cycles(columns["cycles"])
         return cls(**columns, energy_breakdown=None if breakdown is None else json.loads(breakdown))
 
 
 _ROW_FIELDS = tuple(f.name for f in fields(ResultRow))[:-1]  # the columns before the breakdown
+_CYCLES = _ROW_FIELDS.index("cycles")
 _RESULT_COLUMNS = (*_ROW_FIELDS, "energy_breakdown_json")
 _INSERT_RESULT = (
     f"INSERT OR IGNORE INTO results({', '.join(_RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(_RESULT_COLUMNS))})"
@@ -145,46 +152,56 @@ class SweepResults:
     def params(self, pid: str) -> Mapping[str, Any]:
         return {p.point_id: p.params for p in self.points}[pid]
 
+    def identity(self, r: ResultRow) -> dict[str, Any]:
+        """The identity fields of a row (cost.vocabulary): the tinysim that ran the sweep, the output schema,
+        the base architecture (its file's stem: every point is a variant of it), workload, operating point."""
+        base = self.meta.get("base_arch")
+        return {
+            "tinysim_version": self.meta.get("tinysim_version"),
+            "schema_version": OUTPUT_SCHEMA_VERSION,
+            "arch": Path(base).stem if base else None,
+            "workload": r.workload,
+            "operating_point": r.operating_point,
+        }
+
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per (design point, workload): the point's id, index and parameters (SI values), then the
-        result columns (SI units in the names; None where not applicable)."""
+        """One dict per (design point, workload): the identity fields, the point's id, index and parameters
+        (SI values), then the result columns (SI units in the names; None where not applicable)."""
         index = {p.point_id: p for p in self.points}
         out = []
         for r in self.results:
             point = index.get(r.point_id)
             row: dict[str, Any] = {
+                **self.identity(r),
                 "point_id": r.point_id,
                 "point_index": point.point_index if point else None,
                 "params": dict(point.params) if point else {},
             }
-            row.update({name: getattr(r, name) for name in _ROW_FIELDS[1:]})
+            row.update({name: getattr(r, name) for name in _ROW_FIELDS[1:] if name not in row})
             row["energy_breakdown_j"] = None if r.energy_breakdown is None else dict(r.energy_breakdown)
             out.append(row)
         return out
+
+    def flat_rows(self) -> list[dict[str, Any]]:
+        """`rows` flattened for a table: a column per design parameter (its dotted path; prefixed "param."
+        where it would clash with a result column) and the energy breakdown as energy_<cause>_j columns."""
+        flat = []
+        for row in self.rows():
+            params, breakdown = row.pop("params"), row.pop("energy_breakdown_j") or {}
+            head = {k: row.pop(k) for k in ("tinysim_version", "schema_version", "arch", "workload",
+                                              "operating_point", "point_id", "point_index")}  # fmt: skip
+            named = {(f"param.{k}" if k in head or k in row else k): v for k, v in params.items()}
+            flat.append({**head, **named, **row, **{f"energy_{cause}_j": e for cause, e in breakdown.items()}})
+        return flat
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: the sweep's metadata and one row per (design point, workload)."""
         return {"meta": dict(self.meta), "rows": self.rows()}
 
     def to_dataframe(self):
-        """A pandas DataFrame, one row per (design point, workload): a column per swept parameter (its dotted
-        path; prefixed "param." where it would clash with a result column), the result columns, and the
-        energy breakdown as energy_<cause>_j columns (needs pandas)."""
-        pd = pandas()
-        flat = []
-        for row in self.rows():
-            params, breakdown = row.pop("params"), row.pop("energy_breakdown_j") or {}
-            named = {(f"param.{k}" if k in row else k): v for k, v in params.items()}
-            flat.append(
-                {
-                    "point_id": row.pop("point_id"),
-                    "point_index": row.pop("point_index"),
-                    **named,
-                    **row,
-                    **{f"energy_{cause}_j": e for cause, e in breakdown.items()},
-                }
-            )
-        return pd.DataFrame(flat)
+        """A pandas DataFrame of `flat_rows`: one row per (design point, workload), a column per design
+        parameter (needs pandas)."""
+        return pandas().DataFrame(self.flat_rows())
 
 
 def _connect(path: str | Path) -> sqlite3.Connection:
@@ -230,8 +247,7 @@ class ResultStore:
         if not Path(path).is_file():
             raise StoreError("no such results file", file=str(path))
         con = _connect(path)
-        if _check_schema(con, path) == _V1:
-            _upgrade_v1(con)
+        _upgrade(con, _check_schema(con, path))
         return cls(con, path)
 
     def meta(self) -> dict[str, str]:
@@ -267,27 +283,39 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_V1 = "1"  # the same tables with area_mm2 (always NULL: no architecture had an area model then)
+_V1 = "1"  # the tables of version 2 with area_mm2 (always NULL: no architecture had an area model then)
+_V2 = "2"  # the tables of version 3 with peak_sram_bytes for arena_bytes, and cycles REAL
+# What each older version calls a result column, as a SELECT expression.
+_OLD_COLUMNS = {
+    _V1: {"area_m2": "r.area_mm2 * 1e-6", "arena_bytes": "r.peak_sram_bytes"},
+    _V2: {"arena_bytes": "r.peak_sram_bytes"},
+}
 
 
 def _check_schema(con: sqlite3.Connection, path: str | Path) -> str:
-    """The file's schema version (this one or version 1, read with area_mm2 as area_m2); StoreError otherwise."""
+    """The file's schema version (this one or an older one this module reads); StoreError otherwise."""
     try:
         version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"not a tinysim sweep results file ({exc})", file=str(path)) from None
-    if version is None or version[0] not in (SCHEMA_VERSION, _V1):
+    if version is None or version[0] not in (SCHEMA_VERSION, *_OLD_COLUMNS):
         raise StoreError(
             f"results schema version {version[0] if version else 'missing'}, expected {SCHEMA_VERSION}", file=str(path)
         )
     return version[0]
 
 
-def _upgrade_v1(con: sqlite3.Connection) -> None:
-    """Resuming a version-1 file: rename its area column to SI units (mm² → m²) and mark it version 2."""
+def _upgrade(con: sqlite3.Connection, version: str) -> None:
+    """Resuming an older file: rename its columns to this version's (mm² → m² for version 1), whole cycles,
+    and mark it with this version, in one transaction."""
+    if version == SCHEMA_VERSION:
+        return
     with con:
-        con.execute("ALTER TABLE results RENAME COLUMN area_mm2 TO area_m2")
-        con.execute("UPDATE results SET area_m2 = area_m2 * 1e-6 WHERE area_m2 IS NOT NULL")
+        if version == _V1:
+            con.execute("ALTER TABLE results RENAME COLUMN area_mm2 TO area_m2")
+            con.execute("UPDATE results SET area_m2 = area_m2 * 1e-6 WHERE area_m2 IS NOT NULL")
+        con.execute("ALTER TABLE results RENAME COLUMN peak_sram_bytes TO arena_bytes")
+        con.execute("UPDATE results SET cycles = ROUND(cycles) WHERE cycles IS NOT NULL")
         con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,))
 
 
@@ -305,7 +333,8 @@ def read_sweep(path: str | Path) -> SweepResults:
                 "SELECT point_id, point_index, params_json FROM points ORDER BY point_index"
             )
         )
-        columns = ["r.area_mm2 * 1e-6" if c == "area_m2" and version == _V1 else "r." + c for c in _RESULT_COLUMNS]
+        old = _OLD_COLUMNS.get(version, {})
+        columns = [old.get(c, "r." + c) for c in _RESULT_COLUMNS]
         query = (
             f"SELECT {', '.join(columns)} FROM results r "
             "LEFT JOIN points p ON p.point_id = r.point_id ORDER BY p.point_index, r.workload"

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from tinysim.catalog import Shipped, is_name, names, resolve
 from tinysim.errors import SpecError
 from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import (
@@ -46,6 +47,19 @@ from tinysim.schema.fields import (
     get_quantity,
     get_str,
 )
+from tinysim.schema.jsonschema import (
+    Block,
+    Choice,
+    Flag,
+    Integer,
+    ListOf,
+    MapOf,
+    Number,
+    OneOf,
+    Quantity,
+    Text,
+    document,
+)
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension, parse_quantity
 from tinysim.units.dimension import dimension_of_unit
@@ -55,8 +69,33 @@ __all__ = ["OBJECTIVES", "Axis", "Method", "SweepSpec", "load_sweep", "parse_swe
 
 OBJECTIVES = ("latency", "energy", "average_power", "area")
 OPERATING_POINT = "operating_point"  # the axis choosing a named operating point (not a YAML path)
-_TOP = ("version", "name", "description", "base", "axes", "sampling", "workloads", "objectives", "rate", "constraints")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$")
+_SAMPLING = Block(
+    {
+        "method": Choice(lambda: tuple(m.value for m in Method)),
+        "count": Integer(bound=Bound.POSITIVE),
+        "seed": Integer(bound=Bound.NONNEGATIVE),
+    },
+    required=("method",),
+)
+_CONSTRAINTS = Block({"fits": Flag(), "deadline": Quantity(Dimension.TIME, Bound.POSITIVE)})
+_AXIS_KEY = f"^({OPERATING_POINT}|{_PATH.pattern[1:-1]})$"
+_SWEEP = Block(
+    {
+        "version": Number(minimum=1, maximum=1, integer=True),
+        "name": Text(),
+        "description": Text(),
+        "base": Text(),
+        "axes": MapOf(ListOf(OneOf((Number(), Text())), min_items=1), key_pattern=_AXIS_KEY, min_items=1),
+        "sampling": _SAMPLING,
+        "workloads": ListOf(Text(), min_items=1),
+        "objectives": ListOf(Choice(OBJECTIVES)),
+        "rate": Quantity(Dimension.FREQUENCY, Bound.POSITIVE),
+        "constraints": _CONSTRAINTS,
+    },
+    required=("version", "name", "base", "axes", "workloads"),
+)
+_TOP = _SWEEP.keys
 _NUMBER_UNIT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*(\S+)\s*$")
 
 
@@ -99,7 +138,9 @@ class SweepSpec:
 
 
 def load_sweep(path: str | Path, *, errors: ErrorCollector | None = None) -> SweepSpec:
-    """Read and validate the sweep YAML at `path` (a collecting `errors`: all errors, one per part)."""
+    """Read and validate the sweep YAML at `path`, or the shipped sweep of that name (a collecting `errors`: all
+    errors, one per part)."""
+    path = resolve(path, Shipped.SWEEPS)
     return parse_sweep(load_yaml(path), file=str(path), text=Path(path).read_text(), errors=errors)
 
 
@@ -110,7 +151,7 @@ def parse_sweep(
     where = Where(file=file, line=line_of(data))
     if data is None:
         raise where.fail("empty file: expected a sweep starting with `version: 1`")
-    top = block(data, where, allowed=_TOP, required=("version", "name", "base", "axes", "workloads"), errors=errors)
+    top = block(data, where, allowed=_TOP, required=_SWEEP.required, errors=errors)
     if "version" in top and (top["version"] != 1 or isinstance(top["version"], bool)):
         raise where.key(top, "version").fail(f"expected version 1, got {describe_value(top['version'])}")
     here = Path(file).parent if file else Path(".")
@@ -145,22 +186,26 @@ def _constraints(top: Mapping[str, Any], where: Where) -> tuple[bool, float | No
     if "constraints" not in top:
         return True, None
     at = where.key(top, "constraints")
-    c = block(top["constraints"], at, allowed=("fits", "deadline"))
+    c = block(top["constraints"], at, allowed=_CONSTRAINTS.keys)
     if "fits" in c and not isinstance(c["fits"], bool):
         raise at.key(c, "fits").fail(f"expected true or false, got {describe_value(c['fits'])}")
     return c.get("fits", True), get_quantity(c, "deadline", at, Dimension.TIME, bound=Bound.POSITIVE, default=None)
 
 
-def _file(mapping: Mapping[str, Any], key: str, where: Where, here: Path) -> Path:
-    return _existing(get_str(mapping, key, where), where.key(mapping, key), here)
+def _file(mapping: Mapping[str, Any], key: str, where: Where, here: Path, kind: Shipped = Shipped.ARCHS) -> Path:
+    return _existing(get_str(mapping, key, where), where.key(mapping, key), here, kind)
 
 
-def _existing(name: Any, at: Where, here: Path) -> Path:
+def _existing(name: Any, at: Where, here: Path, kind: Shipped = Shipped.WORKLOADS) -> Path:
+    """A file relative to the sweep's folder, or (a bare name) the shipped file of `kind`."""
     if not isinstance(name, str) or not name.strip():
         raise at.fail(f"expected a file name, got {describe_value(name)}")
     path = Path(os.path.normpath(here / name))  # "archs/x.yaml", not "workloads/sweeps/../../archs/x.yaml"
+    if not path.is_file() and is_name(name) and (kind.folder / f"{name}.yaml").is_file():
+        path = kind.folder / f"{name}.yaml"
     if not path.is_file():
-        raise at.fail(f"no such file {name!r} (paths are relative to the sweep file)")
+        raise at.fail(f"no such file {name!r} (paths are relative to the sweep file; or a shipped {kind.noun} "
+                      f"name: {', '.join(names(kind))})")
     return path
 
 
@@ -193,7 +238,7 @@ def _sampling(top: Mapping[str, Any], where: Where) -> tuple[Method, int | None,
     if "sampling" not in top:
         return Method.GRID, None, 0
     at = where.key(top, "sampling")
-    m = block(top["sampling"], at, allowed=("method", "count", "seed"), required=("method",))
+    m = block(top["sampling"], at, allowed=_SAMPLING.keys, required=_SAMPLING.required)
     method = get_enum(m, "method", at, Method)
     count = get_int(m, "count", at, bound=Bound.POSITIVE, default=None)
     if method is not Method.GRID and count is None:
@@ -278,3 +323,8 @@ def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
             seen.add(key)
             points.append({a.path: a.values[i] for a, i in zip(spec.axes, key)})
     return points
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of sweep YAML, from the blocks this module reads."""
+    return document("sweep", _SWEEP, description=__doc__.splitlines()[0])

@@ -14,24 +14,25 @@ from dataclasses import dataclass
 
 from tinysim.cost.dvfs import DeadlineChoice
 from tinysim.cost.result import SimResult
+from tinysim.cost.vocabulary import IDENTITY_FIELDS, OUTPUT_SCHEMA_VERSION, identity, whole_cycles
 from tinysim.errors import CostError
 from tinysim.report.table import format_table
 from tinysim.units import Dimension, format_quantity
+from tinysim.version import __version__
 
-__all__ = ["CompareRow", "operating_points_table", "row_dict", "to_csv", "to_json", "to_text"]
+__all__ = ["CompareRow", "operating_points_table", "row_dict", "to_csv", "to_dict", "to_json", "to_text"]
 
 _CSV_COLUMNS = (
-    "arch",
-    "workload",
+    *IDENTITY_FIELDS,
     "ok",
-    "operating_point",
     "voltage_v",
     "freq_hz",
+    "cycles",
     "latency_s",
     "energy_j",
     "rate_hz",
     "average_power_w",
-    "peak_sram_bytes",
+    "arena_bytes",
     "arena_memory",
     "arena_capacity_bytes",
     "weights_bytes",
@@ -49,7 +50,7 @@ class CompareRow:
 
     arch: str  # the architecture's name, or its file when it could not be loaded
     workload: str
-    peak_sram_bytes: int
+    arena_bytes: int  # the priced result's arena; without a result, the workload's planned arena
     result: SimResult | None = None
     reason: str = ""  # why there is no result
     choice: DeadlineChoice | None = None  # set when the operating point was chosen for a deadline
@@ -80,15 +81,15 @@ def fit_note(result: SimResult) -> str:
 
 
 def row_dict(row: CompareRow, rate_hz: float) -> dict:
-    """Everything about a row, SI units in the key names; None where a figure does not exist."""
+    """Everything about a row, led by the identity fields, SI units in the key names; None where a figure
+    does not exist."""
+    r = row.result
     out: dict = {
-        "arch": row.arch,
-        "workload": row.workload,
+        **identity(row.arch, row.workload, None if r is None else r.operating_point),
         "ok": row.ok,
-        "peak_sram_bytes": row.peak_sram_bytes,
+        "arena_bytes": row.arena_bytes if r is None else r.arena_bytes,
         "rate_hz": rate_hz,
     }
-    r = row.result
     if r is None:
         out["note"] = row.reason
         return out
@@ -96,9 +97,9 @@ def row_dict(row: CompareRow, rate_hz: float) -> dict:
     fits = fit_note(r)
     out.update(
         {
-            "operating_point": r.operating_point,
             "voltage_v": r.voltage_v,
             "freq_hz": r.freq_hz,
+            "cycles": whole_cycles(r.cycles),
             "latency_s": r.latency_s,
             "energy_j": r.energy_j,
             "average_power_w": power,
@@ -144,7 +145,7 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
                     "-",
                     "-",
                     "-",
-                    _size(row.peak_sram_bytes),
+                    _size(row.arena_bytes if r is None else r.arena_bytes),
                     "-",
                     "-",
                     f"cannot run: {row.reason}",
@@ -160,7 +161,7 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
                 format_quantity(r.latency_s, Dimension.TIME),
                 format_quantity(r.energy_j, Dimension.ENERGY),
                 format_quantity(power, Dimension.POWER) if power is not None else "-",
-                _size(row.peak_sram_bytes),
+                _size(row.arena_bytes if r is None else r.arena_bytes),
                 "—" if r.area_m2 is None else format_quantity(r.area_m2, Dimension.AREA),
                 "yes" if d["fits"] else "NO",
                 d["note"],
@@ -172,7 +173,17 @@ def to_text(rows: list[CompareRow], rate_hz: float) -> str:
 
 
 def to_json(rows: list[CompareRow], rate_hz: float) -> str:
-    return json.dumps({"rate_hz": rate_hz, "rows": [row_dict(r, rate_hz) for r in rows]}, indent=2)
+    return json.dumps(to_dict(rows, rate_hz), indent=2)
+
+
+def to_dict(rows: list[CompareRow], rate_hz: float) -> dict:
+    """The JSON document: tinysim and output schema versions, the rate, one identified row per (arch, workload)."""
+    return {
+        "tinysim_version": __version__,
+        "schema_version": OUTPUT_SCHEMA_VERSION,
+        "rate_hz": rate_hz,
+        "rows": [row_dict(r, rate_hz) for r in rows],
+    }
 
 
 def to_csv(rows: list[CompareRow], rate_hz: float) -> str:

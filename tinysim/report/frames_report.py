@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+from tinysim.cost.vocabulary import IDENTITY_FIELDS, whole_cycles
 from tinysim.frames import StreamEvaluation
 from tinysim.report.run_report import unsustainable_note
 from tinysim.report.table import format_count, format_table
 from tinysim.units import Dimension, format_quantity
 
-_CSV_COLUMNS = ("frame", "latency_s", "energy_j", "cycles", "macs", "zero_macs")
+_CSV_COLUMNS = (*IDENTITY_FIELDS, "frame", "latency_s", "energy_j", "cycles", "macs", "zero_macs")
 
 
 def frames_text(stream: StreamEvaluation) -> str:
@@ -41,14 +42,16 @@ def frames_text(stream: StreamEvaluation) -> str:
 
 
 def frames_csv(stream: StreamEvaluation) -> str:
-    """One row per frame plus a TOTAL row; SI units in the column names."""
+    """One row per frame plus a TOTAL row, each led by the identity fields; SI units in the column names."""
+    ident = stream.frames[0].result.identity()
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=_CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for i, f in enumerate(stream.frames):
-        writer.writerow({"frame": i, "latency_s": f.latency_s, "energy_j": f.energy_j, "cycles": f.cycles,
+        writer.writerow({**ident, "frame": i, "latency_s": f.latency_s, "energy_j": f.energy_j,
+                         "cycles": whole_cycles(f.cycles),
                          "macs": f.macs, "zero_macs": sum(e.zero_macs for e in f.run.events)})  # fmt: skip
-    writer.writerow({"frame": "TOTAL", "latency_s": stream.latency_s, "energy_j": stream.energy_j,
-                     "cycles": stream.cycles, "macs": stream.macs,
+    writer.writerow({**ident, "frame": "TOTAL", "latency_s": stream.latency_s, "energy_j": stream.energy_j,
+                     "cycles": whole_cycles(stream.cycles), "macs": stream.macs,
                      "zero_macs": sum(e.zero_macs for f in stream.frames for e in f.run.events)})  # fmt: skip
     return buf.getvalue()

@@ -8,12 +8,13 @@ import json
 from typing import Any
 
 from tinysim.cost.result import SimResult
+from tinysim.cost.vocabulary import IDENTITY_FIELDS, whole_cycles
 from tinysim.report.names import short_layer_names
 from tinysim.report.table import format_count, format_table
 from tinysim.units import Dimension, format_quantity
 
 _LAYER_CSV_COLUMNS = (
-    "index", "layer", "op", "unit", "macs", "cycles", "latency_s", "energy_j",
+    *IDENTITY_FIELDS, "index", "layer", "op", "unit", "macs", "cycles", "latency_s", "energy_j",
     "compute_energy_j", "memory_energy_j", "static_energy_j", "bytes_read", "bytes_written", "bound",
 )
 
@@ -28,7 +29,7 @@ def layer_rows(result: SimResult) -> list[dict]:
 
 
 def to_json(result: SimResult, rate_hz: float | None, *, per_layer: bool = True, extra: dict | None = None) -> str:
-    doc: dict[str, Any] = {"summary": summary_dict(result, rate_hz)}
+    doc: dict[str, Any] = {**result.identity(), "summary": summary_dict(result, rate_hz)}
     if extra:
         doc.update(extra)
     if per_layer:
@@ -37,14 +38,15 @@ def to_json(result: SimResult, rate_hz: float | None, *, per_layer: bool = True,
 
 
 def to_csv(result: SimResult) -> str:
-    """One row per layer plus a TOTAL row; SI units in the column names."""
+    """One row per layer plus a TOTAL row, each led by the identity fields; SI units in the column names."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=_LAYER_CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in layer_rows(result):
         writer.writerow(row)
     writer.writerow({
-        "index": "", "layer": "TOTAL", "op": "", "unit": "", "macs": result.macs, "cycles": result.cycles,
+        **result.identity(), "index": "", "layer": "TOTAL", "op": "", "unit": "", "macs": result.macs,
+        "cycles": whole_cycles(result.cycles),
         "latency_s": result.latency_s, "energy_j": result.energy_j,
         "compute_energy_j": sum(layer.compute_energy_j for layer in result.layers),
         "memory_energy_j": sum(sum(layer.memory_energy_j.values()) for layer in result.layers),

@@ -40,7 +40,7 @@ _COLUMN_DIMS = {
     "energy_j": Dimension.ENERGY,
     "average_power_w": Dimension.POWER,
     "cycles": Dimension.CYCLES,
-    "peak_sram_bytes": Dimension.SIZE,
+    "arena_bytes": Dimension.SIZE,
     "weights_bytes": Dimension.SIZE,
     "area_m2": Dimension.AREA,
 }
@@ -50,7 +50,7 @@ _COLUMN_LABELS = {
     "average_power_w": "average power",
     "area_m2": "area",
     "cycles": "cycles",
-    "peak_sram_bytes": "peak SRAM",
+    "arena_bytes": "arena",
     "weights_bytes": "weights",
     "operating_point": "operating point",
     "meets_deadline": "meets deadline",

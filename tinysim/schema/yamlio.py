@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from tinysim.errors import SpecError, TinysimError
+from tinysim.schema.files import MAX_SPEC_BYTES, read_regular_file
 
 __all__ = ["YamlList", "YamlMap", "file_of", "line_of", "load_yaml", "load_yaml_text"]
 
@@ -164,12 +165,7 @@ def load_yaml_text(text: str, *, file: str | None = None, error: type[TinysimErr
 def load_yaml(path: str | Path, *, error: type[TinysimError] = SpecError) -> Any:
     """Read and parse the YAML file at `path` (UTF-8). Empty file gives None."""
     file = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise error("file not found", file=file) from None
-    except OSError as e:
-        raise error(f"cannot read file: {e.strerror or e}", file=file) from None
+    raw = read_regular_file(path, limit=MAX_SPEC_BYTES, error=error)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -35,11 +35,26 @@ def event_times(scenario: Scenario, duration_s: float) -> np.ndarray:
     chosen: list[np.ndarray] = []
     last = -1
     while True:
-        expected = int((windows - last) * p * 1.2) + 16
-        idx = last + np.cumsum(rng.geometric(p, size=expected))
+        expected = min(int((windows - last) * p * 1.2) + 16, _MAX_DRAW)
+        idx = last + np.cumsum(_geometric_gaps(rng, p, expected))
         chosen.append(idx[idx < windows])
         if idx[-1] >= windows:
             break
         last = int(idx[-1])
-    index = np.concatenate(chosen)
+    index = np.concatenate(chosen).astype(np.int64)
     return first + index * period - 0.5 * period
+
+
+_MAX_DRAW = 1 << 20  # gaps drawn per round: bounds the memory of one round whatever p and the duration
+_INT_GEOMETRIC_MIN_P = 1e-12  # numpy's int64 geometric draws wrap around for smaller p (gaps beyond 2**63)
+
+
+def _geometric_gaps(rng: np.random.Generator, p: float, n: int) -> np.ndarray:
+    """n geometric gaps (windows between events, >= 1) as float64: numpy's own draw where its int64 result
+    cannot overflow (the seeded sequence of earlier versions), else the inverse CDF in floating point, whose
+    gaps for a tiny p are simply larger than any duration (no wrap-around, no endless loop)."""
+    if p >= _INT_GEOMETRIC_MIN_P:
+        return rng.geometric(p, size=n).astype(np.float64)
+    u = rng.random(n)
+    with np.errstate(over="ignore", divide="ignore"):  # a denormal p: gaps of +inf, i.e. never
+        return np.maximum(np.ceil(np.log1p(-u) / np.log1p(-p)), 1.0)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tinysim.cost.vocabulary import identity
 from tinysim.dataframes import pandas
 from tinysim.system.battery import Battery
 from tinysim.system.ledger import Key, Segment
@@ -84,13 +85,12 @@ class AlwaysOnResult:
         return bool(self.counts.get("frames_dropped") or self.counts.get("deadline_misses"))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, SI units in the key names (what `tinysim always-on --format json` prints)."""
+        """Plain data, led by the identity fields, SI units in the key names (what `tinysim always-on --format
+        json` prints); `latency_s` and `energy_j` are one inference's, as in `tinysim run`."""
         w = self.work
         return {
+            **identity(self.arch, self.workload, w.operating_point),
             "scenario": self.scenario,
-            "arch": self.arch,
-            "workload": self.workload,
-            "operating_point": w.operating_point,
             "voltage_v": w.voltage_v,
             "freq_hz": w.freq_hz,
             "dvfs_policy": self.dvfs_policy,
@@ -100,8 +100,8 @@ class AlwaysOnResult:
             "extrapolated_s": self.extrapolated_s,
             "inference_period_s": self.period_s,
             "deadline_s": self.deadline_s,
-            "inference_latency_s": w.inference_s,
-            "inference_energy_j": w.inference_j,
+            "latency_s": w.inference_s,
+            "energy_j": w.inference_j,
             "front_end_time_s": w.front_end_s,
             "front_end_energy_j": w.front_end_j,
             "average_power_w": self.average_power_w,
@@ -125,9 +125,10 @@ class AlwaysOnResult:
         }
 
     def ledger_rows(self) -> list[dict[str, Any]]:
-        """One row per (component, power state): energy and time over the run."""
+        """One row per (component, power state), led by the identity fields: energy and time over the run."""
         return [
             {
+                **identity(self.arch, self.workload, self.work.operating_point),
                 "component": c,
                 "state": s,
                 "energy_j": e,

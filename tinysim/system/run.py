@@ -32,25 +32,12 @@ def prepare_workload(scenario: Scenario) -> WorkloadRun:
 
 
 def resolve_arch(scenario: Scenario, arch: str | Path | None) -> Arch:
-    """`arch` as a path, or a name looked up as archs/NAME.yaml (next to the scenario's repo, then here);
-    None = the scenario's own `arch:`."""
+    """`arch` as a path or a shipped architecture's name (tinysim.catalog); None = the scenario's own `arch:`."""
     if arch is None:
         if scenario.arch_path is None:
             raise SpecError("no architecture: give --arch or an `arch:` line in the scenario", file=scenario.path)
         return load_arch(scenario.arch_path)
-    path = Path(arch)
-    if not path.exists() and path.suffix == "" and "/" not in str(arch):
-        here = Path(scenario.path).resolve().parent if scenario.path else Path.cwd()
-        folders = [p / "archs" for p in (Path.cwd(), *here.parents) if (p / "archs").is_dir()]
-        found = [f / f"{arch}.yaml" for f in folders if (f / f"{arch}.yaml").is_file()]
-        if not found:
-            known = sorted({p.stem for f in folders for p in f.glob("*.yaml")})
-            raise SpecError(
-                f"no architecture file and no archs/{arch}.yaml; known names: {', '.join(known) or 'none'}",
-                field="arch",
-            )
-        path = found[0]
-    return load_arch(path)
+    return load_arch(arch)
 
 
 def run_always_on(

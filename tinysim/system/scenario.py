@@ -31,6 +31,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from tinysim.catalog import Shipped, is_name, resolve
 from tinysim.errors import SpecError, TinysimError
 from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import (
@@ -43,6 +44,7 @@ from tinysim.schema.fields import (
     get_quantity,
     get_str,
 )
+from tinysim.schema.jsonschema import Block, Choice, Integer, Number, Quantity, Text, document
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
@@ -64,22 +66,72 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-_TOP = (
-    "version",
-    "name",
-    "description",
-    "arch",
-    "workload",
-    "duration",
-    "sensor",
-    "front_end",
-    "inference",
-    "events",
-    "host",
-    "power",
-    "dvfs",
+_NONNEG_TIME, _NONNEG_POWER = Quantity(Dimension.TIME, Bound.NONNEGATIVE), Quantity(Dimension.POWER, Bound.NONNEGATIVE)
+_SENSOR = Block(
+    {
+        "name": Text(),
+        "sample_rate": Quantity(Dimension.FREQUENCY, Bound.POSITIVE),
+        "bytes_per_sample": Integer(Dimension.SIZE, Bound.POSITIVE),
+        "power": _NONNEG_POWER,
+        "frame_hop": Quantity(Dimension.TIME, Bound.POSITIVE),
+        "buffer_frames": Integer(bound=Bound.POSITIVE),
+    },
+    required=("sample_rate", "power", "frame_hop"),
 )
-_TOP_REQUIRED = ("name", "workload", "sensor", "inference")
+_COST = Block(  # one frame of feature extraction on one arch: `time` or `cycles`, and `energy` or `power`
+    {
+        "time": _NONNEG_TIME,
+        "cycles": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE),
+        "energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+        "power": _NONNEG_POWER,
+    }
+)
+_HOST = Block(
+    {
+        "name": Text(),
+        "power": _NONNEG_POWER,
+        "on_time": _NONNEG_TIME,
+        "sleep_power": _NONNEG_POWER,
+        "wake_latency": _NONNEG_TIME,
+        "wake_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
+    },
+    required=("power", "on_time"),
+)
+_INFERENCE = Block(
+    {
+        "every_frames": Integer(bound=Bound.POSITIVE),
+        "window_frames": Integer(bound=Bound.POSITIVE),
+        "deadline": Quantity(Dimension.TIME, Bound.POSITIVE),
+    }
+)
+_EVENTS = Block(
+    {
+        "probability_per_window": Quantity(Dimension.DIMENSIONLESS, Bound.NONNEGATIVE),
+        "seed": Integer(bound=Bound.NONNEGATIVE),
+        "trace": Text(),
+    }
+)
+_POWER = Block({"between_work": Choice(lambda: tuple(b.value for b in BetweenWork))})
+_DVFS = Block({"policy": Choice(lambda: tuple(p.value for p in DvfsPolicy)), "operating_point": Text()})
+_SCENARIO = Block(
+    {
+        "version": Number(minimum=SCHEMA_VERSION, maximum=SCHEMA_VERSION, integer=True),
+        "name": Text(),
+        "description": Text(),
+        "arch": Text(),
+        "workload": Text(),
+        "duration": Quantity(Dimension.TIME, Bound.POSITIVE),
+        "sensor": _SENSOR,
+        "front_end": Block({"name": Text(), "features_per_frame": Integer(bound=Bound.POSITIVE)}, extra=_COST),
+        "inference": _INFERENCE,
+        "events": _EVENTS,
+        "host": _HOST,
+        "power": _POWER,
+        "dvfs": _DVFS,
+    },
+    required=("name", "workload", "sensor", "inference"),
+)
+_TOP, _TOP_REQUIRED = _SCENARIO.keys, _SCENARIO.required
 
 
 class BetweenWork(enum.Enum):
@@ -192,7 +244,9 @@ class Scenario:
 
 def load_scenario(path: str | Path, *, errors: ErrorCollector | None = None) -> Scenario:
     """Read and validate the scenario YAML at `path`; relative paths inside resolve against its folder.
-    A collecting `errors` reads every section and raises all their errors together."""
+    A collecting `errors` reads every section and raises all their errors together. A bare name is a
+    shipped scenario (tinysim.catalog)."""
+    path = resolve(path, Shipped.SCENARIOS)
     return parse_scenario(load_yaml(path), file=str(path), errors=errors)
 
 
@@ -233,19 +287,20 @@ def parse_scenario(data: Any, *, file: str | None = None, errors: ErrorCollector
 
 
 def _path(top: Mapping[str, Any], key: str, where: Where, base: Path) -> str:
+    """A path relative to the scenario's folder; a bare `arch:` / `workload:` name that is no file there is the
+    shipped file of that name (tinysim.catalog)."""
     text = get_str(top, key, where)
     path = Path(text)
-    return str(path if path.is_absolute() else base / path)
+    path = path if path.is_absolute() else base / path
+    kind = {"arch": Shipped.ARCHS, "workload": Shipped.WORKLOADS}.get(key)
+    if kind is not None and not path.exists() and is_name(text) and (kind.folder / f"{text}.yaml").is_file():
+        return str(kind.folder / f"{text}.yaml")
+    return str(path)
 
 
 def _sensor(top: Mapping[str, Any], where: Where) -> Sensor:
     at = where.key(top, "sensor")
-    m = block(
-        top["sensor"],
-        at,
-        allowed=("name", "sample_rate", "bytes_per_sample", "power", "frame_hop", "buffer_frames"),
-        required=("sample_rate", "power", "frame_hop"),
-    )
+    m = block(top["sensor"], at, allowed=_SENSOR.keys, required=_SENSOR.required)
     return Sensor(
         name=get_str(m, "name", at, default="sensor"),
         sample_rate_hz=get_quantity(m, "sample_rate", at, Dimension.FREQUENCY, bound=Bound.POSITIVE),
@@ -268,7 +323,7 @@ def _front_end(top: Mapping[str, Any], where: Where) -> FrontEnd:
         here = at.key(m, key)
         if not isinstance(key, str):
             raise here.fail(f"expected an arch name or `default`, got {describe_value(key)}")
-        c = block(value, here, allowed=("time", "cycles", "energy", "power"))
+        c = block(value, here, allowed=_COST.keys)
         if ("time" in c) == ("cycles" in c):
             raise here.fail("give exactly one of `time` or `cycles` per frame")
         if "energy" in c and "power" in c:
@@ -289,7 +344,7 @@ def _front_end(top: Mapping[str, Any], where: Where) -> FrontEnd:
 
 def _inference(top: Mapping[str, Any], where: Where, sensor: Sensor) -> Inference:
     at = where.key(top, "inference")
-    m = block(top["inference"], at, allowed=("every_frames", "window_frames", "deadline"))
+    m = block(top["inference"], at, allowed=_INFERENCE.keys)
     every = get_int(m, "every_frames", at, bound=Bound.POSITIVE, default=1)
     window = get_int(m, "window_frames", at, bound=Bound.POSITIVE, default=1)
     deadline = get_quantity(m, "deadline", at, Dimension.TIME, bound=Bound.POSITIVE, default=every * sensor.frame_hop_s)
@@ -300,7 +355,7 @@ def _events(top: Mapping[str, Any], where: Where, base: Path) -> Arrivals:
     if "events" not in top:
         return Arrivals()
     at = where.key(top, "events")
-    m = block(top["events"], at, allowed=("probability_per_window", "seed", "trace"))
+    m = block(top["events"], at, allowed=_EVENTS.keys)
     if "trace" in m:
         if "probability_per_window" in m:
             raise at.key(m, "trace").fail("give `probability_per_window` or `trace`, not both")
@@ -342,12 +397,7 @@ def _host(top: Mapping[str, Any], where: Where) -> Host:
     if "host" not in top:
         return Host()
     at = where.key(top, "host")
-    m = block(
-        top["host"],
-        at,
-        allowed=("name", "power", "on_time", "sleep_power", "wake_latency", "wake_energy"),
-        required=("power", "on_time"),
-    )
+    m = block(top["host"], at, allowed=_HOST.keys, required=_HOST.required)
     return Host(
         name=get_str(m, "name", at, default="host"),
         power_w=get_quantity(m, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
@@ -362,7 +412,7 @@ def _between_work(top: Mapping[str, Any], where: Where) -> BetweenWork:
     if "power" not in top:
         return BetweenWork.AUTO
     at = where.key(top, "power")
-    m = block(top["power"], at, allowed=("between_work",))
+    m = block(top["power"], at, allowed=_POWER.keys)
     return get_enum(m, "between_work", at, BetweenWork) if "between_work" in m else BetweenWork.AUTO
 
 
@@ -370,7 +420,7 @@ def _dvfs(top: Mapping[str, Any], where: Where) -> Dvfs:
     if "dvfs" not in top:
         return Dvfs()
     at = where.key(top, "dvfs")
-    m = block(top["dvfs"], at, allowed=("policy", "operating_point"))
+    m = block(top["dvfs"], at, allowed=_DVFS.keys)
     policy = get_enum(m, "policy", at, DvfsPolicy) if "policy" in m else DvfsPolicy.FIXED
     point = get_str(m, "operating_point", at, default=None)
     if point is not None and policy is not DvfsPolicy.FIXED:
@@ -378,3 +428,9 @@ def _dvfs(top: Mapping[str, Any], where: Where) -> Dvfs:
             f"an operating point is chosen by the {policy.value} policy; give one only with `policy: fixed`"
         )
     return Dvfs(policy=policy, operating_point=point)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario YAML, from the blocks this module reads."""
+    root = Block(_SCENARIO.fields, required=("version", *_SCENARIO.required))
+    return document("scenario", root, description=__doc__.splitlines()[0])

@@ -71,8 +71,45 @@ def parse_quantity(
         raise fail(_unit_problem(unit, dim))
     inverse = round(1 / factor)
     if factor < 1 and abs(inverse * factor - 1) < 1e-12:
-        return number / inverse  # 40 / 1e6 is exactly 4e-05; 40 * 1e-6 is not
-    return number * factor
+        result = number / inverse  # 40 / 1e6 is exactly 4e-05; 40 * 1e-6 is not
+    else:
+        result = number * factor
+    _check_physical(result, dim, fail)
+    return result
+
+
+# Magnitudes no TinyML part comes near, in SI base units: (smallest non-zero, largest, what the largest is).
+# Beyond them a figure is a typo or a hostile input, and would overflow downstream (an energy of inf from a
+# nominal voltage of 5e-324 V, a clock of 1e308 MHz, an array of 1e300 rows).
+_PHYSICAL: dict[Dimension, tuple[float, float, str]] = {
+    Dimension.FREQUENCY: (1e-9, 1e11, "100 GHz, beyond any clock"),
+    Dimension.VOLTAGE: (1e-6, 1e3, "1 kV"),
+    Dimension.ENERGY: (1e-24, 1e9, "1 GJ"),
+    Dimension.POWER: (1e-18, 1e6, "1 MW"),
+    Dimension.TIME: (1e-15, 1e10, "1e10 s (three centuries)"),
+    Dimension.SIZE: (1e-3, 2.0**50, "1 PiB"),
+    Dimension.BANDWIDTH: (1e-3, 1e15, "1 PB/s"),
+    Dimension.CURRENT: (1e-18, 1e3, "1 kA"),
+    Dimension.CHARGE: (1e-18, 1e9, "1e9 C"),
+    Dimension.DIMENSIONLESS: (0.0, 1e15, "1e15"),
+    Dimension.CYCLES: (0.0, 1e15, "1e15 cycles"),
+    Dimension.AREA: (1e-24, 1.0, "1 m²"),
+    Dimension.LENGTH: (1e-12, 1.0, "1 m"),
+}
+
+
+def physical_range(dim: Dimension) -> tuple[float, float]:
+    """(smallest non-zero, largest) magnitude `parse_quantity` accepts for `dim`, in SI base units."""
+    low, high, _ = _PHYSICAL.get(dim, (0.0, math.inf, ""))
+    return low, high
+
+
+def _check_physical(value: float, dim: Dimension, fail: Any) -> None:
+    low, high, largest = _PHYSICAL.get(dim, (0.0, math.inf, ""))
+    if abs(value) > high:
+        raise fail(f"beyond any TinyML hardware: expected at most {largest}")
+    if value != 0 and abs(value) < low:
+        raise fail(f"too small to be physical: expected 0 or at least {low:g} in SI units")
 
 
 def _unit_problem(unit: str, dim: Dimension) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 
+from tinysim.catalog import Shipped, resolve
 from tinysim.errors import WorkloadError
 from tinysim.workload.graph import Graph
 
@@ -18,7 +19,9 @@ SUPPORTED_FORMATS = ".tflite (TFLite flatbuffer), .yaml / .yml (layer list)"
 
 def load_workload(path: str | Path, *, runnable: Collection[str] | None = None) -> Graph:
     """Read a network from a `.tflite` model or a layer-list `.yaml` file. `runnable`: the op kinds the
-    caller can execute (the engine's); a model with others is refused in one line naming all of them."""
+    caller can execute (the engine's); a model with others is refused in one line naming all of them.
+    A bare name (`kws`) is a shipped workload (tinysim.catalog)."""
+    path = resolve(path, Shipped.WORKLOADS, WorkloadError)
     suffix = Path(path).suffix.lower()
     if suffix == ".tflite":
         from tinysim.workload.tflite_import import load_tflite

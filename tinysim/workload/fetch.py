@@ -12,6 +12,7 @@ import http.client
 import logging
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 UPSTREAM_COMMIT = "1afd2c9820f795965a6134facd0b4dfae41ef23f"  # github.com/mlcommons/tiny
 DEFAULT_BASE_URL = f"https://raw.githubusercontent.com/mlcommons/tiny/{UPSTREAM_COMMIT}"
+DEADLINE_S = 120.0  # overall limit on one file (the largest reference model is ~330 KB)
+GRACE_S = 10.0  # before the minimum rate applies (connection set-up, a slow start)
+MIN_RATE_BPS = 2000.0  # below this a ~300 KB model would take minutes: give up and say why
 TIMEOUT_S = 30.0  # per connect / read: a stalled server fails instead of hanging
 _CHUNK_BYTES = 64 * 1024
 
@@ -86,6 +90,7 @@ def fetch_models(
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FetchError(f"cannot create directory: {exc.strerror or exc}", file=str(dest)) from None
+    _remove_stale_parts(dest, models)
     paths = []
     for model in models:
         path = dest / model.name
@@ -95,6 +100,19 @@ def fetch_models(
             _download(model, f"{base_url.rstrip('/')}/{model.upstream_path}", path, progress)
         paths.append(path)
     return paths
+
+
+def _remove_stale_parts(dest: Path, models: list[ReferenceModel]) -> None:
+    """Temporary files an earlier fetch left (killed with SIGKILL, or the machine went down) for these models:
+    older than any live download can be (DEADLINE_S), so removing them cannot disturb a fetch running now."""
+    now = time.time()
+    for model in models:
+        for part in dest.glob(f".{model.name}.*.part"):
+            try:
+                if now - part.stat().st_mtime > DEADLINE_S:
+                    part.unlink()
+            except OSError:
+                pass  # another fetch removed it first, or it is not ours to remove
 
 
 def _select(names: Iterable[str] | None) -> list[ReferenceModel]:
@@ -135,12 +153,24 @@ def _download(model: ReferenceModel, url: str, path: Path, progress: Progress | 
         tmp.unlink(missing_ok=True)
 
 
+def _check_pace(elapsed_s: float, done_bytes: int, url: str, file: str) -> None:
+    """Give up on a download past the overall deadline, or slower than MIN_RATE_BPS after a grace period."""
+    if elapsed_s > DEADLINE_S:
+        raise FetchError(f"download failed: no complete file after {DEADLINE_S:g} s (deadline) for {url}", file=file)
+    if elapsed_s > GRACE_S and done_bytes / elapsed_s < MIN_RATE_BPS:
+        raise FetchError(f"download failed: {done_bytes / elapsed_s:.0f} B/s after {elapsed_s:.0f} s, below the "
+                         f"minimum {MIN_RATE_BPS:g} B/s, for {url}", file=file)
+
+
 def _stream(model: ReferenceModel, url: str, out, progress: Progress | None, file: str) -> tuple[str, int]:
     """Copy the body of `url` into `out`; returns (sha256, bytes). Stops one byte past the expected size."""
     digest, done = hashlib.sha256(), 0
+    start = time.monotonic()
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
-            while chunk := response.read(min(_CHUNK_BYTES, model.size_bytes + 1 - done)):
+            # read1: returns what has arrived, so a server trickling bytes cannot hold one read past the deadline
+            while chunk := response.read1(min(_CHUNK_BYTES, model.size_bytes + 1 - done)):
+                _check_pace(time.monotonic() - start, done + len(chunk), url, file)
                 digest.update(chunk)
                 out.write(chunk)
                 done += len(chunk)

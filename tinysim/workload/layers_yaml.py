@@ -47,9 +47,12 @@ from typing import Any
 from tinysim.errors import WorkloadError
 from tinysim.schema.collect import ErrorCollector
 from tinysim.schema.fields import Where, block, closest, expect_list, expect_mapping, get_choice, get_str
+from tinysim.schema.jsonschema import Block, Choice, Field, ListOf, Number, OneOf, Ref, Text, document
 from tinysim.schema.yamlio import load_yaml
 from tinysim.workload.graph import DType, Graph, Quantization, Tensor
 from tinysim.workload.layer_ops import (
+    _ACTIVATIONS,
+    _PADDINGS,
     BUILDERS,
     LAYER_KEYS,
     GraphBuilder,
@@ -65,7 +68,48 @@ from tinysim.workload.synthetic import input_rms
 from tinysim.workload.validate import check_graph
 
 FORMAT_VERSION = 1
-_TOP_KEYS = ("version", "name", "description", "seed", "input", "outputs", "layers")
+_WHOLE = Number(minimum=1, integer=True)
+_PAIR = OneOf((_WHOLE, ListOf(_WHOLE, min_items=2, max_items=2)))  # read_pair: N or [height, width]
+_INPUT = Block(
+    {
+        "name": Text(),
+        "shape": ListOf(_WHOLE, min_items=1, max_items=6),
+        "scale": Number(minimum=0, exclusive=True),
+        "zero_point": Number(minimum=-128, maximum=127, integer=True),
+    },
+    required=("shape", "scale", "zero_point"),
+)
+_WORKLOAD = Block(
+    {
+        "version": Number(minimum=FORMAT_VERSION, maximum=FORMAT_VERSION, integer=True),
+        "name": Text(),
+        "description": Text(),
+        "seed": Number(minimum=0, integer=True),
+        "input": _INPUT,
+        "outputs": ListOf(Text(), min_items=1),
+        "layers": ListOf(Ref("layer"), min_items=1),
+    },
+    required=("version", "name", "input", "layers"),
+)
+_TOP_KEYS = _WORKLOAD.keys
+# The type of each key a layer may have (which keys each op takes: layer_ops.LAYER_KEYS).
+_LAYER_TYPES: dict[str, Field] = {
+    "name": Text(),
+    "op": Choice(tuple(o.value for o in LayerOp)),
+    "input": Text(),
+    "inputs": ListOf(Text(), min_items=2, max_items=2),
+    "filters": _WHOLE,
+    "units": _WHOLE,
+    "depth_multiplier": _WHOLE,
+    "kernel": _PAIR,
+    "pool": _PAIR,
+    "stride": _PAIR,
+    "dilation": _PAIR,
+    "padding": Choice(tuple(_PADDINGS)),
+    "activation": Choice(tuple(_ACTIVATIONS)),
+    "shape": ListOf(OneOf((_WHOLE, Number(minimum=-1, maximum=-1, integer=True))), min_items=1, max_items=6),
+    "beta": Number(minimum=0, exclusive=True),
+}
 
 
 def load_layers_yaml(path: str | Path, *, errors: ErrorCollector | None = None) -> Graph:
@@ -76,9 +120,7 @@ def load_layers_yaml(path: str | Path, *, errors: ErrorCollector | None = None) 
     file = str(path)
     data = load_yaml(path, error=WorkloadError)
     where = Where(file=file, error=WorkloadError, line=1)
-    top = block(
-        data, where, allowed=_TOP_KEYS, required=("version", "name", "input", "layers"), what="a mapping", errors=errors
-    )
+    top = block(data, where, allowed=_TOP_KEYS, required=_WORKLOAD.required, what="a mapping", errors=errors)
     with errors.part():
         version = read_int(top, "version", where, minimum=0)
         if version != FORMAT_VERSION:
@@ -134,11 +176,7 @@ def _read_input(b: GraphBuilder, top: Mapping[str, Any], where: Where) -> str:
     """Add the int8 graph input; returns its name."""
     here = where.key(top, "input")
     spec = block(
-        top["input"],
-        here,
-        allowed=("name", "shape", "scale", "zero_point"),
-        required=("shape", "scale", "zero_point"),
-        what="a mapping {shape, scale, zero_point}",
+        top["input"], here, allowed=_INPUT.keys, required=_INPUT.required, what="a mapping {shape, scale, zero_point}"
     )
     name = get_str(spec, "name", here, default="input")
     shape = read_shape(spec, "shape", here, allow_minus_one=False)
@@ -236,3 +274,13 @@ def _ref(b: GraphBuilder, container: Any, key: Any, where: Where) -> Value:
             f"layer: {', '.join(known)}"
         )
     return b.values[ref]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of layer-list YAML: the blocks above, one layer variant per op (`LAYER_KEYS`)."""
+    variants = {}
+    for op, (required, optional) in LAYER_KEYS.items():
+        keys = ("name", "op", *(() if op is LayerOp.ADD else ("input",)), *required, *optional)
+        variants[op.value] = Block({k: _LAYER_TYPES[k] for k in keys}, required=("name", "op", *required))
+    layer = Block({"op": _LAYER_TYPES["op"]}, required=("name", "op"), select="op", variants=variants)
+    return document("workload", _WORKLOAD, defs={"layer": layer}, description=__doc__.splitlines()[0])

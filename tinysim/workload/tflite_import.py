@@ -17,6 +17,7 @@ import numpy as np
 
 from tinysim.errors import TinysimError, UnsupportedOpError, WorkloadError
 from tinysim.ops import OpKind
+from tinysim.schema.files import MAX_MODEL_BYTES, read_regular_file
 from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, Padding, Quantization, Tensor
 from tinysim.workload.validate import check_graph, op_label, unsupported_ops
 
@@ -34,12 +35,7 @@ def load_tflite(path: str | Path, *, runnable: Collection[str] | None = None) ->
     """Read the main subgraph of a `.tflite` file; any problem is a one-line `WorkloadError`. With `runnable`
     (the op kinds the caller can execute, e.g. the engine's), one refusal names every op outside it."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise WorkloadError("file not found", file=str(path)) from None
-    except OSError as exc:
-        raise WorkloadError(f"cannot read file: {exc.strerror or exc}", file=str(path)) from None
+    data = read_regular_file(path, limit=MAX_MODEL_BYTES, error=WorkloadError)
     return parse_tflite(data, file=str(path), name=path.stem, runnable=runnable)
 
 
@@ -110,6 +106,9 @@ def _read_graph(r: _Reader, name: str, runnable: Collection[str] | None) -> Grap
     for index in (*r.ints(sg, "Inputs"), *r.ints(sg, "Outputs")):
         if not 0 <= index < n_tensors:
             raise r.error(f"graph input/output tensor index {index} out of range 0..{n_tensors - 1}")
+        if tensors[index].data is not None:
+            raise r.error(f"graph input/output tensor {index} '{tensors[index].name[:48]}' is a constant (weights), "
+                          "not an activation")
     return Graph(name, tensors, ops, r.ints(sg, "Inputs"), r.ints(sg, "Outputs"), source=r.file)
 
 
@@ -140,6 +139,11 @@ def _read_tensor(r: _Reader, t: Any, index: int) -> Tensor:
     if t.Sparsity() is not None:
         raise r.error("sparse tensors are unsupported", where)
     quant = _read_quant(r, t.Quantization(), shape, where)
+    if quant is not None and np.issubdtype(dtype.numpy, np.integer):
+        info = np.iinfo(dtype.numpy)
+        bad = [z for z in quant.zero_point if not info.min <= z <= info.max]
+        if bad:  # a wrapped zero point would silently shift every value
+            raise r.error(f"zero point {bad[0]} out of range for {dtype.value.upper()} ({info.min}..{info.max})", where)
     raw = None if t.IsVariable() else _buffer_bytes(r, t.Buffer(), where)
     data = None
     if raw:
