@@ -41,8 +41,45 @@ def test_open_rejects_other_files(tmp_path):
         ResultStore.open(tmp_path / "missing.sqlite")
     other = tmp_path / "other.sqlite"
     sqlite3.connect(other).execute("CREATE TABLE meta(key TEXT, value TEXT)").connection.commit()
-    with pytest.raises(StoreError, match="schema version missing"):
+    with pytest.raises(StoreError, match="not a tinysim sweep results file"):
         read_sweep(other)
+
+
+def test_a_foreign_database_is_refused_and_left_byte_for_byte_unchanged(tmp_path):
+    """Another program's SQLite file (here with its own `meta` table, even a schema_version row) must not be
+    switched to WAL or otherwise touched: refused in one line, its bytes as they were."""
+    other = tmp_path / "history.sqlite"
+    con = sqlite3.connect(other)
+    con.executescript("CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '3');"
+                      "CREATE TABLE visits(url TEXT); INSERT INTO visits VALUES ('https://example.org');")
+    con.close()
+    before = other.read_bytes()
+    with pytest.raises(StoreError, match="not a tinysim sweep results file") as err:
+        ResultStore.open(other)
+    assert "\n" not in str(err.value)
+    assert other.read_bytes() == before and not (tmp_path / "history.sqlite-wal").exists()
+
+
+@pytest.mark.parametrize("name", ["r#1.sqlite", "r?x=1.sqlite", "r%41.sqlite"])
+def test_result_paths_are_plain_file_names(tmp_path, name):
+    """'#', '?' and '%' are name characters, not URI syntax: no stray files, no mixing of two sweeps."""
+    path = tmp_path / name
+    with ResultStore.create(path, {"sweep_name": "t"}) as store:
+        assert store.meta()["sweep_name"] == "t"
+    assert ResultStore.is_empty(path) is False and read_sweep(path).meta["sweep_name"] == "t"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [name]
+
+
+def test_a_damaged_results_file_is_one_line(tmp_path):
+    path = tmp_path / "r.sqlite"
+    with ResultStore.create(path, {"sweep_name": "t"}):
+        pass
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # garble the first page's b-tree
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as err:
+        read_sweep(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
 
 
 def test_create_is_one_transaction_and_empty_files_count_as_new(tmp_path):

@@ -205,3 +205,50 @@ def test_a_huge_input_is_refused_before_any_allocation(tmp_path):
         proc = _tinysim(*args)
         assert proc.returncode == 2 and time.perf_counter() - start < 20, proc.stderr
         assert "GiB of activations" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_outputs_are_plain_files_written_with_the_umask(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "r.json"
+    old = os.umask(0o022)
+    try:
+        proc = _tinysim("run", "stm32l4r5", "kws_fc", "--format", "json", "-o", str(out))
+    finally:
+        os.umask(old)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]  # no temporary file left
+
+
+@pytest.mark.parametrize(("flag", "target", "message"), [
+    ("--save-output", "{tmp}", 'ending in ".npy"'),
+    ("--save-output", "{tmp}/y", 'ending in ".npy"'),
+    ("-o", "{tmp}", "is a folder"),
+    ("-o", "{tmp}/missing/r.json", "does not exist"),
+])
+def test_output_paths_that_are_not_files_are_refused(tmp_path, flag, target, message):
+    proc = _tinysim("run", "stm32l4r5", "kws_fc", flag, target.format(tmp=tmp_path))
+    assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_billion_point_grid_is_refused_before_anything_starts(tmp_path):
+    axes = "\n".join(f"  memories.sram.{key}: [{', '.join(f'{v} {unit}' for v in range(1, 11))}]"
+                     for key, unit in (("size", "KiB"), ("read_energy", "pJ"), ("write_energy", "pJ"),
+                                       ("leakage", "uW"), ("bandwidth", "MB/s")))
+    axes += "\n" + "\n".join(f"  memories.flash.{key}: [{', '.join(f'{v} {unit}' for v in range(1, 11))}]"
+                             for key, unit in (("size", "MiB"), ("read_energy", "pJ"), ("leakage", "uW")))
+    axes += "\n  compute.cpu.energy_per_cycle: [" + ", ".join(f"{v} pJ" for v in range(1, 11)) + "]"
+    sweep = tmp_path / "huge.yaml"
+    sweep.write_text(f"version: 1\nname: huge\nbase: stm32l4r5\naxes:\n{axes}\nworkloads: [kws]\n")
+    out = tmp_path / "r.sqlite"
+    start = time.perf_counter()
+    proc = _tinysim("sweep", str(sweep), "-o", str(out))
+    assert proc.returncode == 2 and "1e+09 design points" in proc.stderr, proc.stderr
+    assert time.perf_counter() - start < 20 and not out.exists()
+    lhs = tmp_path / "lhs.yaml"
+    lhs.write_text(sweep.read_text().replace("workloads:", "sampling: {method: latin-hypercube, count: 1e9}\nworkloads:"))
+    proc = _tinysim("sweep", str(lhs), "-o", str(out))
+    assert proc.returncode == 2 and "sampling.count" in proc.stderr and not out.exists(), proc.stderr

@@ -304,7 +304,7 @@ def test_missing_file(tmp_path):
 
 
 def test_directory_is_not_a_model(tmp_path):
-    with pytest.raises(WorkloadError, match="cannot read file"):
+    with pytest.raises(WorkloadError, match="not a regular file \\(a folder\\)"):
         load_tflite(tmp_path)
 
 

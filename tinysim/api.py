@@ -195,7 +195,7 @@ def always_on(
     *,
     arch: str | Path | Arch | None = None,
     duration: Quantity | None = None,
-    battery: str | Battery | None = "225mAh@3V",
+    battery: str | Battery | None = None,
     seed: int = 0,
     fast_forward: bool = True,
     timeline: tuple[Quantity, Quantity] | None = None,
@@ -209,7 +209,9 @@ def always_on(
 
     scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     arch = arch if isinstance(arch, Arch) else resolve_arch(scenario, arch)
-    if battery is not None and not isinstance(battery, Battery):
+    if battery is None:  # the scenario's `battery:` block, else the CLI's default cell
+        battery = scenario.battery or parse_battery("225mAh@3V", field="battery")
+    elif not isinstance(battery, Battery):
         battery = parse_battery(battery, field="battery")
     window = None
     if timeline is not None:

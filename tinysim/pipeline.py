@@ -150,7 +150,7 @@ def run_workload(workload: str | Path | Graph, *, input: np.ndarray | str | Path
     graph = workload if isinstance(workload, Graph) else load_workload(workload, runnable=runnable_ops())
     usage = arena_usage(graph)
     if events == "engine":
-        check_engine_work(graph, usage.head_bytes, work_limit)
+        check_engine_work(graph, usage.head_bytes, work_limit, None if isinstance(workload, Graph) else str(workload))
     if events == "shapes":
         run = WorkloadRun(graph, tuple(estimate_events(graph, op) for op in graph.ops), "shapes", usage.total_bytes)
     else:
@@ -165,7 +165,7 @@ MAX_ENGINE_MACS = 1e11  # ~100 s of the engine; DeepLab v3 (the corpus's largest
 MAX_ENGINE_BYTES = 4 * 2**30  # activations held at once (TFLite Micro's head)
 
 
-def check_engine_work(graph: Graph, head_bytes: int, work_limit: float = 1.0) -> None:
+def check_engine_work(graph: Graph, head_bytes: int, work_limit: float = 1.0, file: str | None = None) -> None:
     """Refuse in one line, with the estimate, a run too large to be meant (a batch of 100,000, a 100,000 x
     100,000 input): before any allocation or computation."""
     macs = sum(estimate_events(graph, op).macs for op in graph.ops)
@@ -176,7 +176,7 @@ def check_engine_work(graph: Graph, head_bytes: int, work_limit: float = 1.0) ->
                 f"running it needs ~{amount / unit:.3g} {what}, beyond the {limit * work_limit / unit:.3g} {what} "
                 "accepted "
                 "(raise the limit with --work-limit FACTOR, or price shape estimates with --events shapes)",
-                file=graph.source or graph.name)
+                file=file or graph.name)
 
 
 def price_run(arch: str | Path | Arch, run: WorkloadRun, *, operating_point: str | None = None,
@@ -228,12 +228,13 @@ def _with_arena_split(result: SimResult, run: WorkloadRun) -> SimResult:
 
 def evaluate(arch: str | Path | Arch, workload: str | Path | Graph | WorkloadRun, *, input: np.ndarray | str | Path | None = None,
              seed: int = 0, events: str = "engine", operating_point: str | None = None,
-             deadline: float | str | None = None, rate: float | str | None = "1 Hz") -> Evaluation:
+             deadline: float | str | None = None, rate: float | str | None = "1 Hz",
+             work_limit: float = 1.0) -> Evaluation:
     """Run `workload` and price it on `arch`: the same steps and defaults as `tinysim run`. A `WorkloadRun`
     (from `run_workload`) is priced as it is, without running again."""
     arch = resolve_arch(arch)
     if not isinstance(workload, WorkloadRun):
-        workload = run_workload(workload, input=input, seed=seed, events=events)
+        workload = run_workload(workload, input=input, seed=seed, events=events, work_limit=work_limit)
     return price_run(arch, workload, operating_point=operating_point, deadline=deadline, rate=rate)
 
 

@@ -32,6 +32,7 @@ from tinysim.schema.fields import (
     get_str,
     quantity,
 )
+from tinysim.schema.jsonschema import Field, Quantity, Ref, Text
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 
@@ -115,6 +116,17 @@ def get_runs(mapping: Mapping[str, Any], key: str, where: Where) -> frozenset[Op
 def get_memory(mapping: Mapping[str, Any], key: str, where: Where, ctx: ComputeContext) -> str:
     """The name of a memory defined under `memories:`."""
     return get_choice(mapping, key, where, ctx.memory_names, "a memory name")
+
+
+# The fields every compute kind has (read by `common_unit_fields`), declared once for each kind's FIELDS block.
+COMMON_FIELDS: dict[str, Field] = {
+    "description": Text(),
+    "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
+    "weights_in": Ref("memory"),
+    "activations_in": Ref("memory"),
+    "runs": Ref("op_kinds"),
+    "schemes": Ref("schemes"),
+}
 
 
 def common_unit_fields(mapping: Mapping[str, Any], where: Where, ctx: ComputeContext) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
+from tinysim.arch.compute import COMMON_FIELDS, ComputeContext, common_unit_fields, get_op_table, get_runs
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_enum, get_int, get_quantity
@@ -54,7 +54,7 @@ class ImcMode(enum.Enum):
 FIELDS = Block(
     {
         "kind": Text(),
-        "description": Text(),
+        **COMMON_FIELDS,
         "mode": Choice(tuple(m.value for m in ImcMode)),
         "rows": Integer(bound=Bound.POSITIVE),
         "columns": Integer(bound=Bound.POSITIVE),
@@ -71,11 +71,6 @@ FIELDS = Block(
         "energy_per_conversion": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
         "energy_per_accumulate": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
         "energy_per_element": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
-        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
-        "weights_in": Ref("memory"),
-        "activations_in": Ref("memory"),
-        "runs": Ref("op_kinds"),
-        "schemes": Ref("schemes"),
     },
     required=(
         "kind",

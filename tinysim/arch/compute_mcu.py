@@ -24,10 +24,10 @@ Optional, both off by default (shared with `kind: npu`):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
+from tinysim.arch.compute import COMMON_FIELDS, ComputeContext, common_unit_fields, get_op_table, get_runs
 from tinysim.arch.core import Core, core_names, load_core
 from tinysim.arch.kernel_library import KernelLibrary, library_names, load_library
 from tinysim.arch.model import OpTable
@@ -59,18 +59,13 @@ WEIGHT_DECODER = Block(
 FIELDS = Block(
     {
         "kind": Text(),
-        "description": Text(),
+        **COMMON_FIELDS,
         "simd_macs_per_cycle": Integer(bound=Bound.POSITIVE),
         "cycles_per_mac": Ref("op_table"),
         "overhead_cycles": Ref("op_table"),
         "cycles_per_element": Ref("op_table"),
         "energy_per_cycle": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
         "cycles_per_tap": Ref("op_table"),
-        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
-        "weights_in": Ref("memory"),
-        "activations_in": Ref("memory"),
-        "runs": Ref("op_kinds"),
-        "schemes": Ref("schemes"),
         "sparsity": SPARSITY,
         "weight_decoder": WEIGHT_DECODER,
         "core": Choice(core_names),
@@ -154,7 +149,7 @@ class McuUnit:
     description: str = ""
     runs: frozenset[OpKind] = frozenset()
     schemes: frozenset[str] = frozenset()  # quantization schemes it computes in; empty means all
-    cycles_per_tap: OpTable = OpTable(default=0.0)
+    cycles_per_tap: OpTable = field(default_factory=lambda: OpTable(default=0.0))
     sparsity: Sparsity | None = None
     weight_decoder: WeightDecoder | None = None
     core: Core | None = None  # with `library`: the core the library's instruction mixes are priced on

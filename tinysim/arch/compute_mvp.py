@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
+from tinysim.arch.compute import COMMON_FIELDS, ComputeContext, common_unit_fields, get_op_table, get_runs
 from tinysim.arch.model import OpTable
 from tinysim.ops import OpKind
 from tinysim.schema.fields import Bound, Where, block, get_int, get_quantity
@@ -30,7 +30,7 @@ KIND = "mvp"
 FIELDS = Block(
     {
         "kind": Text(),
-        "description": Text(),
+        **COMMON_FIELDS,
         "macs_per_step": Integer(bound=Bound.POSITIVE),
         "max_dimension": Integer(bound=Bound.POSITIVE),
         "cycles_per_instruction": Quantity(Dimension.CYCLES, Bound.POSITIVE),
@@ -40,11 +40,6 @@ FIELDS = Block(
         "cycles_per_program": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE),
         "overhead_cycles": Ref("op_table"),
         "energy_per_cycle": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
-        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
-        "weights_in": Ref("memory"),
-        "activations_in": Ref("memory"),
-        "runs": Ref("op_kinds"),
-        "schemes": Ref("schemes"),
     },
     required=(
         "kind",

@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tinysim.arch.compute import ComputeContext, common_unit_fields, get_op_table, get_runs
+from tinysim.arch.compute import COMMON_FIELDS, ComputeContext, common_unit_fields, get_op_table, get_runs
 from tinysim.arch.compute_mcu import (
     SPARSITY,
     WEIGHT_DECODER,
@@ -74,7 +74,7 @@ def _config_names() -> tuple[str, ...]:
 
 _TYPES: dict[str, Field] = {
     "kind": Text(),
-    "description": Text(),
+    **COMMON_FIELDS,
     "config": Choice(_config_names),
     "macs_per_cycle": Integer(bound=Bound.POSITIVE),
     "ublock_width": Integer(bound=Bound.POSITIVE),
@@ -94,11 +94,6 @@ _TYPES: dict[str, Field] = {
     "scale_bias_bytes_per_channel": Integer(Dimension.SIZE, Bound.NONNEGATIVE),
     "energy_per_mac": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
     "energy_per_cycle": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
-    "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
-    "weights_in": Ref("memory"),
-    "activations_in": Ref("memory"),
-    "runs": Ref("op_kinds"),
-    "schemes": Ref("schemes"),
     "sparsity": SPARSITY,
     "weight_decoder": WEIGHT_DECODER,
 }

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tinysim.arch.compute import ComputeContext, common_unit_fields, get_memory, get_runs
+from tinysim.arch.compute import COMMON_FIELDS, ComputeContext, common_unit_fields, get_memory, get_runs
 from tinysim.ops import MAC_OPS, OpKind
 from tinysim.schema.fields import Bound, Where, block, get_enum, get_int, get_quantity
 from tinysim.schema.jsonschema import Block, Choice, Integer, Quantity, Ref, Text
@@ -35,21 +35,16 @@ class Dataflow(enum.Enum):
 FIELDS = Block(
     {
         "kind": Text(),
-        "description": Text(),
+        **COMMON_FIELDS,
         "rows": Integer(bound=Bound.POSITIVE),
         "cols": Integer(bound=Bound.POSITIVE),
         "dataflow": Choice(tuple(d.value for d in Dataflow)),
         "mac_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
         "pe_cycle_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
-        "nominal_voltage": Quantity(Dimension.VOLTAGE, Bound.POSITIVE),
         "accumulator_width": Integer(Dimension.SIZE, Bound.POSITIVE),
         "ifmap_buffer": Ref("memory"),
         "filter_buffer": Ref("memory"),
         "ofmap_buffer": Ref("memory"),
-        "weights_in": Ref("memory"),
-        "activations_in": Ref("memory"),
-        "runs": Ref("op_kinds"),
-        "schemes": Ref("schemes"),
     },
     required=(
         "kind",

@@ -11,6 +11,7 @@ EXAMPLES = """examples:
   tinysim always-on kws_always_on
   tinysim always-on kws_always_on --arch ecm3532 --duration 24h
   tinysim always-on kws_always_on --arch stm32l4r5 --battery 225mAh@3V --format json
+  tinysim always-on kws_always_on --arch ecm3532 --battery CR2032 --duration 24h
   tinysim always-on kws_always_on --arch ndp100 --arch ecm3532 --arch stm32l4r5 --duration 24h
   tinysim always-on kws_always_on --timeline timeline.png --window "0.5 s" --window-start 2s
 """
@@ -38,9 +39,10 @@ def register(sub) -> None:
     p.add_argument("--duration", metavar="TIME", help="simulated time, e.g. 60s, 24h (default: the scenario's)")
     p.add_argument(
         "--battery",
-        metavar="CAP@V",
-        default="225mAh@3V",
-        help="battery for the battery life, capacity@voltage (default 225mAh@3V, a CR2032)",
+        metavar="CELL|CAP@V",
+        help="battery for the battery life: a cell (CR2032, CR2477, 2xAA, LiPo150: derated for the peak current "
+        "and temperature, self-discharging) or an ideal reservoir capacity@voltage (default: the scenario's "
+        "`battery:`, else 225mAh@3V)",
     )
     p.add_argument("--no-fast-forward", action="store_true", help="simulate every period event by event")
     p.add_argument("--timeline", metavar="FILE.png", help="write a power-vs-time PNG of a window of the run")
@@ -61,14 +63,13 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from tinysim.cli.progress import compile_notice, each
     from tinysim.report.always_on_report import comparison_table, headline, to_json, to_text
-    from tinysim.system.battery import parse_battery
     from tinysim.system.run import prepare_workload, resolve_arch, run_always_on
     from tinysim.system.scenario import load_scenario
     from tinysim.units import Dimension, parse_quantity
 
     scenario = load_scenario(args.scenario)
     duration = parse_quantity(args.duration, Dimension.TIME, field="--duration") if args.duration else None
-    battery = parse_battery(args.battery) if args.battery else None
+    battery = _battery(args.battery, scenario)
     archs = [resolve_arch(scenario, a) for a in args.arch] if args.arch else [resolve_arch(scenario, None)]
     if args.timeline and len(archs) > 1:
         raise TinysimError("a timeline is drawn for one architecture: give a single --arch", field="--timeline")
@@ -101,6 +102,20 @@ def run(args: argparse.Namespace) -> int:
         text = "\n\n".join([*(headline(r) for r in results), comparison_table(results)])
     emit(text, args.output)
     return 0
+
+
+def _battery(text: str | None, scenario):
+    """--battery, keeping the scenario's temperature and harvest; else the scenario's battery, else the default."""
+    from dataclasses import replace
+
+    from tinysim.system.battery import DEFAULT, parse_battery
+
+    if not text:
+        return scenario.battery or parse_battery(DEFAULT)
+    battery = parse_battery(text)
+    if scenario.battery is not None:
+        battery = replace(battery, temperature_c=scenario.battery.temperature_c, harvest_w=scenario.battery.harvest_w)
+    return battery
 
 
 def _window(args: argparse.Namespace, scenario) -> tuple[float, float]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 from tinysim.errors import TinysimError
@@ -75,15 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """Write atomically (temporary file + rename), readable by others as a web page should be (umask applies)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as err:
-        raise TinysimError(f"cannot write output: {err.strerror}", file=str(path), field="--output") from err
+    """Atomically, readable by others as a web page should be (the umask applies); the report folder is created."""
+    from tinysim.cli.output import write_atomic
+
+    write_atomic(path, data, parents=True)

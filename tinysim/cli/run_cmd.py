@@ -73,6 +73,9 @@ def register(sub) -> None:
         default="engine",
         help="price events counted on a real run (default) or estimated from shapes",
     )
+    p.add_argument("--work-limit", type=float, default=1.0, metavar="FACTOR",
+                   help="multiply the engine's work limits (1e11 MACs, 4 GiB of activations per run; a larger "
+                   "model is refused before it starts, with the estimate) by FACTOR")
     p.add_argument("--per-layer", action="store_true", help="show the per-layer table (always in json/csv)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
@@ -109,6 +112,7 @@ def _run_one(args: argparse.Namespace) -> int:
         operating_point=args.operating_point,
         deadline=args.deadline,
         rate=args.rate,
+        work_limit=args.work_limit,
     )
     result, rate_hz, choice = evaluation.result, evaluation.rate_hz, evaluation.dvfs
     extra: dict = {}
@@ -169,13 +173,18 @@ def _rate_status(args: argparse.Namespace, rate_hz: float | None, latencies_s: l
 
 
 def _save(path: str, array: np.ndarray) -> None:
+    """The output as a .npy file, atomically (np.save would add ".npy" to any other name, silently)."""
+    import io
+
     import numpy as np
 
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, array)
-    except OSError as err:
-        raise TinysimError(f"cannot write: {err.strerror}", file=path, field="--save-output") from err
+    from tinysim.cli.output import write_atomic
+
+    if not path.endswith(".npy"):
+        raise TinysimError('expected a file name ending in ".npy"', file=path, field="--save-output")
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    write_atomic(Path(path), buffer.getvalue(), field="--save-output")
 
 
 def _prediction(output: np.ndarray, graph) -> dict:

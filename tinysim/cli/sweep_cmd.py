@@ -41,6 +41,8 @@ def register(sub) -> None:
         help="price every point on its own, as `tinysim run` does (the reference path: slower, identical rows)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--point-limit", type=float, default=1.0, metavar="FACTOR",
+                   help="multiply the limit on design points per sweep (10 million) by FACTOR")
     p.set_defaults(func=run)
 
 
@@ -48,15 +50,17 @@ def run(args: argparse.Namespace) -> int:
     from tinysim.cli.progress import compile_notice, progress_bar
     from tinysim.explore.executors import make_executor
     from tinysim.explore.runner import run_sweep
-    from tinysim.explore.sweep_spec import load_sweep
+    from tinysim.explore.sweep_spec import check_point_count, load_sweep
 
     spec = load_sweep(args.sweep)
+    check_point_count(spec, args.point_limit)  # before a worker starts or the results file is created
     if args.chunk is not None and args.chunk < 1:
         raise TinysimError(f"expected a positive chunk size, got {args.chunk}", field="--chunk")
     executor = make_executor(args.jobs, args.dask)
     try:
         with compile_notice(), progress_bar(spec.name, "pt", enabled=not args.quiet) as progress:
-            result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk, exact=args.exact)
+            result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk, exact=args.exact,
+                               point_limit=args.point_limit)
     finally:
         executor.close()
     print(

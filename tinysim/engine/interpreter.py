@@ -155,9 +155,9 @@ _EVALUATE = tuple(k.evaluate for k in KERNELS.values())
 
 def _execute(prep: Prepared, first: int, stop: int, arena, s16, s32, count: bool, counted) -> None:
     """Evaluate ops first..stop-1 in order; counted[k] = (zero-operand MACs, output zeros) of op k."""
-    i16, i32, f32 = prep.i16, prep.i32, prep.f32
-    for k in range(first, stop):
-        counted[k] = prep.kernels[k](prep.rows[k], arena, i16, i32, f32, s16, s32, count)
+    i16, i32, f32, kernels, rows = prep.i16, prep.i32, prep.f32, prep.kernels, prep.rows
+    # one assignment of all pairs: numpy's per-row tuple assignment costs more than a small kernel's call
+    counted[first:stop] = [kernels[k](rows[k], arena, i16, i32, f32, s16, s32, count) for k in range(first, stop)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -58,10 +58,12 @@ def point_mapping(base: Any, point: Mapping[str, Any]) -> Any:
 class DesignSpace:
     """The base architecture and the parsed variants of each swept block (cached)."""
 
-    def __init__(self, spec: SweepSpec) -> None:
+    def __init__(self, spec: SweepSpec, base_data: Any = None) -> None:
+        """`base_data`: the base architecture mapping, `extends:` merged (a worker gets it from the client);
+        None: loaded from `spec.base_arch`."""
         self.spec = spec
         self.base_file = str(spec.base_arch)
-        self.base_data = load_arch_yaml(spec.base_arch)  # extends: resolved
+        self.base_data = load_arch_yaml(spec.base_arch) if base_data is None else base_data
         self.base = parse_arch(self.base_data, file=self.base_file)
         self.blocks: dict[tuple[str, ...], tuple[str, ...]] = {}
         for axis in spec.axes:

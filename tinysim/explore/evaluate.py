@@ -27,7 +27,7 @@ from tinysim.cost.shape import GraphShape, graph_shape, reads_memories
 from tinysim.errors import TinysimError
 from tinysim.explore.design import DesignSpace
 from tinysim.explore.store import ResultRow
-from tinysim.pipeline import evaluate, run_workload, with_library_scratch
+from tinysim.pipeline import WorkloadRun, evaluate, run_workload, with_library_scratch
 
 __all__ = ["Evaluator"]
 
@@ -51,10 +51,11 @@ class _Design:
 class Evaluator:
     """Prices design points of `space` on one workload file (results keyed by its stem)."""
 
-    def __init__(self, space: DesignSpace, workload: str | Path) -> None:
+    def __init__(self, space: DesignSpace, workload: str | Path, run: WorkloadRun | None = None) -> None:
+        """`run`: the workload already run (`run_workload(workload, seed=0)`, what None runs here)."""
         self.space = space
         self.workload = Path(workload).stem
-        self.run = run_workload(workload, seed=0)
+        self.run = run_workload(workload, seed=0) if run is None else run
         self.graph, self.events, self.arena_bytes = self.run.graph, self.run.events, self.run.arena_bytes
         self._needs_memories: dict[tuple, bool] = {}  # by set of compute units
         self._structures: dict[tuple, GraphShape | TinysimError] = {}

@@ -1,9 +1,11 @@
 """Where chunks of design points are evaluated: this process, local worker processes, or a Dask cluster.
 
-A `Task` is one workload and a chunk of points; `evaluate_task` (importable, picklable) turns it
-into result rows, keeping one `Evaluator` per (sweep, workload) per worker process so the engine
-runs once per workload and worker. Every executor's `run(tasks)` yields each task's rows as
-they complete, in whatever order.
+A `Task` is a chunk of points of one `WorkloadJob`: everything a worker needs to price them (the
+parsed sweep, the base architecture mapping with its `extends:` chain merged, and the workload run
+once on the client: graph, events, arena), so a worker reads no file and needs no working directory
+of the client's. Each executor sends a job to a worker once, not once per chunk, and `evaluate_task`
+keeps one `Evaluator` per job per worker process. Every executor's `run(tasks)` yields each task's
+rows as they complete, in whatever order.
 
     LocalExecutor(jobs=4)                 # concurrent.futures ProcessPoolExecutor (jobs=1: in process)
     DaskExecutor("tcp://10.0.0.5:8786")   # an existing cluster (pip install 'tinysim-hw[dask]')
@@ -22,38 +24,91 @@ from tinysim.errors import TinysimError
 from tinysim.explore.design import DesignSpace
 from tinysim.explore.evaluate import Evaluator
 from tinysim.explore.store import ResultRow
-from tinysim.explore.sweep_spec import parse_sweep
-from tinysim.schema.yamlio import load_yaml_text
+from tinysim.explore.sweep_spec import SweepSpec
+from tinysim.pipeline import WorkloadRun
 
-__all__ = ["DaskExecutor", "LocalExecutor", "Task", "evaluate_task", "make_executor"]
+__all__ = ["DaskExecutor", "LocalExecutor", "SweepJob", "Task", "WorkloadJob", "evaluate_task", "make_executor"]
+
+Points = tuple[tuple[str, Mapping[str, Any]], ...]  # (point_id, point) pairs
+
+
+@dataclass(frozen=True, eq=False)
+class SweepJob:
+    """A sweep as a worker needs it; `key` (the sweep's definition hash) names it in a worker's caches."""
+
+    key: str
+    spec: SweepSpec
+    base_data: Any  # the base architecture mapping, `extends:` merged on the client (line numbers kept)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SweepJob) and other.key == self.key
+
+
+@dataclass(frozen=True, eq=False)
+class WorkloadJob:
+    """One workload of a sweep, run once on the client."""
+
+    sweep: SweepJob
+    workload: str  # its file as the client names it: the rows are keyed by its stem
+    run: WorkloadRun
+
+    def __hash__(self) -> int:
+        return hash((self.sweep.key, self.workload))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkloadJob) and (other.sweep, other.workload) == (self.sweep, self.workload)
 
 
 @dataclass(frozen=True)
 class Task:
-    """One workload and a chunk of (point_id, point) pairs of the sweep whose file text is `sweep_text`."""
+    """A chunk of (point_id, point) pairs of one workload job."""
 
-    sweep_path: str
-    sweep_text: str
-    workload: str
-    points: tuple[tuple[str, Mapping[str, Any]], ...]
+    job: WorkloadJob
+    points: Points
     exact: bool = False  # every point through tinysim.pipeline on its own (the reference path), none vectorised
 
 
 @functools.lru_cache(maxsize=2)
-def _space(sweep_path: str, sweep_text: str) -> DesignSpace:
+def _space(sweep: SweepJob) -> DesignSpace:
     """One design space per sweep in a worker process (its parsed blocks are shared by the workloads)."""
-    spec = parse_sweep(load_yaml_text(sweep_text, file=sweep_path), file=sweep_path, text=sweep_text)
-    return DesignSpace(spec)
+    return DesignSpace(sweep.spec, base_data=sweep.base_data)
 
 
 @functools.lru_cache(maxsize=8)
-def _evaluator(sweep_path: str, sweep_text: str, workload: str) -> Evaluator:
-    return Evaluator(_space(sweep_path, sweep_text), workload)
+def _evaluator(job: WorkloadJob) -> Evaluator:
+    return Evaluator(_space(job.sweep), job.workload, run=job.run)
+
+
+def evaluate_points(job: WorkloadJob, points: Points, exact: bool = False) -> list[ResultRow]:
+    """The rows of a chunk of `job` (runs in a worker)."""
+    return _evaluator(job).evaluate(points, exact=exact)
 
 
 def evaluate_task(task: Task) -> list[ResultRow]:
-    """The rows of one task (runs in a worker)."""
-    return _evaluator(task.sweep_path, task.sweep_text, task.workload).evaluate(task.points, exact=task.exact)
+    return evaluate_points(task.job, task.points, task.exact)
+
+
+def _jobs(tasks: list[Task]) -> dict[WorkloadJob, int]:
+    """The tasks' distinct jobs, numbered."""
+    jobs: dict[WorkloadJob, int] = {}
+    for task in tasks:
+        jobs.setdefault(task.job, len(jobs))
+    return jobs
+
+
+_INSTALLED: tuple[WorkloadJob, ...] = ()  # a pool worker's jobs, set once by its initializer
+
+
+def _install(jobs: tuple[WorkloadJob, ...]) -> None:
+    global _INSTALLED
+    _INSTALLED = jobs
+
+
+def _evaluate_installed(index: int, points: Points, exact: bool) -> list[ResultRow]:
+    return evaluate_points(_INSTALLED[index], points, exact)
 
 
 class LocalExecutor:
@@ -69,8 +124,10 @@ class LocalExecutor:
             for task in tasks:
                 yield evaluate_task(task)
             return
-        with concurrent.futures.ProcessPoolExecutor(max_workers=self.jobs) as pool:
-            futures = [pool.submit(evaluate_task, task) for task in tasks]
+        tasks = list(tasks)
+        jobs = _jobs(tasks)  # sent once per process (initializer), not with every chunk
+        with concurrent.futures.ProcessPoolExecutor(self.jobs, initializer=_install, initargs=(tuple(jobs),)) as pool:
+            futures = [pool.submit(_evaluate_installed, jobs[t.job], t.points, t.exact) for t in tasks]
             try:
                 for future in concurrent.futures.as_completed(futures):
                     yield future.result()
@@ -80,6 +137,10 @@ class LocalExecutor:
 
     def close(self) -> None:
         pass
+
+
+def _identity(job: WorkloadJob) -> WorkloadJob:
+    return job
 
 
 class DaskExecutor:
@@ -118,12 +179,20 @@ class DaskExecutor:
     def run(self, tasks: Iterable[Task]) -> Iterator[list[ResultRow]]:
         from distributed import as_completed
 
-        futures = self.client.map(evaluate_task, list(tasks), pure=False)
+        tasks = list(tasks)
+        # Each job is the result of a task of its own, not scattered data: a worker fetches it once, and
+        # when the workers holding it die the scheduler computes it again from the task it keeps.
+        jobs = {job: self.client.submit(_identity, job, pure=False) for job in _jobs(tasks)}
+        futures = [self.client.submit(evaluate_points, jobs[t.job], t.points, t.exact, pure=False) for t in tasks]
+        pending = set(futures)
         try:
             for future in as_completed(futures):
-                yield future.result()
+                rows = future.result()
+                pending.discard(future)
+                future.release()  # the rows are here: a worker that dies now costs no recomputation of them
+                yield rows
         finally:
-            self.client.cancel(futures)
+            self.client.cancel([*pending, *jobs.values()])
 
     def close(self) -> None:
         self.client.close()

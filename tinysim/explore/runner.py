@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinysim.explore.executors import Task
+from tinysim.arch.loader import load_arch_yaml
+from tinysim.explore.executors import SweepJob, Task, WorkloadJob
 from tinysim.explore.store import PointRow, ResultStore, StoreError, point_id
 from tinysim.explore.sweep_spec import SweepSpec, sample_points, si_value
+from tinysim.pipeline import run_workload
 from tinysim.version import __version__
 
 __all__ = ["SweepRun", "definition_hash", "run_sweep"]
@@ -84,6 +86,7 @@ def run_sweep(
     progress: Progress | None = None,
     chunk_size: int | None = None,
     exact: bool = False,
+    point_limit: float = 1.0,
 ) -> SweepRun:
     """Evaluate every (point, workload) of `spec` not yet in `out` on `executor`; rows are committed per chunk.
 
@@ -93,7 +96,7 @@ def run_sweep(
     rows: dict[str, PointRow] = {}  # by id: values written two ways ("256 KiB", 262144) are one point
     raw: dict[str, dict] = {}
     si = {(a.path, v): si_value(v) for a in spec.axes for v in a.values}
-    for index, point in enumerate(sample_points(spec)):
+    for index, point in enumerate(sample_points(spec, point_limit)):
         params = {p: si[p, v] for p, v in point.items()}
         pid = point_id(params)
         if pid not in rows:
@@ -105,17 +108,18 @@ def run_sweep(
         store.add_points(rows.values())
         done = store.done()
         total = len(points) * len(spec.workloads)
-        sweep_path = spec.path or ""  # as given: workers resolve it from the same working directory
+        # Workers read no files: the base architecture (extends: merged) and each workload's run travel with the tasks.
+        sweep = SweepJob(definition_hash(spec), spec, load_arch_yaml(spec.base_arch))
         tasks = []
         for workload in spec.workloads:
             stem = workload.stem
             pending = [(pid, p) for pid, p in zip(ids, points) if (pid, stem) not in done]
             if not pending:
                 continue
+            job = WorkloadJob(sweep, str(workload), run_workload(workload, seed=0))
             size = chunk_size or min(4096, max(64, math.ceil(len(pending) / (4 * workers))))
             for start in range(0, len(pending), size):
-                chunk = tuple(pending[start : start + size])
-                tasks.append(Task(sweep_path, spec.text, str(workload), chunk, exact))
+                tasks.append(Task(job, tuple(pending[start : start + size]), exact))
         skipped = total - sum(len(t.points) for t in tasks)
         written = invalid = 0
         if progress:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import math
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -204,6 +205,13 @@ class SweepResults:
         return pandas().DataFrame(self.flat_rows())
 
 
+def _read_only(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection; the path is percent-encoded into the URI, so '#', '?' and '%' are plain name
+    characters (unescaped, 'r#1.sqlite' opened 'r' and two sweeps shared one file)."""
+    uri = "file:" + urllib.parse.quote(str(Path(path).resolve())) + "?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=60.0)
+
+
 def _connect(path: str | Path) -> sqlite3.Connection:
     con = sqlite3.connect(str(path), timeout=60.0)
     con.execute("PRAGMA journal_mode=WAL")
@@ -233,7 +241,9 @@ class ResultStore:
     @staticmethod
     def is_empty(path: str | Path) -> bool:
         """Whether `path` is a database without tables (e.g. a sweep killed while creating it)."""
-        con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=60.0)
+        if Path(path).is_file() and Path(path).stat().st_size == 0:
+            return True
+        con = _read_only(path)
         try:
             return con.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
         except sqlite3.DatabaseError:
@@ -246,8 +256,13 @@ class ResultStore:
         """An existing store, to resume writing into."""
         if not Path(path).is_file():
             raise StoreError("no such results file", file=str(path))
+        probe = _read_only(path)  # ours or not, decided without changing the file (no WAL switch on a stranger's)
+        try:
+            version = _check_schema(probe, path)
+        finally:
+            probe.close()
         con = _connect(path)
-        _upgrade(con, _check_schema(con, path))
+        _upgrade(con, version)
         return cls(con, path)
 
     def meta(self) -> dict[str, str]:
@@ -295,10 +310,16 @@ _OLD_COLUMNS = {
 def _check_schema(con: sqlite3.Connection, path: str | Path) -> str:
     """The file's schema version (this one or an older one this module reads); StoreError otherwise."""
     try:
-        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if (
+            {"meta", "points", "results"} <= tables) else None
+        name = con.execute("SELECT value FROM meta WHERE key = 'sweep_name'").fetchone() if version else None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"not a tinysim sweep results file ({exc})", file=str(path)) from None
-    if version is None or version[0] not in (SCHEMA_VERSION, *_OLD_COLUMNS):
+    if version is None or name is None:
+        raise StoreError("not a tinysim sweep results file (another program's database?); left unchanged",
+                         file=str(path))
+    if version[0] not in (SCHEMA_VERSION, *_OLD_COLUMNS):
         raise StoreError(
             f"results schema version {version[0] if version else 'missing'}, expected {SCHEMA_VERSION}", file=str(path)
         )
@@ -323,7 +344,7 @@ def read_sweep(path: str | Path) -> SweepResults:
     """Read a whole results file (points ordered by index, results by point index then workload)."""
     if not Path(path).is_file():
         raise StoreError("no such results file", file=str(path))
-    con = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, timeout=60.0)
+    con = _read_only(path)
     try:
         version = _check_schema(con, path)
         meta = dict(con.execute("SELECT key, value FROM meta"))
@@ -340,6 +361,8 @@ def read_sweep(path: str | Path) -> SweepResults:
             "LEFT JOIN points p ON p.point_id = r.point_id ORDER BY p.point_index, r.workload"
         )
         results = tuple(ResultRow.from_sql(row) for row in con.execute(query))
+    except (sqlite3.DatabaseError, json.JSONDecodeError, TypeError, ValueError) as exc:  # a damaged file
+        raise StoreError(f"damaged results file: {type(exc).__name__}: {exc}", file=str(path)) from None
     finally:
         con.close()
     return SweepResults(meta=meta, points=points, results=results)

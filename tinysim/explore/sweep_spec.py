@@ -298,9 +298,26 @@ def _random_combinations(sizes: list[int], count: int, rng: np.random.Generator)
     return list(chosen)
 
 
-def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
-    """The design points in sampling order, each `{path: value as written}`, duplicates dropped."""
+MAX_POINTS = 10_000_000  # design points in one sweep (a grid of 10^9 was enumerated for a minute, then MemoryError)
+
+
+def check_point_count(spec: SweepSpec, point_limit: float = 1.0) -> None:
+    """Refuse a sweep of more points than MAX_POINTS x `point_limit` (a grid's size, or the sampled count)."""
+    points = spec.size if spec.method is Method.GRID and spec.count is None else min(spec.count or 0, spec.size) \
+        if spec.method is Method.GRID else (spec.count or 0)
+    limit = MAX_POINTS * point_limit
+    if points > limit:
+        field = "sampling.count" if spec.method is not Method.GRID or spec.count is not None else "axes"
+        raise SpecError(f"{points:.3g} design points, beyond the {limit:.3g} accepted (fewer values per axis, random "
+                        "or latin-hypercube sampling with a smaller count, or --point-limit FACTOR)",
+                        file=spec.path, field=field)
+
+
+def sample_points(spec: SweepSpec, point_limit: float = 1.0) -> list[dict[str, Any]]:
+    """The design points in sampling order, each `{path: value as written}`, duplicates dropped. More than
+    MAX_POINTS (times `point_limit`) is refused in one line, with the count, before any is enumerated."""
     sizes = [len(a.values) for a in spec.axes]
+    check_point_count(spec, point_limit)
     if spec.method is Method.GRID:
         indices: Any = itertools.product(*(range(n) for n in sizes))
         if spec.count is not None:

@@ -96,9 +96,51 @@ def sweep_rows(sweep: Any) -> list[dict[str, Any]]:
         row = asdict(result) if is_dataclass(result) and not isinstance(result, type) else dict(result)
         point = points.get(row["point_id"])
         row["point_index"] = point.point_index if point is not None else None
-        row["params"] = dict(point.params) if point is not None else {}
-        rows.append(row)
+        row["params"] = point.params if point is not None else {}
+        rows.append(_checked(row))
     return rows
+
+
+def _checked(row: dict[str, Any]) -> dict[str, Any]:
+    """The row if every value has the type and range `tinysim sweep` writes; a damaged (edited, truncated)
+    results file is refused in one line naming the row and the field, not drawn with nonsense or crashing."""
+
+    def bad(name: str, expected: str) -> TinysimError:
+        where = f"point {row.get('point_id')!r:.40}, workload {row.get('workload')!r:.40}"
+        return TinysimError(f"damaged results file: {where}: {name}: expected {expected}, got {row.get(name)!r:.60}")
+
+    def number(value: Any) -> bool:
+        return (
+            value is None
+            or isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and (math.isfinite(value) and value >= 0)
+        )
+
+    if row.get("status") not in ("ok", "invalid"):
+        raise bad("status", "'ok' or 'invalid'")
+    for name in ("workload", "reason", "operating_point"):
+        if row.get(name) is not None and not isinstance(row[name], str):
+            raise bad(name, "text")
+    for name in ("latency_s", "energy_j", "average_power_w", "cycles", "arena_bytes", "weights_bytes", "area_m2"):
+        if not number(row.get(name)):
+            raise bad(name, "a finite number >= 0")
+    for name in ("fits", "meets_deadline"):
+        if row.get(name) not in (None, 0, 1):
+            raise bad(name, "0 or 1")
+    breakdown = row.get("energy_breakdown")
+    if breakdown is not None and not (
+        isinstance(breakdown, Mapping) and all(isinstance(k, str) and number(v) for k, v in breakdown.items())
+    ):
+        raise bad("energy_breakdown", "a mapping of cause to a finite energy >= 0")
+    index = row.get("point_index")
+    if index is not None and not (isinstance(index, int) and not isinstance(index, bool) and index >= 0):
+        raise bad("point_index", "a whole number >= 0")
+    params = row["params"]
+    if not isinstance(params, Mapping) or any(isinstance(v, float) and not math.isfinite(v) for v in params.values()):
+        raise bad("params", "a mapping of parameter to a finite value")
+    row["params"] = dict(row["params"])
+    return row
 
 
 def objectives_for(meta: Mapping[str, str], options: ReportOptions) -> tuple[str, ...]:
@@ -204,8 +246,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_") or "workload"
 
 
-def build_report(sweep: Any, options: ReportOptions | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> SweepReport:
+def build_report(
+    sweep: Any, options: ReportOptions | None = None, progress: Callable[[int, int], None] | None = None
+) -> SweepReport:
     """The report of a read sweep (`read_sweep(path)`): Markdown, HTML and the PNGs they show;
     `progress(workloads_done, workloads_total)` is called as each workload's section is drawn."""
     options = options or ReportOptions()

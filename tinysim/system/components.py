@@ -8,20 +8,24 @@
   state for the gap to the next frame (`auto`: among those whose wake-up keeps the deadline);
 - host: woken by a detection (latency, energy), on for `on_time` (a detection while on extends it).
 
-All energy goes through the `Ledger`, keyed by (component, state).
+All energy goes through the `Ledger`, keyed by (component, state). At each inference-period boundary
+`leap` may jump: over steady repetitions (fastforward.py) or, once the steady cycle is known, over whole
+cycles and keyword episodes already simulated once (replay.py).
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
 from tinysim.arch import Arch, PowerStateName
-from tinysim.system.fastforward import FastForward
-from tinysim.system.ledger import Key, Ledger
+from tinysim.system.fastforward import MAX_LAG, FastForward, Jump
+from tinysim.system.ledger import Key, Ledger, Snapshot
+from tinysim.system.replay import Replay
 from tinysim.system.scenario import BetweenWork, Scenario
 from tinysim.system.workcost import WorkCost
 
@@ -54,6 +58,7 @@ class AlwaysOnModel:
         end_s: float,
         *,
         fast_forward: bool = True,
+        replay: bool = True,
         window: tuple[float, float] | None = None,
     ):
         self.sc, self.arch, self.work = scenario, arch, work
@@ -61,6 +66,10 @@ class AlwaysOnModel:
         self.env = simpy.Environment()
         self.ledger = Ledger(window=window)
         self.ff = FastForward(self.ledger, scenario.period_s, enabled=fast_forward)
+        hop = scenario.sensor.frame_hop_s
+        every = scenario.inference.every_frames
+        self.replay = Replay(scenario.period_s, hop, every) if replay and fast_forward else None
+        self.done_s: deque[float] = deque(maxlen=2 * MAX_LAG + 2)  # when the last networks finished
         self.buffer = simpy.Store(self.env)
         self.next_frame_s = scenario.sensor.frame_hop_s
         self.next_arrival = 0  # index into arrivals
@@ -91,7 +100,8 @@ class AlwaysOnModel:
 
     def run(self) -> None:
         self.chip_process = self.env.process(self.chip())
-        for process in (self.sensor(), self.keywords(), self.host()):
+        self.keyword_process = self.env.process(self.keywords())
+        for process in (self.sensor(), self.host()):
             self.env.process(process)
         self.env.run(until=self.end_s)
         self.ledger.finish(self.end_s)
@@ -108,18 +118,22 @@ class AlwaysOnModel:
         while True:
             self.next_frame_s = (seq + 1) * hop
             yield env.timeout(max(0.0, self.next_frame_s - env.now))
-            if self.is_trigger(seq):
-                saturated = not self.chip_waiting
-                jump = self.ff.plan(env.now, self.state(seq), self.coarse_state(), saturated, self.horizon_s())
-                if jump is not None:
-                    before = env.now
-                    frames = jump.units * jump.unit_periods * self.sc.inference.every_frames
-                    seq += frames
-                    self.next_frame_s = (seq + 1) * hop
-                    span = self.next_frame_s - before
-                    self.ff.apply(jump, before, span)
-                    self.shift_in_flight(frames, span)
-                    yield env.timeout(max(0.0, span))
+            again = False
+            while self.is_trigger(seq):
+                leap = self.leap(seq, after_replay=again)
+                if leap is None:
+                    break
+                jump, again = leap
+                before = env.now
+                frames = jump.units * jump.unit_periods * self.sc.inference.every_frames
+                seq += frames
+                self.next_frame_s = (seq + 1) * hop
+                span = self.next_frame_s - before
+                self.ff.apply(jump, before, span)
+                self.shift_in_flight(frames, span)
+                yield env.timeout(max(0.0, span))
+                if not again:  # after a replayed stretch, look again where it landed (an episode may start there)
+                    break
             self.ledger.count("frames")
             if len(self.buffer.items) >= self.sc.sensor.buffer_frames:
                 self.ledger.count("frames_dropped")
@@ -129,6 +143,42 @@ class AlwaysOnModel:
                 self.ledger.lump(SENSOR_DMA, self.work.frame_write_j)
                 self.buffer.put(Frame(seq, env.now))
             seq += 1
+
+    def leap(self, seq: int, *, after_replay: bool) -> tuple[Jump, bool] | None:
+        """At a period boundary: the jump to make (and whether it was replayed), or None to simulate on."""
+        now, rp = self.env.now, self.replay
+        state = self.state(seq)
+        quiet = self.host_asleep and not self.pending
+        recording = rp is not None and rp.watch(state, quiet, seq, self.arrivals, self.next_arrival, self.snapshot)
+        jump = None
+        if not after_replay:  # (an episode being recorded may be fast-forwarded too: its steady parts are exact)
+            jump = self.ff.plan(now, state, self.coarse_state(), not self.chip_waiting, self.horizon_s())
+            if rp is not None and quiet and self.ff.cycle is not None:
+                rp.learn(state, self.ff.cycle[0], self.ff.cycle[1], list(self.done_s), now)
+            if rp is not None and recording and jump is not None and not jump.exact:
+                rp.recording = None  # an extrapolated stretch is no exact record
+        if rp is None or recording or not quiet or state not in rp.cycles:
+            return None if jump is None else (jump, False)
+        plan = rp.plan(state, seq, self.arrivals, self.next_arrival, self.limit_s())
+        if plan.record:
+            rp.start(state, seq, self.next_arrival, self.snapshot())
+            return None
+        if plan.delta is None:
+            return None if jump is None else (jump, False)
+        if plan.next_arrival != self.next_arrival:
+            self.next_arrival = plan.next_arrival
+            self.keyword_process.interrupt()  # its next keyword is a later one now
+        rp.replayed_s += plan.frames * self.sc.sensor.frame_hop_s
+        return Jump(1, plan.frames // self.sc.inference.every_frames, plan.delta), True
+
+    def snapshot(self) -> Snapshot:
+        return self.ledger.snapshot(self.env.now)
+
+    def limit_s(self) -> float:
+        """How far replay may go: the end of the run, or the timeline window (simulated, never skipped)."""
+        if self.window is not None and self.env.now < self.window[1]:
+            return min(self.end_s, max(self.window[0], self.env.now))
+        return self.end_s
 
     def shift_in_flight(self, frames: int, span_s: float) -> None:
         """After a jump, what was in flight resumes `span_s` (and `frames` frames) later."""
@@ -175,7 +225,10 @@ class AlwaysOnModel:
     def keywords(self):
         env = self.env
         while self.next_arrival < len(self.arrivals):
-            yield env.timeout(max(0.0, float(self.arrivals[self.next_arrival]) - env.now))
+            try:
+                yield env.timeout(max(0.0, float(self.arrivals[self.next_arrival]) - env.now))
+            except simpy.Interrupt:
+                continue  # replay credited the keywords up to a later one: wait for that
             self.next_arrival += 1
             self.pending += 1
             self.ledger.count("events")
@@ -196,6 +249,7 @@ class AlwaysOnModel:
             if self.is_trigger(self.frame.seq):
                 yield from self.interval("chip", NETWORK, work.inference_s, work.inference_j)
                 self.ledger.count("inferences")
+                self.done_s.append(env.now)
                 if env.now - self.frame.ready_s > inf.deadline_s * (1 + 1e-9):
                     self.ledger.count("deadline_misses")
                 if self.pending:
@@ -207,7 +261,7 @@ class AlwaysOnModel:
 
     def interval(self, track: str, key: Key, duration_s: float, energy_j: float):
         if duration_s > 0:
-            self.ledger.enter(track, key, energy_j / duration_s, self.env.now)
+            self.ledger.enter(track, key, energy_j / duration_s, self.env.now, duration_s)
             end = self.env.now + duration_s
             while True:
                 if track == "chip":

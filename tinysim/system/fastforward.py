@@ -18,7 +18,8 @@ back to sleep, the end of the run, the timeline window), crediting each as one m
   pattern wanders over tens of seconds can be off by tens of percent (the result says how much
   time was extrapolated this way; --no-fast-forward simulates it all).
 
-Everything else is simulated event by event.
+Everything else is simulated event by event. The exact repetition found at the last boundary is kept in
+`cycle`: replay.py adds up whole cycles and recorded keyword episodes from it (no horizon at the next keyword).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class FastForward:
     _index: int = 0  # boundaries seen
     _coarse: Hashable = None
     _windows: list[tuple[int, Snapshot]] = field(default_factory=list)
+    cycle: tuple[int, Snapshot] | None = None  # (L, delta) of the exact repetition found at the last boundary
 
     @property
     def window_periods(self) -> int:
@@ -72,7 +74,7 @@ class FastForward:
             return None
         snap = self.ledger.snapshot(now)
         self._index += 1
-        exact = self._exact(snap, state)
+        exact = self.cycle = self._exact(snap, state)
         if exact is not None:
             return self._fit(exact[1], exact[0], now, horizon_s)
         saturated_delta = self._saturated(snap, coarse, saturated)

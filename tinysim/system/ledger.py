@@ -13,6 +13,7 @@ nothing is charged twice). An optional window records the intervals for a timeli
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 __all__ = ["Ledger", "Segment", "Snapshot"]
@@ -60,6 +61,7 @@ class _Open:
     key: Key
     power_w: float
     since_s: float
+    left_s: float | None = None  # a fixed-length interval: how much of it is still to come
 
 
 @dataclass
@@ -71,16 +73,16 @@ class Ledger:
     segments: list[Segment] = field(default_factory=list)
     _open: dict[str, _Open] = field(default_factory=dict)
 
-    def enter(self, track: str, key: Key, power_w: float, now: float) -> None:
-        """`track` is from now on in state `key`, drawing `power_w`."""
+    def enter(self, track: str, key: Key, power_w: float, now: float, duration_s: float | None = None) -> None:
+        """`track` is from now on in state `key`, drawing `power_w` (for `duration_s`, when that is known)."""
         self.close(track, now)
-        self._open[track] = _Open(key, power_w, now)
+        self._open[track] = _Open(key, power_w, now, duration_s)
 
     def close(self, track: str, now: float) -> None:
         current = self._open.pop(track, None)
         if current is None:
             return
-        duration = now - current.since_s
+        duration = _elapsed(current, now)
         self.energy_j[current.key] = self.energy_j.get(current.key, 0.0) + current.power_w * duration
         self.time_s[current.key] = self.time_s.get(current.key, 0.0) + duration
         if self.window is not None and current.since_s < self.window[1] and now > self.window[0] and duration > 0:
@@ -109,7 +111,7 @@ class Ledger:
     def snapshot(self, now: float) -> Snapshot:
         energy, time = dict(self.energy_j), dict(self.time_s)
         for current in self._open.values():
-            duration = now - current.since_s
+            duration = _elapsed(current, now)
             energy[current.key] = energy.get(current.key, 0.0) + current.power_w * duration
             time[current.key] = time.get(current.key, 0.0) + duration
         return Snapshot(energy, time, dict(self.counts))
@@ -125,8 +127,19 @@ class Ledger:
             self.counts[name] = self.counts.get(name, 0) + periods * n
         for track, current in list(self._open.items()):
             self.close(track, now_s)
-            self._open[track] = _Open(current.key, current.power_w, now_s + span_s)
+            left = None if current.left_s is None else current.left_s - _elapsed(current, now_s)
+            self._open[track] = _Open(current.key, current.power_w, now_s + span_s, left)
 
     def finish(self, now: float) -> None:
         for track in list(self._open):
             self.close(track, now)
+
+
+def _elapsed(current: _Open, now: float) -> float:
+    """Time in `current` up to `now`. A fixed-length interval ending now lasted its stated length: the clock
+    is absolute, so `now - since` far into a run is off by ulp(now), which for a microsecond wake-up a year
+    in is a relative 1e-4 (and a fast-forwarded delta multiplies it)."""
+    elapsed = now - current.since_s
+    if current.left_s is not None and abs(elapsed - current.left_s) <= 4 * math.ulp(now):
+        return current.left_s
+    return elapsed

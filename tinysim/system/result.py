@@ -8,7 +8,7 @@ from typing import Any
 
 from tinysim.cost.vocabulary import identity
 from tinysim.dataframes import pandas
-from tinysim.system.battery import Battery
+from tinysim.system.battery import Battery, HarvestBalance
 from tinysim.system.ledger import Key, Segment
 from tinysim.system.workcost import WorkCost
 
@@ -34,6 +34,9 @@ class AlwaysOnResult:
     counts: Mapping[str, int]
     fast_forwarded_s: float
     extrapolated_s: float = 0.0  # of the fast-forwarded time, what was jumped in the saturated (overloaded) regime
+    replayed_s: float = 0.0  # of the fast-forwarded time, what was credited as recorded cycles and keyword episodes
+    episodes_simulated: int = 0  # distinct keyword episodes simulated (and recorded) by the SimPy model
+    episodes_replayed: int = 0  # keyword episodes credited from that record
     battery: Battery | None = None
     segments: tuple[Segment, ...] = ()
     window_s: tuple[float, float] | None = None
@@ -77,8 +80,24 @@ class AlwaysOnResult:
         return self.total_energy_j / n if n else 0.0
 
     @property
+    def peak_power_w(self) -> float:
+        """The load's peak, for the battery's pulse derating: each component at its highest-power state at once
+        (an upper bound: the chip active while the host is on and the sensor streams)."""
+        peaks: dict[str, float] = {}
+        for key, t in self.time_s.items():
+            if t > 0:
+                part = "chip" if key[0] in CHIP_COMPONENTS else key[0]
+                peaks[part] = max(peaks.get(part, 0.0), self.energy_j.get(key, 0.0) / t)
+        return max(sum(peaks.values()), self.average_power_w)
+
+    @property
     def battery_life_s(self) -> float | None:
-        return self.battery.life_s(self.average_power_w) if self.battery else None
+        """Until empty with no harvest (a named cell: derated at the peak power and its temperature, leaking)."""
+        return self.battery.life_s(self.average_power_w, self.peak_power_w) if self.battery else None
+
+    @property
+    def harvest(self) -> HarvestBalance | None:
+        return self.battery.harvest_balance(self.average_power_w, self.peak_power_w) if self.battery else None
 
     @property
     def overloaded(self) -> bool:
@@ -114,14 +133,28 @@ class AlwaysOnResult:
             "ledger": self.ledger_rows(),
             "counts": dict(self.counts),
             "overloaded": self.overloaded,
-            "battery": None
-            if self.battery is None
-            else {
-                "capacity_c": self.battery.capacity_c,
-                "voltage_v": self.battery.voltage_v,
-                "energy_j": self.battery.energy_j,
-            },
+            "battery": self.battery_dict(),
             "battery_life_s": self.battery_life_s,
+        }
+
+    def battery_dict(self) -> dict[str, Any] | None:
+        b = self.battery
+        if b is None:
+            return None
+        h = self.harvest
+        return {
+            "cell": b.cell.name if b.cell else None,
+            "capacity_c": b.capacity_c,
+            "voltage_v": b.voltage_v,
+            "energy_j": b.energy_j,
+            "temperature_c": b.temperature_c if b.cell else None,
+            "peak_power_w": self.peak_power_w,
+            "usable_charge_c": b.usable_charge_c(self.peak_power_w),
+            "pulse_voltage_v": b.pulse_voltage_v(self.peak_power_w) if b.cell else None,
+            "cutoff_v": b.cell.cutoff_v if b.cell else None,
+            "energy_neutral": None if h is None else h.energy_neutral,
+            "harvested_j_per_day": None if h is None else h.harvested_j_per_day,
+            "autonomy_days": None if self.battery_life_s is None else self.battery_life_s / 86400.0,
         }
 
     def ledger_rows(self) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ def run_always_on(
     duration_s: float | None = None,
     battery: Battery | None = None,
     fast_forward: bool = True,
+    replay: bool = True,
     timeline_s: tuple[float, float] | None = None,
     prepared: Prepared | None = None,
 ) -> AlwaysOnResult:
@@ -54,6 +55,8 @@ def run_always_on(
 
     `timeline_s` = (start, end) records the power intervals in that window for a timeline plot
     (fast-forward never jumps over it). `prepared` reuses a workload already run by the engine.
+    `replay` (with `fast_forward`) simulates each distinct keyword episode once and replays its repeats
+    (tinysim.system.replay); False simulates every episode (steady stretches still fast-forwarded).
     """
     arch = arch or resolve_arch(scenario, None)
     prepared = prepared or prepare_workload(scenario)
@@ -61,8 +64,9 @@ def run_always_on(
     if duration <= 0:
         raise SpecError(f"expected a positive duration, got {duration:g} s", field="duration")
     work = choose_work_cost(arch, prepared, scenario)
+    arrivals = event_times(scenario, duration)
     model = AlwaysOnModel(
-        scenario, arch, work, event_times(scenario, duration), duration, fast_forward=fast_forward, window=timeline_s
+        scenario, arch, work, arrivals, duration, fast_forward=fast_forward, replay=replay, window=timeline_s
     )
     model.run()
     ledger = model.ledger
@@ -81,6 +85,9 @@ def run_always_on(
         counts=dict(ledger.counts),
         fast_forwarded_s=model.ff.skipped_s,
         extrapolated_s=model.ff.saturated_s,
+        replayed_s=model.replay.replayed_s if model.replay else 0.0,
+        episodes_simulated=model.replay.simulated if model.replay else 0,
+        episodes_replayed=model.replay.replayed if model.replay else 0,
         battery=battery,
         segments=tuple(ledger.segments),
         window_s=timeline_s,

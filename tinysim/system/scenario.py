@@ -15,10 +15,15 @@ A scenario says what the device does all day, not what the chip is made of (that
       default: {cycles: 40000}           # on the chip at the chosen operating point, at its running power
       ndp100: {time: 200 us, power: 30 uW}
     inference: {every_frames: 2, window_frames: 16, deadline: 20 ms}
-    events: {probability_per_window: 1e-4, seed: 1}   # or {trace: keywords.csv} (event times, s)
+    events: {probability_per_window: 1e-4, seed: 1}   # bernoulli; or {process: poisson, rate: 0.01 Hz, seed: 1},
+                                         # {process: daily, events_per_hour: [24 numbers] or hourly.csv},
+                                         # {process: bursty, burst_rate, quiet_rate, mean_burst, mean_quiet},
+                                         # or {trace: keywords.csv} (event times, s); see system/arrivals.py
     host: {name: app MCU, power: 10 mW, on_time: 1 s, sleep_power: 2 uW, wake_latency: 1 ms, wake_energy: 5 uJ}
     power: {between_work: auto}          # auto | idle | sleep
     dvfs: {policy: fixed, operating_point: run120}   # fixed | race_to_idle | just_in_time
+    battery: {cell: CR2032, temperature_c: 0}        # a cell of system/cells.yaml, or "225mAh@3V" (ideal)
+    harvest: {profile: [0 W, ..., 200 uW, ...]}      # harvested power per hour from midnight, 24 values
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ from tinysim.schema.fields import (
 )
 from tinysim.schema.jsonschema import Block, Choice, Integer, Number, Quantity, Text, document
 from tinysim.schema.yamlio import line_of, load_yaml
+from tinysim.system.arrivals import EVENTS, Arrivals, parse_process
+from tinysim.system.battery import BATTERY, HARVEST, Battery, parse_supply
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 
@@ -104,13 +111,7 @@ _INFERENCE = Block(
         "deadline": Quantity(Dimension.TIME, Bound.POSITIVE),
     }
 )
-_EVENTS = Block(
-    {
-        "probability_per_window": Quantity(Dimension.DIMENSIONLESS, Bound.NONNEGATIVE),
-        "seed": Integer(bound=Bound.NONNEGATIVE),
-        "trace": Text(),
-    }
-)
+_EVENTS = EVENTS
 _POWER = Block({"between_work": Choice(lambda: tuple(b.value for b in BetweenWork))})
 _DVFS = Block({"policy": Choice(lambda: tuple(p.value for p in DvfsPolicy)), "operating_point": Text()})
 _SCENARIO = Block(
@@ -128,6 +129,8 @@ _SCENARIO = Block(
         "host": _HOST,
         "power": _POWER,
         "dvfs": _DVFS,
+        "battery": BATTERY,
+        "harvest": HARVEST,
     },
     required=("name", "workload", "sensor", "inference"),
 )
@@ -193,16 +196,6 @@ class Inference:
 
 
 @dataclass(frozen=True)
-class Arrivals:
-    """Keyword/anomaly arrivals: a probability per inference window with a seed, or fixed times from a CSV."""
-
-    probability_per_window: float = 0.0
-    seed: int = 0
-    trace_times_s: tuple[float, ...] | None = None
-    trace_path: str | None = None
-
-
-@dataclass(frozen=True)
 class Host:
     """What a detection does: wake the host for `on_time_s` at `power_w` (a detection while on extends it)."""
 
@@ -235,6 +228,7 @@ class Scenario:
     between_work: BetweenWork
     dvfs: Dvfs
     path: str | None = None
+    battery: Battery | None = None  # `battery:` / `harvest:` blocks; None: the CLI's --battery or its default
 
     @property
     def period_s(self) -> float:
@@ -281,6 +275,7 @@ def parse_scenario(data: Any, *, file: str | None = None, errors: ErrorCollector
         between_work=errors.value(_between_work, top, where),
         dvfs=errors.value(_dvfs, top, where),
         path=file,
+        battery=errors.value(parse_supply, top, where),
     )
     errors.check()
     return scenario
@@ -357,14 +352,12 @@ def _events(top: Mapping[str, Any], where: Where, base: Path) -> Arrivals:
     at = where.key(top, "events")
     m = block(top["events"], at, allowed=_EVENTS.keys)
     if "trace" in m:
-        if "probability_per_window" in m:
-            raise at.key(m, "trace").fail("give `probability_per_window` or `trace`, not both")
+        other = next((k for k in m if k in _EVENTS.fields and k not in ("trace", "seed")), None)
+        if other is not None:
+            raise at.key(m, "trace").fail(f"give `{other}` or `trace`, not both")
         path = _path(m, "trace", at, base)
         return Arrivals(trace_times_s=read_trace(path, at.key(m, "trace")), trace_path=path)
-    p = get_quantity(m, "probability_per_window", at, Dimension.DIMENSIONLESS, bound=Bound.NONNEGATIVE, default=0.0)
-    if p > 1:
-        raise at.key(m, "probability_per_window").fail(f"expected a probability between 0 and 1, got {p:g}")
-    return Arrivals(probability_per_window=p, seed=get_int(m, "seed", at, bound=Bound.NONNEGATIVE, default=0))
+    return parse_process(m, at, base)
 
 
 def read_trace(path: str, where: Where) -> tuple[float, ...]:

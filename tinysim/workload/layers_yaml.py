@@ -221,8 +221,11 @@ def _read_layer(b: GraphBuilder, layer: Any, i: int, previous: str, where: Where
     return name
 
 
-def _name(layer: Any) -> Any:
-    return layer.get("name") if isinstance(layer, Mapping) else None
+def _name(layer: Any) -> str | None:
+    """The layer's name as the key of a failed layer: a name that is not text (`name: 1`, a list) is an error
+    of its own, and becomes its repr so the layers after it still skip it instead of looking it up."""
+    name = layer.get("name") if isinstance(layer, Mapping) else None
+    return name if name is None or isinstance(name, str) else repr(name)
 
 
 def _depends_on(layer: Any, previous: str, failed: set[Any]) -> bool:

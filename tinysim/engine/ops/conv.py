@@ -6,7 +6,10 @@ Two paths, both int32-exact:
   row) and multiplied by the int8 weights, 4 pixels x 4 channels per pass, then requantized as
   one long row. Padded taps hold zp_in + 128 and the bias is pre-folded with
   -(zp_in + 128) * sum(w), so a padded tap contributes exactly 0, as the reference's skipped tap.
-- direct (short patches over wide rows: the stems, 1x1 on < 16 channels): the padded
+  On AVX2 hosts without VNNI (madd16.py) the patch is int16 x - zp_in (padded taps 0) instead, and
+  the products run 8 channels per vector with `vpmaddwd`.
+- direct (short patches over wide rows: the stems, 1x1 on < 16 channels; with madd16 only up to
+  16 output channels): the padded
   input is split once into row/column-phase planes so that each tap reads one contiguous run
   per block of output rows, and the GEMM is vectorised over output pixels.
 
@@ -27,7 +30,10 @@ from tinysim.engine.fixedpoint import activation_range, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops import conv_int16
 from tinysim.engine.ops.conv_direct import PLANE_ACC_BUDGET, conv2d_by_pixel, plane_geometry
+from tinysim.engine.ops.im2col import gather
+from tinysim.engine.ops.madd16 import HAVE_MADD16, ROWS, conv2d_by_row16, pack_weights
 from tinysim.engine.ops.vnni import HAVE_VNNI, dot_block_vnni
+from tinysim.engine.ops.zero_count import count_input_zeros, zero_tap_table
 from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pack, pixel_tile, scale, zp
 from tinysim.events import Events
 from tinysim.ops import tap_counts
@@ -38,7 +44,7 @@ ConvRow = IntEnum("ConvRow", """
     wide x y w bias mult shift n h wd c oh ow oc kh kw sh sw dh dw ph pw
     zp_in zp_out lo hi mode by_pixel tile static_zero
     nz_w taps frame cols mask
-    zero_table kr ry rx ny nx zp_w
+    zero_table kr ry rx ny nx zp_w ocp
 """, start=0)  # fmt: skip
 Row = ConvRow  # what prepare and the kernels say; the class name shows in pack's errors
 
@@ -47,7 +53,11 @@ Row = ConvRow  # what prepare and the kernels say; the class name shows in pack'
 # one dot product per (pixel, channel).
 PIXEL_MAJOR_BELOW_K = 64
 PIXEL_MAJOR_FROM_OW = 16
+# With madd16 (AVX2) the dot path beats the direct one from 16 output channels up (DeepLab's 1x1 on 8/12
+# channels: 3x, MobileNet's stem: 1.8x; VWW's stem on 8: 0.8x); 16 itself stays direct, as the tests pin.
+PIXEL_MAJOR_MAX_OC_MADD16 = 16
 ROW_BUDGET = 8192  # uint8 im2col elements per block of the dot-product path (8 KiB, within L1)
+PATCH16_BUDGET, ACC16_BUDGET = 16384, 32768  # the same on AVX2 (madd16): int16 patch, int32 accumulators
 
 
 def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
@@ -76,6 +86,7 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     static_zero = int((valid[:, :, None] * zero_w).sum() - (padded[:, :, None] * (oc - zero_w)).sum())
     macs = int(valid.sum()) * ic * oc
     by_pixel = (kh * kw > 1 or k < 16) and k < PIXEL_MAJOR_BELOW_K and ow >= PIXEL_MAJOR_FROM_OW
+    by_pixel = by_pixel and not (HAVE_MADD16 and oc > PIXEL_MAJOR_MAX_OC_MADD16)
     if by_pixel:  # weights (oc, kp), k padded to a multiple of 4 with zeros; per-channel multipliers
         kp = -(-k // 4) * 4
         wq = np.zeros((oc, kp), np.int32)
@@ -91,26 +102,17 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
             "frame": frame, "cols": cols, "mask": ctx.i16.add(mask),
         }  # fmt: skip
         scratch16, scratch32 = -(-(n * frame + cols) // 2), oc * tile
-    else:  # one dot product per (pixel, channel); mult, shift, nz_w tiled over a block of pixels
-        kr = row_stride(k)  # patch rows and weight rows padded with zero weights to whole vectors
-        tile = pixel_tile(n * oh * ow, oc, kr, budget=ROW_BUDGET)
-        if tile < n * oh * ow:
-            tile -= tile % 4 if tile > 4 else 0  # whole 4-pixel passes of dot_block between blocks
-        # int8 weights, packed in pairs into the int16 pool. Legacy uint8 weights w - zp(w) span -255..255, so
-        # the dot runs on the stored int8 w and the kernel subtracts zp(w) x (the patch's sum) per pixel.
-        w8 = np.zeros((oc, kr), np.int8)
-        w8[:, :k] = w.constant().reshape(oc, k)
-        bias_u8 = bias - 128 * wk.sum(axis=1)  # the patch holds x + 128
+    else:  # one dot product per (pixel, channel); mult, shift tiled over a block of pixels
+        make = _madd16_path if HAVE_MADD16 else _dot_path
+        tile, path, scratch16, scratch32 = make(ctx, w, b, wk, bias, n * oh * ow, oc, k)
         table, ry, rx = zero_tap_table(h, oh, kh, a.stride_h, a.dilation_h, ph, wd, ow, kw, a.stride_w, a.dilation_w,
                                        pw, oc - zero_w)  # fmt: skip
         static_zero = int((valid[:, :, None] * zero_w).sum())  # padded taps are never counted on this path
-        path = {
-            "w": ctx.i16.add(w8.ravel().view(np.int16)), "bias": ctx.i32.add(bias_u8),
-            "mult": ctx.i32.add(np.tile(mult, tile)), "shift": ctx.i32.add(np.tile(shift, tile)),
-            "zero_table": ctx.i32.add(table), "kr": kr, "ry": ctx.i32.add(ry), "rx": ctx.i32.add(rx),
-            "ny": table.shape[0], "nx": table.shape[1], "zp_w": zp(w),
-        }  # fmt: skip
-        scratch16, scratch32 = tile * kr // 2, tile * oc
+        path.update(
+            mult=ctx.i32.add(np.tile(mult, tile)), shift=ctx.i32.add(np.tile(shift, tile)),
+            zero_table=ctx.i32.add(table), ry=ctx.i32.add(ry), rx=ctx.i32.add(rx), ny=table.shape[0],
+            nx=table.shape[1],
+        )  # fmt: skip
     params = pack(
         Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), n=n, h=h, wd=wd, c=c, oh=oh, ow=ow, oc=oc,
         kh=kh, kw=kw, sh=a.stride_h, sw=a.stride_w, dh=a.dilation_h, dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x),
@@ -127,48 +129,35 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     return OpPlan(params, events, scratch16=scratch16, scratch32=scratch32)
 
 
-def zero_tap_table(h, oh, kh, sh, dh, ph, wd, ow, kw, sw, dw, pw, nz_w):
-    """Zero-operand MACs per input value equal to zp_in, by input row class, column class and channel.
-
-    An input at (iy, ix, ci) is read by tap (i, j) of exactly one output pixel when row iy is some
-    oy * sh - ph + i * dh (oy < oh) and likewise for the column, and each such read with x == zp_in
-    makes nz_w[i, j, ci] (= oc - zero weights of that tap) zero-operand MACs. Rows (columns) read by
-    the same taps share a class: table[ry[iy], rx[ix], ci] sums nz_w over the taps that read them.
-    """
-
-    def reads(size, out, k, stride, dil, pad):
-        pos = np.arange(out)[:, None] * stride - pad + np.arange(k)[None, :] * dil  # (out, k) input index
-        used = np.zeros((size, k), np.int64)
-        for t in range(k):
-            p = pos[:, t]
-            used[p[(p >= 0) & (p < size)], t] = 1
-        classes, which = np.unique(used, axis=0, return_inverse=True)
-        return classes, which.ravel().astype(np.int32)
-
-    cy, ry = reads(h, oh, kh, sh, dh, ph)
-    cx, rx = reads(wd, ow, kw, sw, dw, pw)
-    table = np.einsum("ai,bj,ijc->abc", cy, cx, nz_w.astype(np.int64))
-    return table, ry, rx
+def _whole_passes(tile: int, pixels: int) -> int:
+    """A block of pixels cut to whole 4-pixel passes of the micro-kernels (unless it is all of them)."""
+    return tile - (tile % 4 if tile > 4 else 0) if tile < pixels else tile
 
 
-@kernel
-def count_input_zeros(x, table, ry, rx, n, h, wd, c, nx, zp_in):
-    """Dynamic zero-operand MACs of the dot path: sum of table[ry[iy], rx[ix], ci] over inputs == zp_in."""
-    zp8 = np.int8(zp_in)
-    total = 0
-    for b in range(n):
-        for iy in range(h):
-            z = 0
-            for ix in range(wd):
-                tb = np.uint64((ry[iy] * nx + rx[ix]) * c)
-                xb = np.uint64(((b * h + iy) * wd + ix) * c)
-                zp = np.int32(0)  # at most c * kh * kw * oc per input pixel
-                for ci in range(c):
-                    u = np.uint64(ci)
-                    zp = np.int32(zp + (table[tb + u] if x[xb + u] == zp8 else np.int32(0)))
-                z += zp
-            total += z
-    return total
+def _dot_path(ctx, w, b, wk, bias, pixels, oc, k):
+    """The dot path's weights: int8, rows padded to 16-byte vectors, packed in pairs into the int16 pool.
+    Legacy uint8 weights w - zp(w) span -255..255, so the dot runs on the stored int8 w and the kernel
+    subtracts zp(w) x (the patch's sum) per pixel. Returns (tile, row fields, scratch16, scratch32)."""
+    kr = row_stride(k)
+    tile = _whole_passes(pixel_tile(pixels, oc, kr, budget=ROW_BUDGET), pixels)
+    w8 = np.zeros((oc, kr), np.int8)
+    w8[:, :k] = w.constant().reshape(oc, k)
+    bias_u8 = bias - 128 * wk.sum(axis=1)  # the patch holds x + 128
+    path = {"w": ctx.i16.add(w8.ravel().view(np.int16)), "bias": ctx.i32.add(bias_u8), "kr": kr, "zp_w": zp(w)}
+    return tile, path, tile * kr // 2, tile * oc
+
+
+def _madd16_path(ctx, w, b, wk, bias, pixels, oc, k):
+    """The dot path on madd16 (AVX2): int16 weights w - zp(w) packed by 8 channels, rows padded to pairs,
+    and the unfolded bias (the int16 patch holds x - zp_in). Blocks are larger than `_dot_path`'s, so
+    the weights are re-read less often. Returns (tile, row fields, scratch16, scratch32)."""
+    kr, ocp = k + k % 2, -(-oc // 8) * 8
+    tile = _whole_passes(min(pixels, max(1, min(PATCH16_BUDGET // kr, ACC16_BUDGET // ocp))), pixels)
+    rows = -(-tile // ROWS) * ROWS
+    raw = b.constant().astype(np.int64) if b is not None else np.zeros(oc, np.int64)
+    path = {"w": ctx.i16.add(pack_weights(wk, kr)), "bias": ctx.i32.add(np.pad(raw, (0, ocp - oc))), "kr": kr,
+            "ocp": ocp}  # fmt: skip
+    return tile, path, rows * kr, rows * ocp
 
 
 def row_stride(k: int) -> int:
@@ -198,70 +187,24 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
         )  # fmt: skip
     else:
         kr, ny, nx, ry, rx, table = p[Row.kr], p[Row.ny], p[Row.nx], p[Row.ry], p[Row.rx], p[Row.zero_table]
-        zero_macs, out_zeros = 0, conv2d_by_row(
-            x, i16.view(np.int8)[2 * w : 2 * w + oc * kr], i32[bias : bias + oc], i32[mult : mult + tile * oc],
-            i32[shift : shift + tile * oc], out, s16.view(np.uint8)[: tile * kr], s32[: tile * oc],
-            geometry, zp_in, zp_out, lo, hi, mode, tile, p[Row.zp_w],
-        )  # fmt: skip
+        if HAVE_MADD16:  # a compile-time constant: one branch is compiled
+            ocp = p[Row.ocp]
+            out_zeros = conv2d_by_row16(
+                x, i16[w : w + ocp * kr], i32[bias : bias + ocp], i32[mult : mult + tile * oc],
+                i32[shift : shift + tile * oc], out, s16[: -(-tile // ROWS) * ROWS * kr],
+                s32[: -(-tile // ROWS) * ROWS * ocp], geometry, zp_in, zp_out, lo, hi, mode, tile, ocp,
+            )  # fmt: skip
+        else:
+            out_zeros = conv2d_by_row(
+                x, i16.view(np.int8)[2 * w : 2 * w + oc * kr], i32[bias : bias + oc], i32[mult : mult + tile * oc],
+                i32[shift : shift + tile * oc], out, s16.view(np.uint8)[: tile * kr], s32[: tile * oc],
+                geometry, zp_in, zp_out, lo, hi, mode, tile, p[Row.zp_w],
+            )  # fmt: skip
+        zero_macs = 0
         if count:
             zero_macs = count_input_zeros(x, i32[table : table + ny * nx * c], i32[ry : ry + h], i32[rx : rx + wd],
                                           n, h, wd, c, nx, zp_in)  # fmt: skip
     return zero_macs + (p[Row.static_zero] if count else 0), out_zeros
-
-
-@kernel
-def gather(x, patch, p0, tn, kr, geometry, zp_in):
-    """im2col of output pixels p0 .. p0+tn (flat over batch, rows, columns): patch[t, (i, j, ci)]
-    = x + 128 as uint8 (padded taps zp_in + 128), the unsigned operand of dot_block; rows are kr
-    apart (kr >= k; the kr - k bytes after a row are left as they are: their weights are 0).
-
-    Indices are unsigned (no negative-index wraparound check, no array views whose reference
-    counting costs atomics), so the copies vectorise.
-    """
-    _, h, wd, c, oh, ow, _, kh, kw, sh, sw, dh, dw, ph, pw = geometry
-    fill = np.uint8(zp_in + 128)
-    if kh == 1 and kw == 1 and sh == 1 and sw == 1 and ph == 0 and pw == 0 and kr == c:
-        src = np.uint64(p0 * c)  # 1x1 stride-1 unpadded: the block is a contiguous run of x
-        for q in range(tn * c):
-            patch[np.uint64(q)] = np.uint8(np.int32(x[src + np.uint64(q)]) + 128)
-        return
-    span = kw * c
-    b = p0 // (oh * ow)  # the block's first pixel; then step through columns without dividing
-    oy = (p0 // ow) % oh
-    ox = p0 % ow
-    for t in range(tn):
-        ix0 = ox * sw - pw
-        inside = dw == 1 and ix0 >= 0 and ix0 + kw <= wd
-        for i in range(kh):
-            iy = oy * sh - ph + i * dh
-            dst = np.uint64(t * kr + i * span)
-            if iy < 0 or iy >= h:
-                for q in range(span):
-                    patch[dst + np.uint64(q)] = fill
-                continue
-            row = (b * h + iy) * wd
-            if inside:
-                src = np.uint64((row + ix0) * c)
-                for q in range(span):
-                    patch[dst + np.uint64(q)] = np.uint8(np.int32(x[src + np.uint64(q)]) + 128)
-                continue
-            for j in range(kw):
-                ix = ix0 + j * dw
-                d = dst + np.uint64(j * c)
-                if 0 <= ix < wd:
-                    src = np.uint64((row + ix) * c)
-                    for ci in range(c):
-                        patch[d + np.uint64(ci)] = np.uint8(np.int32(x[src + np.uint64(ci)]) + 128)
-                else:
-                    for ci in range(c):
-                        patch[d + np.uint64(ci)] = fill
-        ox += 1
-        if ox == ow:
-            ox = 0
-            oy += 1
-            if oy == oh:
-                oy = 0
-                b += 1
 
 
 @kernel
@@ -374,7 +317,7 @@ def conv2d_by_row(x, w, bias, mult, shift, out, patch, acc, geometry, zp_in, zp_
     out_zeros = 0
     for p0 in range(0, pixels, tile):
         tn = min(tile, pixels - p0)
-        gather(x, patch, p0, tn, kr, geometry, zp_in)
+        gather(x, patch, p0, tn, kr, geometry, 128, zp_in + 128)
         if HAVE_VNNI:  # a compile-time constant: one branch is compiled
             dot_block_vnni(patch, w, bias, acc, tn, kr, oc)
         else:

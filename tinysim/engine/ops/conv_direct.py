@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinysim.engine.fixedpoint import round_clamp
 from tinysim.engine.jit import kernel
+from tinysim.engine.ops.requant import requantize_inplace8
 
 PLANE_ACC_BUDGET = 8192  # int32 accumulators per block
 
@@ -58,25 +58,6 @@ def split_planes(x, planes, geometry, frame, cols, zp_in):
 
 
 @kernel
-def requantize_scalar(acc, n, mult, shift, mode, zp_out, lo, hi):
-    """acc[:n] = clamp(requantize(acc[:n]) + zp_out) in place, one multiplier; returns the zero count."""
-    left = max(np.int64(shift), 0)
-    right = max(-np.int64(shift), 0)
-    m = np.int64(mult)
-    a = acc[:n]
-    zeros = 0
-    if left == 0:  # a 32 x 32 -> 64-bit product (vpmuldq)
-        for i in range(n):
-            a[i] = round_clamp(np.int64(a[i]) * m, right, mode, zp_out, lo, hi)
-            zeros += a[i] == zp_out
-    else:
-        for i in range(n):
-            a[i] = round_clamp((np.int64(a[i]) << left) * m, right, mode, zp_out, lo, hi)
-            zeros += a[i] == zp_out
-    return zeros
-
-
-@kernel
 def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, planes, acc, geometry, zp_in, zp_out, lo, hi, mode,
                     taps, frame, cols, mask, count):  # fmt: skip
     """Direct conv vectorised over output pixels: acc[o, v] = bias[o] + sum_q w[o, q] * planes[taps[q] + v].
@@ -117,7 +98,7 @@ def conv2d_by_pixel(x, w, bias, mult, shift, nz_w, out, planes, acc, geometry, z
                         s01 = np.int32(w0 * np.int32(planes[x0 + u]) + w1 * np.int32(planes[x1 + u]))
                         s23 = np.int32(w2 * np.int32(planes[x2 + u]) + w3 * np.int32(planes[x3 + u]))
                         acc[ab + u] = np.int32(acc[ab + u] + np.int32(s01 + s23))
-                requantize_scalar(arow, tv, mult[o], shift[o], mode, zp_out, lo, hi)
+                requantize_inplace8(arow, mult[o], shift[o], mode, zp_out, lo, hi)  # arow is tv long
                 z = np.int32(0)
                 zp32 = np.int32(zp_out)
                 for t in range(tv):

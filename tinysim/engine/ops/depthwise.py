@@ -2,7 +2,8 @@
 
 Output channel c*M + m reads input channel c (M = depth multiplier). The loop runs over
 channels innermost, contiguous in both the NHWC input and the 1HW(C*M) weights; padded taps
-are skipped as in the reference, so no bias folding is needed.
+are skipped as in the reference, so no bias folding is needed. Zero-operand MACs are counted on
+the input, once per value (zero_count), not per MAC.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ import numpy as np
 from tinysim.engine.fixedpoint import RUY, TFLITE, activation_range, requantize_row
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops import conv_int16
+from tinysim.engine.ops.requant import requantize_row8
+from tinysim.engine.ops.zero_count import count_input_zeros, zero_tap_table
 from tinysim.engine.program import OpPlan, PrepareContext, conv_geometry, pack, scale, valid_taps, zp
 from tinysim.events import Events
 from tinysim.ops import tap_counts
 from tinysim.workload.graph import DType, Op
 
-# The parameter row; the last line is the depth-multiplier-1 path's own fields (see _row_consts).
+# The parameter row; the second line counts zero-operand MACs (zero_count), the last is the
+# depth-multiplier-1 path's own fields (see _row_consts).
 DepthwiseRow = IntEnum("DepthwiseRow", """
-    wide x y w bias mult shift zero_w n h wd c oh ow m kh kw sh sw dh dw ph pw zp_in zp_out lo hi mode
-    rows bias_row mult_row shift_row w_row nz_row static_zero
+    wide x y w bias mult shift n h wd c oh ow m kh kw sh sw dh dw ph pw zp_in zp_out lo hi mode
+    static_zero zero_table ry rx nx ny
+    rows bias_row mult_row shift_row w_row
 """, start=0)  # fmt: skip
 Row = DepthwiseRow  # what prepare and the kernels say; the class name shows in pack's errors
 
@@ -55,12 +60,16 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     macs = n * taps * oc
     valid = n * np.outer(tap_counts(h, oh, kh, a.stride_h, a.dilation_h, ph),
                          tap_counts(wd, ow, kw, a.stride_w, a.dilation_w, pw))  # fmt: skip
+    zero_w = (wk == 0).sum(axis=3)  # (kh, kw, c): a read of input channel c by a tap feeds m MACs
+    table, ry, rx = zero_tap_table(h, oh, kh, a.stride_h, a.dilation_h, ph, wd, ow, kw, a.stride_w, a.dilation_w, pw,
+                                   m - zero_w)  # fmt: skip
     params = pack(
         Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), w=ctx.i16.add(wk), bias=ctx.i32.add(bias),
-        mult=ctx.i32.add(mult), shift=ctx.i32.add(shift), zero_w=ctx.i32.add((wk == 0).sum(axis=3)),
+        mult=ctx.i32.add(mult), shift=ctx.i32.add(shift), static_zero=int((valid[:, :, None] * zero_w).sum()),
+        zero_table=ctx.i32.add(table), ry=ctx.i32.add(ry), rx=ctx.i32.add(rx), nx=table.shape[1], ny=table.shape[0],
         n=n, h=h, wd=wd, c=c, oh=oh, ow=ow, m=m, kh=kh, kw=kw, sh=a.stride_h, sw=a.stride_w, dh=a.dilation_h,
         dw=a.dilation_w, ph=ph, pw=pw, zp_in=zp(x), zp_out=zp(y), lo=lo, hi=hi, mode=_mode(ctx, op),
-        **_row_consts(ctx, wk, bias, mult, shift, m, ow, valid),
+        **_row_consts(ctx, wk, bias, mult, shift, m, ow),
     )  # fmt: skip
     out_elems = n * oh * ow * oc
     events = Events(
@@ -72,18 +81,16 @@ def prepare(ctx: PrepareContext, op: Op) -> OpPlan:
     return OpPlan(params, events, scratch16=-(-phases // 2), scratch32=max(oc, ow * oc))
 
 
-def _row_consts(ctx, wk, bias, mult, shift, m, ow, valid) -> dict[str, int]:
-    """Depth multiplier 1: bias, multipliers, weights and (1 - zero weight) tiled over an output row,
-    so each tap updates a whole row in one contiguous loop; plus the static zero-MAC count."""
+def _row_consts(ctx, wk, bias, mult, shift, m, ow) -> dict[str, int]:
+    """Depth multiplier 1: bias, multipliers and weights tiled over an output row, so each tap updates
+    a whole row in one contiguous loop."""
     if m != 1:
         return {}
     kh, kw, c, _ = wk.shape
     w2 = wk.reshape(kh * kw, c)
-    zero = (w2 == 0).astype(np.int64)
     return {
         "rows": 1, "bias_row": ctx.i32.add(np.tile(bias, ow)), "mult_row": ctx.i32.add(np.tile(mult, ow)),
         "shift_row": ctx.i32.add(np.tile(shift, ow)), "w_row": ctx.i16.add(np.tile(w2, (1, ow))),
-        "nz_row": ctx.i32.add(np.tile(1 - zero, (1, ow))), "static_zero": int((valid.reshape(-1, 1) * zero).sum()),
     }  # fmt: skip
 
 
@@ -99,28 +106,33 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     out = arena[p[Row.y] : p[Row.y] + n * oh * ow * oc]
     if p[Row.rows] == 1:
         r = ow * c
-        w, bias, mult, shift, nz = p[Row.w_row], p[Row.bias_row], p[Row.mult_row], p[Row.shift_row], p[Row.nz_row]
+        w, bias, mult, shift = p[Row.w_row], p[Row.bias_row], p[Row.mult_row], p[Row.shift_row]
         phases = s16.view(np.int8)[: n * h * sw * -(-wd // sw) * c]
-        z, o = depthwise_rows(
+        out_zeros = depthwise_rows(
             x, i16[w : w + kh * kw * r], i32[bias : bias + r], i32[mult : mult + r], i32[shift : shift + r],
-            i32[nz : nz + kh * kw * r], out, s32[:r], phases,
-            n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, p[Row.mode], count,
+            out, s32[:r], phases, n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi,
+            p[Row.mode],
         )  # fmt: skip
-        return z + (p[Row.static_zero] if count else 0), o
-    w, bias, mult, shift, zero_w = p[Row.w], p[Row.bias], p[Row.mult], p[Row.shift], p[Row.zero_w]
-    return depthwise_conv2d(
-        x, i16[w : w + kh * kw * oc].reshape(kh, kw, oc), i32[bias : bias + oc], i32[mult : mult + oc],
-        i32[shift : shift + oc], i32[zero_w : zero_w + kh * kw * c].reshape(kh, kw, c), out, s32[:oc],
-        n, h, wd, c, oh, ow, m, sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, p[Row.mode], count,
-    )  # fmt: skip
+    else:
+        w, bias, mult, shift = p[Row.w], p[Row.bias], p[Row.mult], p[Row.shift]
+        out_zeros = depthwise_conv2d(
+            x, i16[w : w + kh * kw * oc].reshape(kh, kw, oc), i32[bias : bias + oc], i32[mult : mult + oc],
+            i32[shift : shift + oc], out, s32[:oc], n, h, wd, c, oh, ow, m, sh, sw, dh, dw, ph, pw, zp_in, zp_out,
+            lo, hi, p[Row.mode],
+        )  # fmt: skip
+    if not count:
+        return 0, out_zeros
+    table, ry, rx, nx, ny = p[Row.zero_table], p[Row.ry], p[Row.rx], p[Row.nx], p[Row.ny]
+    dynamic = count_input_zeros(x, i32[table : table + ny * nx * c], i32[ry : ry + h], i32[rx : rx + wd], n, h, wd,
+                                c, nx, zp_in)  # fmt: skip
+    return dynamic + p[Row.static_zero], out_zeros
 
 
 @kernel
-def depthwise_conv2d(x, w, bias, mult, shift, zero_w, out, acc, n, h, wd, c, oh, ow, m,
-                     sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode, count):  # fmt: skip
-    """Returns (MACs with a zero operand, outputs equal to the output zero point)."""
+def depthwise_conv2d(x, w, bias, mult, shift, out, acc, n, h, wd, c, oh, ow, m,
+                     sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode):  # fmt: skip
+    """Returns the number of outputs equal to the output zero point."""
     kh, kw, oc = w.shape
-    zero_macs = 0
     out_zeros = 0
     for b in range(n):
         for oy in range(oh):
@@ -144,12 +156,9 @@ def depthwise_conv2d(x, w, bias, mult, shift, zero_w, out, acc, n, h, wd, c, oh,
                                 xv = np.int32(x[base + ci]) - zp_in
                                 for q in range(m):
                                     acc[ci * m + q] += xv * np.int32(w[i, j, ci * m + q])
-                        if count:
-                            for ci in range(c):
-                                zero_macs += m if x[base + ci] == zp_in else zero_w[i, j, ci]
                 base = ((b * oh + oy) * ow + ox) * oc
-                out_zeros += requantize_blocks(acc, mult, shift, mode, zp_out, lo, hi, out, base)
-    return zero_macs, out_zeros
+                out_zeros += requantize_blocks8(acc, mult, shift, mode, zp_out, lo, hi, out, base)
+    return out_zeros
 
 
 @kernel
@@ -157,12 +166,24 @@ def requantize_blocks(acc, mult, shift, mode, zp_out, lo, hi, out, base):
     """`requantize_row` over one pixel's channels as LiteRT's x86 depthwise output stage
     (optimized_ops::Quantize) does it: whole blocks of 8 channels in (emulated) NEON, vqrdmulh then
     a rounding shift with ties toward +inf (`mode`: RUY under litert), the last oc % 8 channels with
-    scalar MultiplyByQuantizedMultiplier (TFLITE). Found by tests/test_op_fuzz.py."""
+    scalar MultiplyByQuantizedMultiplier (TFLITE). Found by tests/test_op_fuzz.py. Any integer acc
+    (transpose_conv's is int64); `requantize_blocks8` is the same on int32 accumulators, faster."""
     n = acc.shape[0]
     c8 = n - n % 8
     zeros = requantize_row(acc[:c8], mult[:c8], shift[:c8], mode, zp_out, lo, hi, out, base) if c8 else 0
     if c8 < n:
         zeros += requantize_row(acc[c8:], mult[c8:], shift[c8:], TFLITE, zp_out, lo, hi, out, base + c8)
+    return zeros
+
+
+@kernel
+def requantize_blocks8(acc, mult, shift, mode, zp_out, lo, hi, out, base):
+    """`requantize_blocks` on int32 accumulators, through `requantize_row8`."""
+    n = acc.shape[0]
+    c8 = n - n % 8
+    zeros = requantize_row8(acc[:c8], mult[:c8], shift[:c8], mode, zp_out, lo, hi, out, base) if c8 else 0
+    if c8 < n:
+        zeros += requantize_row8(acc[c8:], mult[c8:], shift[c8:], TFLITE, zp_out, lo, hi, out, base + c8)
     return zeros
 
 
@@ -183,14 +204,14 @@ def split_phases(x, phases, n, h, wd, c, sw):
 
 
 @kernel
-def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c, oh, ow, kh, kw,
-                   sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode, count):  # fmt: skip
+def depthwise_rows(x, w, bias, mult, shift, out, acc, phases, n, h, wd, c, oh, ow, kh, kw,
+                   sh, sw, dh, dw, ph, pw, zp_in, zp_out, lo, hi, mode):  # fmt: skip
     """Depth multiplier 1, one output row at a time: each tap is one contiguous loop over the row.
 
-    w, bias, mult, shift and nz_w (1 - zero weight) are tiled over the row (ow * c; w and nz_w
-    flat (kh * kw, ow * c)). With a column stride sw > 1 the input is first split into sw column
-    phases (`phases`), so tap j of every output column reads one contiguous run of phase
-    (j * dw - pw) mod sw. Returns (dynamic zero-operand MACs, outputs equal to the output zero point).
+    w, bias, mult and shift are tiled over the row (ow * c; w flat (kh * kw, ow * c)). With a column
+    stride sw > 1 the input is first split into sw column phases (`phases`), so tap j of every output
+    column reads one contiguous run of phase (j * dw - pw) mod sw. Returns the number of outputs equal to
+    the output zero point.
     """
     r = ow * c
     wq = -(-wd // sw)
@@ -206,7 +227,6 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c,
         cols[j, 0] = max(0, (-off + sw - 1) // sw)
         cols[j, 1] = min(ow, (wd - 1 - off) // sw + 1)
         cols[j, 2] = (off % sw) * wq + cols[j, 0] + off // sw  # sw == 1: ox0 + off, x's own column
-    zero_macs = 0
     out_zeros = 0
     for b in range(n):
         for oy in range(oh):
@@ -226,27 +246,16 @@ def depthwise_rows(x, w, bias, mult, shift, nz_w, out, acc, phases, n, h, wd, c,
                     ab = np.uint64(ox0 * c)
                     wb = np.uint64((i * kw + j) * r) + ab
                     xb = np.uint64(((b * h + iy) * sw * wq + cols[j, 2]) * c)
-                    if count:  # one pass: MACs and the zero-operand count (int32 lanes)
-                        zp8 = np.int8(zp_in)  # compare int8 with int8, not widened to int64
-                        z = np.int32(0)
-                        for q in range(length):
-                            u = np.uint64(q)
-                            xq = src[xb + u]
-                            xv = np.int32(np.int32(xq) - zp_in)
-                            acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
-                            z = np.int32(z + (nz_w[wb + u] if xq == zp8 else np.int32(0)))
-                        zero_macs += z
-                    else:
-                        for q in range(length):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
-                            u = np.uint64(q)
-                            xv = np.int32(np.int32(src[xb + u]) - zp_in)
-                            acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
+                    for q in range(length):  # wrapped to int32 each step: LLVM keeps 32-bit lanes
+                        u = np.uint64(q)
+                        xv = np.int32(np.int32(src[xb + u]) - zp_in)
+                        acc[ab + u] = np.int32(acc[ab + u] + xv * np.int32(w[wb + u]))
             base = (b * oh + oy) * r
             if c % 8 == 0 or c < 8:  # one rounding for the whole row (see requantize_blocks)
-                out_zeros += requantize_row(acc, mult, shift, mode if c >= 8 else TFLITE, zp_out, lo, hi, out, base)
+                out_zeros += requantize_row8(acc, mult, shift, mode if c >= 8 else TFLITE, zp_out, lo, hi, out, base)
             else:
                 for ox in range(ow):
                     q = ox * c
-                    out_zeros += requantize_blocks(acc[q : q + c], mult[q : q + c], shift[q : q + c], mode, zp_out,
+                    out_zeros += requantize_blocks8(acc[q : q + c], mult[q : q + c], shift[q : q + c], mode, zp_out,
                                                    lo, hi, out, base + q)  # fmt: skip
-    return zero_macs, out_zeros
+    return out_zeros

@@ -1,0 +1,228 @@
+"""Replay of keyword episodes: a year costs what its distinct episodes cost, not what its frames cost.
+
+Between keywords the device repeats a steady *cycle* (fast-forward finds it: the state at a period
+boundary repeats every L periods with equal deltas). A keyword starts an *episode*: from the cycle
+boundary before it, through the detection and the host's on-time, until the next boundary whose state
+is the cycle's again (host asleep, nothing pending). The chip never depends on the host, so an episode
+is fixed by the cycle state it starts from and by which network completions see its keywords (their
+*slots*); the precise arrival times inside a slot change nothing. The SimPy model simulates each
+distinct (cycle, slots) episode once (`start` ... `finish`); `plan` then walks the arrival times,
+adding up whole cycles and cached episodes, and hands the model one jump whose delta is that sum
+(float64, exact to rounding). Keywords overlapping one episode are part of its key: simulated
+together the first time, replayed together after. Anything ambiguous (an arrival within `EPS_S` of
+a completion or a boundary) is simulated, never guessed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinysim.system.ledger import Snapshot
+
+__all__ = ["EPS_S", "Cycle", "Episode", "Plan", "Replay"]
+
+EPS_S = 1e-9  # closer than this to a completion or a boundary, an arrival's order in SimPy is not known in advance
+QUIET_LIMIT = 32  # quiet boundaries an episode may spend away from its cycle state before it is abandoned
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """`periods` inference periods adding `delta`, the network finishing `done_s` after the cycle's start."""
+
+    index: int
+    periods: int
+    period_s: float
+    delta: Snapshot
+    done_s: tuple[float, ...]
+    length_s: float
+
+    def slot(self, rel_s: float) -> int | None:
+        """Which completion (0 = the first after the cycle's start) first sees a keyword `rel_s` after the
+        start; None when the arrival is too close to a completion or a period boundary to tell."""
+        q = math.floor(rel_s / self.length_s)
+        r = rel_s - q * self.length_s
+        period = self.period_s
+        if abs(r - round(r / period) * period) < EPS_S:
+            return None
+        done = self.done_s
+        j = bisect.bisect_right(done, r)
+        if (j < len(done) and done[j] - r < EPS_S) or (j > 0 and r - done[j - 1] < EPS_S):
+            return None
+        return q * len(done) + j
+
+
+@dataclass(frozen=True)
+class Episode:
+    slots: tuple[int, ...]  # one per keyword, in arrival order
+    frames: int  # its length, a whole number of inference periods
+    delta: Snapshot
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Jump `frames` frames crediting `delta`; `next_arrival`: the first keyword not replayed; `record`: the
+    next episode starts now and is not known (simulate and record it)."""
+
+    frames: int
+    delta: Snapshot | None
+    next_arrival: int
+    record: bool
+    replayed: int = 0  # episodes replayed
+
+
+@dataclass
+class _Recording:
+    cycle: Cycle
+    seq: int
+    first_arrival: int
+    snap: Snapshot
+    quiet: int = 0
+
+
+@dataclass
+class Replay:
+    period_s: float
+    hop_s: float
+    every_frames: int
+    cycles: dict[Hashable, Cycle] = field(default_factory=dict)
+    episodes: dict[tuple[int, int], list[Episode]] = field(default_factory=dict)
+    recording: _Recording | None = None
+    simulated: int = 0  # distinct episodes simulated and recorded
+    replayed: int = 0  # episodes credited from the record
+    replayed_s: float = 0.0
+    _times: tuple[np.ndarray | None, list[float]] = (None, [])  # the arrivals and the same as Python floats
+
+    def times(self, arrivals: np.ndarray) -> list[float]:
+        """Arrival times as a list (indexing a list of floats is what keeps a year's walk fast)."""
+        if self._times[0] is not arrivals:
+            self._times = (arrivals, arrivals.tolist())
+        return self._times[1]
+
+    def boundary_s(self, seq: int) -> float:
+        """When frame `seq` is ready, as the model computes it."""
+        return (seq + 1) * self.hop_s
+
+    def learn(self, state: Hashable, lag: int, delta: Snapshot, done_s: list[float], now: float) -> None:
+        """Keep the steady cycle seen at this boundary (quiet state), if its completions are unambiguous."""
+        if state in self.cycles:
+            return
+        start = now - lag * self.period_s
+        rel = tuple(sorted(t - start for t in done_s if t - start > 0.5 * EPS_S and t <= now + 0.5 * EPS_S))
+        if not rel or any(abs(r - round(r / self.period_s) * self.period_s) < EPS_S for r in rel):
+            return
+        self.cycles[state] = Cycle(len(self.cycles), lag, self.period_s, delta, rel, lag * self.period_s)
+
+    def start(self, state: Hashable, seq: int, next_arrival: int, snap: Snapshot) -> None:
+        self.recording = _Recording(self.cycles[state], seq, next_arrival, snap)
+
+    def watch(
+        self,
+        state: Hashable,
+        quiet: bool,
+        seq: int,
+        arrivals: np.ndarray,
+        next_arrival: int,
+        snap: Callable[[], Snapshot],
+    ) -> bool:
+        """At a boundary while recording: True while the episode goes on (no replay until it ends)."""
+        rec = self.recording
+        if rec is None:
+            return False
+        if quiet and self.cycles.get(state) is rec.cycle:
+            self.recording = None
+            self._store(rec, seq, arrivals, next_arrival, snap())
+            return False
+        rec.quiet = rec.quiet + 1 if quiet else 0
+        if rec.quiet > QUIET_LIMIT:
+            self.recording = None  # settled elsewhere: not an episode of this cycle
+            return False
+        return True
+
+    def _store(self, rec: _Recording, seq: int, arrivals: np.ndarray, next_arrival: int, snap: Snapshot) -> None:
+        t0, t_end = self.boundary_s(rec.seq), self.boundary_s(seq)
+        times = arrivals[rec.first_arrival : next_arrival]
+        if not len(times) or times[-1] > t_end - EPS_S:
+            return
+        if next_arrival < len(arrivals) and arrivals[next_arrival] < t_end + EPS_S:
+            return
+        slots = tuple(rec.cycle.slot(float(t) - t0) for t in times)
+        if any(s is None for s in slots):
+            return
+        episode = Episode(slots, seq - rec.seq, snap.minus(rec.snap))  # type: ignore[arg-type]
+        self.episodes.setdefault((rec.cycle.index, slots[0]), []).append(episode)  # type: ignore[arg-type]
+        self.simulated += 1
+
+    def plan(self, state: Hashable, seq: int, arrivals: np.ndarray, next_arrival: int, limit_s: float) -> Plan:
+        """From a quiet boundary in a known cycle: whole cycles and known episodes up to the first unknown
+        episode (record it if it starts here) or the last whole cycle before `limit_s`."""
+        cycle = self.cycles[state]
+        cycle_frames, length, hop = cycle.periods * self.every_frames, cycle.length_s, self.hop_s
+        times = self.times(arrivals)
+        end = len(times)
+        cur, n, steady, record = seq, next_arrival, 0, False
+        used: dict[int, list] = {}  # id(episode) -> [episode, times replayed]
+        while True:
+            t_cur = (cur + 1) * hop
+            m_limit = math.floor((limit_s - t_cur) / length * (1 + 1e-12))
+            if n < end and times[n] < t_cur + EPS_S:
+                break  # arriving about now: let the simulation take it
+            m_event = math.floor((times[n] - t_cur) / length) if n < end else m_limit + 1
+            if m_limit <= m_event:
+                steady += max(m_limit, 0)
+                cur += max(m_limit, 0) * cycle_frames
+                break
+            steady += m_event
+            cur += m_event * cycle_frames
+            episode = self._match(cycle, cur, times, n, limit_s)
+            if episode is None:
+                record = cur == seq
+                break
+            entry = used.get(id(episode))
+            if entry is None:
+                used[id(episode)] = [episode, 1]
+            else:
+                entry[1] += 1
+            cur += episode.frames
+            n += len(episode.slots)
+        parts = [(steady, cycle.delta), *((k, e.delta) for e, k in used.values())]
+        replayed = sum(k for _, k in used.values())
+        self.replayed += replayed
+        return Plan(cur - seq, _combine(parts) if cur > seq else None, n, record, replayed)
+
+    def _match(self, cycle: Cycle, cur: int, times: list[float], n: int, limit_s: float) -> Episode | None:
+        t0 = self.boundary_s(cur)
+        first = cycle.slot(times[n] - t0)
+        if first is None:
+            return None
+        for episode in self.episodes.get((cycle.index, first), ()):
+            t_end = self.boundary_s(cur + episode.frames)
+            k = len(episode.slots)
+            if t_end > limit_s or n + k > len(times) or times[n + k - 1] > t_end - EPS_S:
+                continue
+            if n + k < len(times) and times[n + k] < t_end + EPS_S:
+                continue
+            if k == 1 or all(cycle.slot(times[n + i] - t0) == episode.slots[i] for i in range(1, k)):
+                return episode
+        return None
+
+
+def _combine(parts: list[tuple[int, Snapshot]]) -> Snapshot:
+    """Σ k x delta over (k, delta) pairs."""
+    energy: dict = {}
+    time: dict = {}
+    counts: dict[str, int] = {}
+    for k, delta in parts:
+        if not k:
+            continue
+        for key, v in delta.energy_j.items():
+            energy[key] = energy.get(key, 0.0) + k * v
+        for key, v in delta.time_s.items():
+            time[key] = time.get(key, 0.0) + k * v
+        for name, c in delta.counts.items():
+            counts[name] = counts.get(name, 0) + k * c
+    return Snapshot(energy, time, counts)
