@@ -30,6 +30,7 @@ def main() -> int:
     categories = [Category(c) for c in args.category] if args.category else list(Category)
     counts: dict[Category, collections.Counter] = {c: collections.Counter() for c in categories}
     failures = []
+    wall_s: dict[Category, float] = collections.defaultdict(float)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tinysim-fuzz-") as tmp:
         box = Sandbox(Path(tmp))
@@ -38,6 +39,7 @@ def main() -> int:
         cases = [make_case(categories[i % len(categories)], args.seed + i, box) for i in range(args.cases)]
         for n, result in enumerate(run_cases(cases, Path(tmp), jobs=args.jobs, exec_=args.exec_), 1):
             counts[result.case.category][result.outcome] += 1
+            wall_s[result.case.category] += result.wall_s
             if not result.outcome.passed:
                 failures.append(result)
                 print(
@@ -53,9 +55,10 @@ def main() -> int:
                 )
     print(f"\n{args.cases} cases, seed {args.seed}, {time.monotonic() - start:.0f} s")
     outcomes = list(Outcome)
-    print(f"{'category':10}" + "".join(f"{o.value:>19}" for o in outcomes))
+    print(f"{'category':10}" + "".join(f"{o.value:>19}" for o in outcomes) + "   mean s/case")
     for category, counter in counts.items():
-        print(f"{category.value:10}" + "".join(f"{counter[o]:>19}" for o in outcomes))
+        mean = wall_s[category] / max(1, sum(counter.values()))
+        print(f"{category.value:10}" + "".join(f"{counter[o]:>19}" for o in outcomes) + f"{mean:>15.2f}")
     total = sum(counts.values(), collections.Counter())
     print(f"{'total':10}" + "".join(f"{total[o]:>19}" for o in outcomes))
     return 1 if failures else 0

@@ -101,7 +101,10 @@ def test_published_die_rows_are_within_tolerance_or_truthfully_marked():
         assert row.within != bool(row.outside), (row.arch, row.error)
 
 
-def test_sweep_stores_area_and_report_finds_an_energy_area_front(tmp_path, capsys):
+def test_sweep_stores_area_and_area_is_no_objective(tmp_path, capsys):
+    """Every row carries its area estimate, but `area` is not offered as an objective: the model misses the
+    NDP100's published die by more than the 30 % the issue asks (see die_areas.yaml), so it is a lower bound
+    to read, not a quantity to optimise."""
     sweep = tmp_path / "s.yaml"
     sweep.write_text(
         textwrap.dedent(f"""\
@@ -112,7 +115,7 @@ def test_sweep_stores_area_and_report_finds_an_energy_area_front(tmp_path, capsy
           compute.core1.arrays: [144, 288]
           memories.act_sram.size: [8 KiB, 64 KiB]
         workloads: [{ROOT}/workloads/kws_fc.yaml]
-        objectives: [energy, area]
+        objectives: [energy, latency]
         """)
     )
     out = tmp_path / "r.sqlite"
@@ -127,7 +130,7 @@ def test_sweep_stores_area_and_report_finds_an_energy_area_front(tmp_path, capsy
         (math.sqrt(a) - 2 * _raw(RAW["die"], "io_ring_depth", Dimension.LENGTH)) ** 2 for a in sorted(small.values())
     ]
     assert blocks[1] - blocks[0] == pytest.approx((64 - 8) * 1024 * 8 * _cell("40nm") / efficiency)
-    assert main(["report", str(out), "-o", str(tmp_path / "rep"), "--objectives", "energy", "area"]) == 0
-    report = (tmp_path / "rep" / "report.md").read_text() if (tmp_path / "rep" / "report.md").exists() else ""
-    text = capsys.readouterr().out + report
-    assert "no front" not in text and "mm²" in text
+    bad = sweep.read_text().replace("objectives: [energy, latency]", "objectives: [energy, area]")
+    sweep.write_text(bad)
+    with pytest.raises(TinysimError, match="not an objective"):
+        load_sweep(sweep)

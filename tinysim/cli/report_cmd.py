@@ -9,7 +9,7 @@ from tinysim.errors import TinysimError
 
 EXAMPLES = """examples:
   tinysim report results/ndp_imc.sqlite -o reports/ndp_imc/
-  tinysim report results/ndp_imc.sqlite -o reports/kws_power/ --workload kws --objectives power area
+  tinysim report results/ndp_imc.sqlite -o reports/kws_power/ --workload kws --objectives power sram
   tinysim report results/ndp_imc.sqlite -o reports/x/ --objectives latency energy power --top 20 --no-constraints
 """
 
@@ -32,7 +32,7 @@ def register(sub) -> None:
         "--objectives",
         nargs="+",
         metavar="OBJ",
-        help="two or three objectives to minimise: latency, energy, power, area, cycles, sram, weights or any "
+        help="two or three objectives to minimise: latency, energy, power, cycles, sram, weights or any "
         "numeric column / parameter path (default: the sweep's objectives, else latency energy)",
     )
     p.add_argument("--workload", "-w", action="append", metavar="W", help="only this workload (repeatable)")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Literal, TypedDict
 
 import numba
+from llvmlite import binding as llvm_binding
 from numba.core import event
 
 _ENGINE_DIR = Path(__file__).resolve().parent
@@ -144,3 +145,19 @@ def on_compile(callback: Callable[[str], None]) -> Iterator[None]:
     machine code for it is on disk (a first run, new sources): a cached kernel loads without a call."""
     with event.install_listener("numba:compile", _CompileListener(callback)):
         yield
+
+
+def host_cpu_has(*features: str) -> bool:
+    """Whether the CPU Numba compiles for (this host) has every LLVM feature named ("avx2", "avx512vnni"...),
+    unless TINYSIM_NO_VNNI asks for the portable kernels; False when compiling for another CPU."""
+    if os.environ.get("TINYSIM_NO_VNNI"):
+        return False
+    # numba.config sets these from the environment through globals(), so its stubs do not declare them
+    cpu_name, cpu_features = numba.config.CPU_NAME, numba.config.CPU_FEATURES  # type: ignore[attr-defined]
+    if cpu_name not in (None, "host") or cpu_features:
+        return False
+    try:
+        feats = llvm_binding.get_host_cpu_features()
+    except RuntimeError:
+        return False
+    return all(feats.get(f, False) for f in features)

@@ -43,7 +43,6 @@ OBJECTIVE_ALIASES = {
     "energy": "energy_j",
     "power": "average_power_w",
     "average_power": "average_power_w",
-    "area": "area_m2",
     "cycles": "cycles",
     "sram": "arena_bytes",
     "peak_sram": "arena_bytes",

@@ -8,7 +8,8 @@ back to sleep, the end of the run, the timeline window), crediting each as one m
 - exact: the state (power states, buffer contents and the chip's progress through its current
   task, both relative to now, pending events, host) is the same as L and 2L boundaries ago
   (L = 1..`MAX_LAG`) and the two L-period deltas agree — a repetition is L periods, and the jump
-  is exact;
+  is exact; a state once seen repeating is remembered, and jumps at once when it comes back (after
+  each keyword, the host's on-time and the return to sleep are such states);
 - saturated: the chip never waits and its buffer stays full (it cannot keep up, frames are
   dropped in both windows); its phase against the frames drifts, so no single period repeats. Two consecutive windows of about
   `SATURATED_WINDOW_S` that agree within `SATURATED_REL` (counts within one or that fraction)
@@ -35,6 +36,7 @@ __all__ = ["MAX_LAG", "SATURATED_REL", "SATURATED_WINDOW_S", "FastForward", "Jum
 SATURATED_WINDOW_S = 2.0  # length of each of the two windows compared in the saturated regime
 SATURATED_REL = 0.01
 MAX_LAG = 8  # longest exact repetition looked for, in periods
+MAX_KNOWN = 4096  # repeating states remembered (each with its delta)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class FastForward:
     _coarse: Hashable = None
     _windows: list[tuple[int, Snapshot]] = field(default_factory=list)
     cycle: tuple[int, Snapshot] | None = None  # (L, delta) of the exact repetition found at the last boundary
+    _known: dict[Hashable, tuple[int, Snapshot]] = field(default_factory=dict)  # states seen repeating: (L, delta)
 
     @property
     def window_periods(self) -> int:
@@ -75,6 +78,10 @@ class FastForward:
         snap = self.ledger.snapshot(now)
         self._index += 1
         exact = self.cycle = self._exact(snap, state)
+        if exact is not None and len(self._known) < MAX_KNOWN:
+            self._known.setdefault(state, exact)
+        elif exact is None:  # a state seen repeating before repeats again: no need to watch 2L periods first
+            exact = self._known.get(state)
         if exact is not None:
             return self._fit(exact[1], exact[0], now, horizon_s)
         saturated_delta = self._saturated(snap, coarse, saturated)

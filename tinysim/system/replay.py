@@ -90,7 +90,8 @@ class Replay:
     hop_s: float
     every_frames: int
     cycles: dict[Hashable, Cycle] = field(default_factory=dict)
-    episodes: dict[tuple[int, int], list[Episode]] = field(default_factory=dict)
+    episodes: dict[tuple[int, tuple[int, ...]], Episode] = field(default_factory=dict)  # by (cycle, slots)
+    sizes: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # keywords per episode, by first slot
     recording: _Recording | None = None
     simulated: int = 0  # distinct episodes simulated and recorded
     replayed: int = 0  # episodes credited from the record
@@ -154,7 +155,11 @@ class Replay:
         if any(s is None for s in slots):
             return
         episode = Episode(slots, seq - rec.seq, snap.minus(rec.snap))  # type: ignore[arg-type]
-        self.episodes.setdefault((rec.cycle.index, slots[0]), []).append(episode)  # type: ignore[arg-type]
+        self.episodes[(rec.cycle.index, slots)] = episode  # type: ignore[index]
+        sizes = self.sizes.setdefault((rec.cycle.index, slots[0]), [])  # type: ignore[arg-type]
+        if len(slots) not in sizes:
+            sizes.append(len(slots))
+            sizes.sort()
         self.simulated += 1
 
     def plan(self, state: Hashable, seq: int, arrivals: np.ndarray, next_arrival: int, limit_s: float) -> Plan:
@@ -199,15 +204,26 @@ class Replay:
         first = cycle.slot(times[n] - t0)
         if first is None:
             return None
-        for episode in self.episodes.get((cycle.index, first), ()):
+        slots = [first]
+        for k in self.sizes.get((cycle.index, first), ()):  # at most one size fits: the keywords before its end
+            while len(slots) < k:
+                if n + len(slots) >= len(times):
+                    return None
+                slot = cycle.slot(times[n + len(slots)] - t0)
+                if slot is None:
+                    return None
+                slots.append(slot)
+            episode = self.episodes.get((cycle.index, tuple(slots)))
+            if episode is None:
+                continue
             t_end = self.boundary_s(cur + episode.frames)
-            k = len(episode.slots)
-            if t_end > limit_s or n + k > len(times) or times[n + k - 1] > t_end - EPS_S:
+            if t_end > limit_s:
+                return None  # the one episode these keywords make does not fit: simulate it
+            if times[n + k - 1] > t_end - EPS_S:
                 continue
             if n + k < len(times) and times[n + k] < t_end + EPS_S:
                 continue
-            if k == 1 or all(cycle.slot(times[n + i] - t0) == episode.slots[i] for i in range(1, k)):
-                return episode
+            return episode
         return None
 
 

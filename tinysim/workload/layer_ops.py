@@ -7,6 +7,7 @@ its keys from the layer's mapping and reports mistakes with the layer's `Where` 
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -61,6 +62,11 @@ class Value:
     rms: float
 
 
+# The most weights a layer-list workload may describe: 16 Mi parameters (16 MiB of int8), several times the
+# flash of the largest MCU here (2 MiB) and ~50x the MLPerf Tiny networks; refused before any is drawn.
+MAX_WEIGHTS = 1 << 24
+
+
 class GraphBuilder:
     """Accumulates tensors and ops while the layer list is read (local to one load)."""
 
@@ -69,6 +75,7 @@ class GraphBuilder:
         self.tensors: list[Tensor] = []
         self.ops: list[Op] = []
         self.values: dict[str, Value] = {}
+        self.weight_count = 0  # parameters drawn so far, bounded by MAX_WEIGHTS before each draw
 
     def add(self, tensor: Tensor) -> int:
         self.tensors.append(tensor)
@@ -142,9 +149,23 @@ class _Weights:
 
 
 def _weighted(
-    b: GraphBuilder, i: int, name: str, x: Value, wt: _Weights, out_shape: tuple[int, ...], kind: OpKind, attrs: OpAttrs
+    b: GraphBuilder,
+    i: int,
+    name: str,
+    x: Value,
+    wt: _Weights,
+    out_shape: tuple[int, ...],
+    kind: OpKind,
+    attrs: OpAttrs,
+    where: Where,
 ) -> Value:
     """A MAC op with seeded weights and bias, its output quantized for the estimated RMS."""
+    b.weight_count += math.prod(wt.shape)
+    if b.weight_count > MAX_WEIGHTS:  # refused before drawing: the float64 draw takes 8x the int8 size and more
+        raise where.fail(
+            f"the network would hold {b.weight_count:,} weights with this layer, more than the {MAX_WEIGHTS:,} "
+            f"(16 MiB of int8) a layer-list workload may describe; a TinyML network holds well under that"
+        )
     in_scale = b.quant(x).scale[0]
     params, pre_rms = layer_params(b.rng(i), wt.shape, wt.axis, wt.fan_in, in_scale, x.rms, per_channel=wt.per_channel)
     w = b.add(Tensor(f"{name}/weights", wt.shape, DType.INT8, params.weight_quant, params.weights))
@@ -160,7 +181,9 @@ def _conv(b: GraphBuilder, layer: Mapping, i: int, name: str, src: list[Value], 
     filters = read_int(layer, "filters", where)
     n, _, _, c = b.shape(x)
     out_shape = (n, *_out_hw(b.shape(x), kh, kw, attrs), filters)
-    return _weighted(b, i, name, x, _Weights((filters, kh, kw, c), 0, kh * kw * c), out_shape, OpKind.CONV_2D, attrs)
+    return _weighted(
+        b, i, name, x, _Weights((filters, kh, kw, c), 0, kh * kw * c), out_shape, OpKind.CONV_2D, attrs, where
+    )
 
 
 def _depthwise(b: GraphBuilder, layer: Mapping, i: int, name: str, src: list[Value], where: Where) -> Value:
@@ -172,7 +195,7 @@ def _depthwise(b: GraphBuilder, layer: Mapping, i: int, name: str, src: list[Val
     attrs = replace(attrs, depth_multiplier=m)
     out_shape = (n, *_out_hw(b.shape(x), kh, kw, attrs), c * m)
     return _weighted(
-        b, i, name, x, _Weights((1, kh, kw, c * m), 3, kh * kw), out_shape, OpKind.DEPTHWISE_CONV_2D, attrs
+        b, i, name, x, _Weights((1, kh, kw, c * m), 3, kh * kw), out_shape, OpKind.DEPTHWISE_CONV_2D, attrs, where
     )
 
 
@@ -181,10 +204,10 @@ def _fully_connected(b: GraphBuilder, layer: Mapping, i: int, name: str, src: li
     shape = b.shape(x)
     units, features = read_int(layer, "units", where), shape[-1]
     attrs = OpAttrs(activation=read_activation(layer, where))
-    rows = int(np.prod(shape)) // features
+    rows = math.prod(shape) // features  # exact: np.prod wraps around past int64
     # Per-tensor weight scale, as the TFLite converter emits for fully-connected layers.
     wt = _Weights((units, features), 0, features, per_channel=False)
-    return _weighted(b, i, name, x, wt, (rows, units), OpKind.FULLY_CONNECTED, attrs)
+    return _weighted(b, i, name, x, wt, (rows, units), OpKind.FULLY_CONNECTED, attrs, where)
 
 
 def _pool(b: GraphBuilder, layer: Mapping, i: int, name: str, src: list[Value], where: Where) -> Value:
@@ -210,11 +233,11 @@ def _add(b: GraphBuilder, layer: Mapping, i: int, name: str, src: list[Value], w
 
 def _reshape(b: GraphBuilder, layer: Mapping, i: int, name: str, src: list[Value], where: Where) -> Value:
     x = src[0]
-    shape, size = list(read_shape(layer, "shape", where, allow_minus_one=True)), int(np.prod(b.shape(x)))
+    shape, size = list(read_shape(layer, "shape", where, allow_minus_one=True)), math.prod(b.shape(x))
     if -1 in shape:
-        known = int(np.prod([d for d in shape if d != -1]))
+        known = math.prod(d for d in shape if d != -1)
         shape[shape.index(-1)] = size // known if known and size % known == 0 else -1
-    if -1 in shape or int(np.prod(shape)) != size:
+    if -1 in shape or math.prod(shape) != size:
         raise where.key(layer, "shape").fail(f"cannot reshape {list(b.shape(x))} ({size} elements) to {layer['shape']}")
     const = np.array(layer["shape"], dtype=np.int32)  # as written, -1 included, like the TFLite converter
     const.setflags(write=False)
@@ -247,8 +270,14 @@ BUILDERS = {
 # --- typed fields --------------------------------------------------------------------------------------
 
 
+# Dimensions, counts and window sizes are int32 in a .tflite; a shape holds at most MAX_ELEMENTS (as the
+# .tflite importer bounds it), so sizes computed from them never wrap around int64.
+INT32_MAX = 2**31 - 1
+MAX_ELEMENTS = 1 << 40
+
+
 def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and bool(value <= INT32_MAX)
 
 
 def read_int(m: Mapping, key: str, where: Where, default: Any = REQUIRED, minimum: int = 1) -> int:
@@ -256,7 +285,7 @@ def read_int(m: Mapping, key: str, where: Where, default: Any = REQUIRED, minimu
         return _missing(m, key, where, default)
     value = m[key]
     if not _is_int(value) or value < minimum:
-        raise where.key(m, key).fail(f"expected a whole number >= {minimum}, got {value!r}")
+        raise where.key(m, key).fail(f"expected a whole number in {minimum}..{INT32_MAX}, got {value!r:.60}")
     return int(value)
 
 
@@ -270,8 +299,9 @@ def read_float(m: Mapping, key: str, where: Where, default: Any = REQUIRED) -> f
     if key not in m:
         return _missing(m, key, where, default)
     value = m[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-        raise where.key(m, key).fail(f"expected a positive number, got {value!r}")
+    finite = isinstance(value, float) and math.isfinite(value) or _is_int(value)  # an int past int32 is no scale
+    if isinstance(value, bool) or not finite or value <= 0:
+        raise where.key(m, key).fail(f"expected a positive number, got {value!r:.60}")
     return float(value)
 
 
@@ -292,7 +322,9 @@ def read_shape(m: Mapping, key: str, where: Where, *, allow_minus_one: bool) -> 
     ok = isinstance(value, list) and 1 <= len(value) <= 6 and all(_is_int(d) and d >= 1 or d == -1 for d in value)
     if not ok or (-1 in value and (not allow_minus_one or value.count(-1) > 1)):
         what = "whole numbers >= 1 (one may be -1)" if allow_minus_one else "whole numbers >= 1"
-        raise where.key(m, key).fail(f"expected a shape: a list of 1 to 6 {what}, got {value!r}")
+        raise where.key(m, key).fail(f"expected a shape: a list of 1 to 6 {what}, got {value!r:.80}")
+    if math.prod(abs(int(d)) for d in value) > MAX_ELEMENTS:
+        raise where.key(m, key).fail(f"a shape of at most {MAX_ELEMENTS:,} elements, got {value!r:.80}")
     return tuple(int(d) for d in value)
 
 

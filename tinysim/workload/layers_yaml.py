@@ -65,7 +65,7 @@ from tinysim.workload.layer_ops import (
     read_shape,
 )
 from tinysim.workload.synthetic import input_rms
-from tinysim.workload.validate import check_graph
+from tinysim.workload.validate import FLOAT32_MAX, check_graph
 
 FORMAT_VERSION = 1
 _WHOLE = Number(minimum=1, integer=True)
@@ -132,7 +132,7 @@ def load_layers_yaml(path: str | Path, *, errors: ErrorCollector | None = None) 
     last = input_name
     if last is None:  # no usable input: every layer reading it is checked alone
         spec = top.get("input")
-        last = spec.get("name", "input") if isinstance(spec, Mapping) else "input"
+        last = _name(spec) or "input"
         failed.add(last)
     if "layers" in top:
         last = errors.value(_read_layers, builder, top, where, last, failed, errors)
@@ -181,6 +181,8 @@ def _read_input(b: GraphBuilder, top: Mapping[str, Any], where: Where) -> str:
     name = get_str(spec, "name", here, default="input")
     shape = read_shape(spec, "shape", here, allow_minus_one=False)
     scale = read_float(spec, "scale", here)
+    if scale > FLOAT32_MAX:
+        raise here.key(spec, "scale").fail(f"a quantization scale is a float32 (<= 3.4e38), got {scale!r}")
     zero_point = read_int(spec, "zero_point", here, minimum=-128)
     if zero_point > 127:
         raise here.key(spec, "zero_point").fail(f"an int8 zero point must be in -128..127, got {zero_point}")
@@ -222,8 +224,8 @@ def _read_layer(b: GraphBuilder, layer: Any, i: int, previous: str, where: Where
 
 
 def _name(layer: Any) -> str | None:
-    """The layer's name as the key of a failed layer: a name that is not text (`name: 1`, a list) is an error
-    of its own, and becomes its repr so the layers after it still skip it instead of looking it up."""
+    """The layer's (or input's) name as the key of a failed one: a name that is not text (`name: 1`, a list) is
+    an error of its own, and becomes its repr so the layers after it still skip it instead of looking it up."""
     name = layer.get("name") if isinstance(layer, Mapping) else None
     return name if name is None or isinstance(name, str) else repr(name)
 

@@ -13,6 +13,10 @@ from tinysim.errors import UnsupportedOpError, WorkloadError
 from tinysim.ops import BINARY_OPS, MAC_OPS, OpKind
 from tinysim.workload.graph import Graph, Op, Padding, Tensor
 
+# The largest float32: a .tflite stores scales as float32, and the requantization multipliers (ratios of
+# products of up to three scales) stay finite in float64 only when every scale is within float32's range.
+FLOAT32_MAX = 3.4028234663852886e38
+
 
 def conv_output_size(in_size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:
     """Spatial output size of a convolution or pooling window along one axis (TFLite rules)."""
@@ -56,9 +60,19 @@ def short_name(name: str) -> str:
 def check_graph(graph: Graph, file: str) -> None:
     """Raise `WorkloadError` naming the first op whose operands are inconsistent."""
     n = len(graph.tensors)
+    if not graph.inputs or not graph.outputs:  # nothing to feed or nothing to read: not a network to run
+        what = "input" if not graph.inputs else "output"
+        raise WorkloadError(f"the graph has no {what} tensor ({n} tensors, {len(graph.ops)} ops)", file=file)
     for index in (*graph.inputs, *graph.outputs):
         if not 0 <= index < n:
             raise WorkloadError(f"graph input/output tensor index {index} out of range 0..{n - 1}", file=file)
+    for tensor in graph.tensors:
+        scales = tensor.quant.scale if tensor.quant is not None else ()
+        if not all(0.0 < s <= FLOAT32_MAX for s in scales):  # also False for NaN
+            bad = next(s for s in scales if not 0.0 < s <= FLOAT32_MAX)
+            raise WorkloadError(
+                f"quantization scale {bad!r} of tensor '{short_name(tensor.name)}': expected a float32 > 0", file=file
+            )
     for k, op in enumerate(graph.ops):
         where = op_label(k, op.kind.value, op.name)
         if not op.outputs or any(not 0 <= i < n for i in op.outputs) or any(not -1 <= i < n for i in op.inputs):

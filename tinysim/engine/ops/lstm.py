@@ -4,7 +4,8 @@ int8 input, output and weights, int8 output state and int16 cell state (variable
 across invocations), int32 biases. Each gate is two int8 matrix-vector products (input, then
 recurrent state), each requantized to the gate's Q3.12 scale and summed with int16 saturation
 (MatrixBatchVectorMultiplyAccumulate, zero points folded into the bias once in Prepare as
-PrecomputeZeroPointTimesWeightWithBias does), then gemmlowp's 16-bit sigmoid or tanh. The cell
+PrecomputeZeroPointTimesWeightWithBias does), then gemmlowp's 16-bit sigmoid or tanh (looked up in
+tables of the functions on every int16 input, built at prepare: lstm_math.gate_tables). The cell
 is forget*cell >> 15 plus input*cell_gate >> (30 + log2 cell scale), saturated and clipped;
 the hidden state is output_gate * tanh(cell) requantized to int8. CIFG (no input gate) and
 peephole connections (int16 diagonal weights on the old cell for the input and forget gates, on
@@ -30,16 +31,16 @@ import numpy as np
 from tinysim.engine.fixedpoint import TFLITE, quantize_multiplier, rdbpot, requantize
 from tinysim.engine.jit import kernel
 from tinysim.engine.ops.logistic_tanh import SIGMOID_Q16, interpolate16
-from tinysim.engine.ops.lstm_math import logistic16, tanh16
+from tinysim.engine.ops.lstm_math import gate_tables
 from tinysim.engine.program import OpPlan, PrepareContext, pack, scale, zp
 from tinysim.events import Events
 from tinysim.workload.graph import DType, Op, Tensor
 
 LstmRow = IntEnum(
     "LstmRow",
-    "x y h c wx wh bx bh mult shift n_batch n_time n_input n_cell time_major cifg cell_shift tanh_bits clip "
+    "x y h c wx wh bx bh mult shift n_batch n_time n_input n_cell time_major cifg cell_shift clip "
     "hidden_mult hidden_shift hidden_zp zp_x zp_h zero_wx zero_wh peephole wc c_mult c_shift "
-    "tflm table kept_mult kept_shift new_mult new_shift tanh_mult tanh_shift",
+    "tflm table kept_mult kept_shift new_mult new_shift tanh_mult tanh_shift act",
     start=0,
 )
 Row = LstmRow
@@ -173,13 +174,15 @@ def _plan(ctx, op, x, y, h, c, wx, wh, biases, n_batch, n_time, n_input, n_cell,
         Row, x=ctx.offset(op, 0), y=ctx.offset(op, 0, output=True), h=ctx.offset(op, 18), c=ctx.offset(op, 19),
         wx=ctx.i16.add(wxk), wh=ctx.i16.add(whk), bx=ctx.i32.add(bx), bh=ctx.i32.add(bh), mult=ctx.i32.add(mult),
         shift=ctx.i32.add(shift), n_batch=n_batch, n_time=n_time, n_input=n_input, n_cell=n_cell,
-        time_major=int(time_major), cifg=int(cifg), cell_shift=30 + cell_log2, tanh_bits=15 + cell_log2, clip=clip,
+        time_major=int(time_major), cifg=int(cifg), cell_shift=30 + cell_log2, clip=clip,
         hidden_mult=hidden_mult, hidden_shift=hidden_shift, zp_x=zp(x), zp_h=zp(h), hidden_zp=hidden_zp,
         zero_wx=ctx.i32.add((wxk == 0).sum(axis=(0, 1)) - (n_cell if cifg else 0)),
         zero_wh=ctx.i32.add((whk == 0).sum(axis=(0, 1)) - (n_cell if cifg else 0)),
     )  # fmt: skip
     if ctx.semantics == "tflm":
         _tflm(ctx, params, cell_log2)
+    else:  # gate sigmoid / tanh and the cell's tanh as lookup tables (see lstm_math.gate_tables)
+        params[Row.act] = ctx.i16.add(gate_tables(15 + cell_log2))
     return OpPlan(params, _events(wx, wh, n_batch * n_time, n_input, n_cell, x, h, c), scratch16=5 * n_cell)
 
 
@@ -237,6 +240,8 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
     peephole = p[Row.peephole] == 1
     tflm = p[Row.tflm] == 1
     table = i32[p[Row.table] : p[Row.table] + 256]
+    # logistic Q3.12 at 0, tanh Q3.12 at 65536, the cell's tanh at 131072; each indexed by input + 32768
+    act = i16[p[Row.act] : p[Row.act] + 3 * 65536]
     wc = i16[p[Row.wc] : p[Row.wc] + 3 * nc].reshape(3, nc)
     c_mult, c_shift = i32[p[Row.c_mult] : p[Row.c_mult] + 3], i32[p[Row.c_shift] : p[Row.c_shift] + 3]
     zero_macs = 0
@@ -262,14 +267,14 @@ def evaluate(p, arena, i16, i32, f32, s16, s32, count):
                 if tflm:
                     interpolate16(gates[g], gates[g], table, 3, 0, g == 2)
                     continue
+                base = 65536 + 32768 if g == 2 else 32768
                 for r in range(nc):
-                    a = np.int64(gates[g, r])
-                    gates[g, r] = tanh16(a, 3) if g == 2 else logistic16(a, 3)
+                    gates[g, r] = act[base + np.int64(gates[g, r])]
             yt = y[at * nc : (at + 1) * nc]
             if tflm:
                 interpolate16(cb, gates[4], table, p[Row.tanh_mult], p[Row.tanh_shift], True)
             for r in range(nc):
-                th = np.int64(gates[4, r]) if tflm else tanh16(np.int64(cb[r]), p[Row.tanh_bits])
+                th = np.int64(gates[4, r]) if tflm else np.int64(act[2 * 65536 + 32768 + np.int64(cb[r])])
                 v = requantize(np.int64(gates[3, r]) * th, p[Row.hidden_mult], p[Row.hidden_shift], TFLITE)
                 yt[r] = min(max(v + p[Row.hidden_zp], -128), 127)
                 zeros += yt[r] == p[Row.zp_h]

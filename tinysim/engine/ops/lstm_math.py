@@ -9,6 +9,8 @@ in an int64; `_wrap` reproduces the int16 wrap-around of plain gemmlowp adds.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from tinysim.engine.fixedpoint import rdbpot
@@ -138,3 +140,23 @@ def tanh16(a, integer_bits):
     e = exp_on_negative_values(n, integer_bits + 1)  # ExactMulByPot<1>: exp(-2|a|)
     t = _shl_sat(_wrap(_newton_reciprocal(e) - (1 << 13)), 2)  # one_minus_x_over_one_plus_x
     return _wrap(-t) if negative else t
+
+
+@kernel
+def _table16(tanh, integer_bits):
+    """The function on every int16 input, indexed by input + 32768."""
+    out = np.empty(65536, np.int16)
+    for i in range(65536):
+        a = np.int64(i - 32768)
+        out[i] = tanh16(a, integer_bits) if tanh else logistic16(a, integer_bits)
+    return out
+
+
+@lru_cache(maxsize=8)
+def gate_tables(tanh_bits: int) -> np.ndarray:
+    """logistic16(., 3), tanh16(., 3) and tanh16(., tanh_bits) as three consecutive 65,536-entry int16 tables
+    (flat): the LSTM looks each gate element up instead of evaluating the ~60 ns fixed-point series, and
+    is bit-exact by construction since each table is the function evaluated on every input."""
+    tables = np.concatenate([_table16(False, 3), _table16(True, 3), _table16(True, tanh_bits)])
+    tables.flags.writeable = False  # shared between prepares (cached)
+    return tables

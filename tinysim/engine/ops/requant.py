@@ -17,18 +17,14 @@ Exactness (multipliers > 0, shifts <= 0, as `requantize_row`'s fast branch):
 
 from __future__ import annotations
 
-import os
-
-import numba
 import numpy as np
-from llvmlite import binding as llvm_binding
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from tinysim.engine.fixedpoint import requantize_row, round_clamp
-from tinysim.engine.jit import kernel
+from tinysim.engine.jit import host_cpu_has, kernel
 
 _I1, _I8, _I32, _I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
 _V32, _V8 = ir.VectorType(_I32, 8), ir.VectorType(_I8, 8)
@@ -39,20 +35,7 @@ def _splat(builder, v32):
     return builder.shuffle_vector(vec, ir.Constant(_V32, None), ir.Constant(_V32, [0] * 8))
 
 
-def _host_has_avx2() -> bool:
-    """AVX2 on the CPU Numba compiles for (this host), unless TINYSIM_NO_VNNI asks for portable kernels."""
-    if os.environ.get("TINYSIM_NO_VNNI"):
-        return False
-    cpu_name, cpu_features = numba.config.CPU_NAME, numba.config.CPU_FEATURES  # type: ignore[attr-defined]
-    if cpu_name not in (None, "host") or cpu_features:
-        return False  # compiling for another CPU than this one
-    try:
-        return bool(llvm_binding.get_host_cpu_features().get("avx2", False))
-    except RuntimeError:
-        return False
-
-
-HAVE_AVX2 = _host_has_avx2()
+HAVE_AVX2 = host_cpu_has("avx2")
 
 
 def _high8(builder, acc8, mul8):

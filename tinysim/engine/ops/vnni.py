@@ -18,34 +18,15 @@ The intrinsic reads raw pointers (no bounds checks even with NUMBA_BOUNDSCHECK=1
 
 from __future__ import annotations
 
-import os
-
-import numba
 import numpy as np
-from llvmlite import binding as llvm_binding
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from tinysim.engine.jit import kernel
+from tinysim.engine.jit import host_cpu_has, kernel
 
-
-def _host_has_vnni() -> bool:
-    if os.environ.get("TINYSIM_NO_VNNI"):
-        return False
-    # numba.config sets these from the environment through globals(), so its stubs do not declare them
-    cpu_name, cpu_features = numba.config.CPU_NAME, numba.config.CPU_FEATURES  # type: ignore[attr-defined]
-    if cpu_name not in (None, "host") or cpu_features:
-        return False  # compiling for another CPU than this one
-    try:
-        feats = llvm_binding.get_host_cpu_features()
-    except RuntimeError:
-        return False
-    return all(feats.get(f, False) for f in ("avx512f", "avx512bw", "avx512vnni"))
-
-
-HAVE_VNNI = _host_has_vnni()
+HAVE_VNNI = host_cpu_has("avx512f", "avx512bw", "avx512vnni")
 
 _I8, _I32, _I64 = ir.IntType(8), ir.IntType(32), ir.IntType(64)
 _V16 = ir.VectorType(_I32, 16)  # one zmm: 16 int32 lanes, or 64 bytes
