@@ -33,7 +33,13 @@ def main() -> None:
     parser.add_argument("--arch", action="append", help="arch name under archs/ (default: ndp100 and stm32l4r5)")
     parser.add_argument("--probability", type=float, default=1e-4, help="keyword probability per window")
     parser.add_argument("--replay-arch", default="ndp100", help="arch for the 1 / 30 / 365-day replay runs")
+    parser.add_argument("--fleet-devices", type=int, default=10_000, help="devices of the fleet section (10,000)")
+    parser.add_argument("--fleet-jobs", type=int, default=2, help="worker processes of the fleet section (2)")
+    parser.add_argument("--fleet-only", action="store_true", help="run only the fleet section")
     args = parser.parse_args()
+    if args.fleet_only:
+        fleet(args.fleet_devices, args.fleet_jobs)
+        return
 
     t0 = time.perf_counter()
     from tinysim.system import load_scenario, prepare_workload, resolve_arch
@@ -52,6 +58,7 @@ def main() -> None:
     )
     for name in args.arch or ["ndp100", "stm32l4r5"]:
         day(scenario, resolve_arch(scenario, name), prepared)
+    fleet(args.fleet_devices, args.fleet_jobs)
 
 
 def years(scenario, arch, prepared) -> None:
@@ -140,6 +147,33 @@ def day(scenario, arch, prepared) -> None:
             unit = " µW" if "power" in what else ""
             scale = 1e6 if unit else 1
             print(f"    {what}: {a * scale:.6g}{unit} vs {b * scale:.6g}{unit} ({rel:+.2e} relative)")
+
+
+def fleet(devices: int, jobs: int) -> None:
+    """`devices` x 1 year of workloads/scenarios/kws_fleet.yaml in `jobs` processes (target: 10,000 in <= 60 s on
+    2 cores). The network is run and priced once; each worker shares one replay record between its devices."""
+    from tinysim.system import load_scenario, prepare_workload, resolve_arch
+    from tinysim.system.fleet import run_fleet
+    from tinysim.system.workcost import choose_work_cost
+
+    scenario = load_scenario(ROOT / "workloads" / "scenarios" / "kws_fleet.yaml")
+    arch = resolve_arch(scenario, None)
+    work = choose_work_cost(arch, prepare_workload(scenario), scenario)
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = run_fleet(scenario, arch, work, scenario.battery, devices, duration_s=365.25 * 86400.0, jobs=jobs)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    p = result.to_dict()
+    per = wall / devices
+    print(
+        f"\nfleet: {devices:,} devices x 1 year of {scenario.name} on {arch.name}, {jobs} processes: {wall:.1f} s wall "
+        f"({per * 1e3:.1f} ms per device; 10,000 devices: {per * 10_000:.0f} s, target 60 s; client cpu {cpu:.1f} s)"
+    )
+    print(
+        "  average power P5/P50/P95 "
+        + " / ".join(f"{p['average_power_w'][k] * 1e6:.5g} µW" for k in ("p5", "p50", "p95"))
+        + "; battery life "
+        + " / ".join(f"{p['battery_life_s'][k] / 86400:.4g} days" for k in ("p5", "p50", "p95"))
+    )
 
 
 if __name__ == "__main__":

@@ -180,9 +180,8 @@ def _small_sweep(text: str) -> str:
     spec["axes"] = {k: v[:2] if isinstance(v, list) else v for k, v in spec.get("axes", {}).items()}
     spec["workloads"] = ["../kws_fc.yaml"]
     sampling = spec.get("sampling") or {}
-    for key in ("samples", "points", "n"):
-        if isinstance(sampling.get(key), int):
-            sampling[key] = min(sampling[key], 4)
+    if isinstance(sampling.get("count"), int):  # random and LHS sampling draw `count` points
+        sampling["count"] = min(sampling["count"], 4)
     return yaml.safe_dump(spec, sort_keys=False)
 
 

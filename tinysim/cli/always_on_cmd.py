@@ -14,6 +14,8 @@ EXAMPLES = """examples:
   tinysim always-on kws_always_on --arch ecm3532 --battery CR2032 --duration 24h
   tinysim always-on kws_always_on --arch ndp100 --arch ecm3532 --arch stm32l4r5 --duration 24h
   tinysim always-on kws_always_on --timeline timeline.png --window "0.5 s" --window-start 2s
+  tinysim always-on kws_fleet --fleet 1000 --duration 365d --jobs 2 --fleet-plot fleet.png
+  tinysim always-on kws_fleet --fleet 1000 --duration 30d --dask local:2 --format json
 """
 
 
@@ -46,6 +48,12 @@ def register(sub) -> None:
     )
     p.add_argument("--no-fast-forward", action="store_true", help="simulate every period event by event")
     p.add_argument("--timeline", metavar="FILE.png", help="write a power-vs-time PNG of a window of the run")
+    p.add_argument(
+        "--trace",
+        metavar="FILE.csv",
+        help="write the per-component power trace of the window as CSV (track, state, start_s, end_s, "
+        "power_w, energy_j per interval)",
+    )
     p.add_argument("--window", metavar="TIME", default="200 ms", help="timeline window length (default 200 ms)")
     p.add_argument(
         "--window-start", metavar="TIME", help="timeline window start (default: just after the first inference)"
@@ -57,6 +65,16 @@ def register(sub) -> None:
         help="output format (default table; markdown = the comparison table)",
     )
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")
+    p.add_argument(
+        "--fleet",
+        metavar="N",
+        type=int,
+        help="simulate N devices whose event rate, battery capacity and temperature are drawn from the "
+        "scenario's `fleet:` block; report P5/P50/P95 of average power and battery life",
+    )
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes for --fleet (default 1)")
+    p.add_argument("--dask", metavar="ADDRESS", help='run --fleet on Dask: "tcp://HOST:PORT" or "local:N"')
+    p.add_argument("--fleet-plot", metavar="FILE.png", help="with --fleet: write histograms of the fleet")
     p.set_defaults(func=run)
 
 
@@ -70,10 +88,12 @@ def run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     duration = parse_quantity(args.duration, Dimension.TIME, field="--duration") if args.duration else None
     battery = _battery(args.battery, scenario)
+    if args.fleet is not None or args.fleet_plot:
+        return _fleet(args, scenario, duration, battery)
     archs = [resolve_arch(scenario, a) for a in args.arch] if args.arch else [resolve_arch(scenario, None)]
-    if args.timeline and len(archs) > 1:
+    if (args.timeline or args.trace) and len(archs) > 1:
         raise TinysimError("a timeline is drawn for one architecture: give a single --arch", field="--timeline")
-    window = _window(args, scenario) if args.timeline else None
+    window = _window(args, scenario) if args.timeline or args.trace else None
     with compile_notice():
         prepared = prepare_workload(scenario)  # one engine run, priced on every architecture
     results = [
@@ -92,6 +112,13 @@ def run(args: argparse.Namespace) -> int:
         from tinysim.report.timeline_plot import plot_timeline
 
         plot_timeline(results[0], args.timeline)
+    if args.trace:
+        from pathlib import Path
+
+        from tinysim.cli.output import write_atomic
+        from tinysim.report.power_trace import power_trace_csv
+
+        write_atomic(Path(args.trace), power_trace_csv(results[0]), field="--trace")
     if args.format == "json":
         text = to_json(results[0]) if len(results) == 1 else "[\n" + ",\n".join(to_json(r) for r in results) + "\n]"
     elif args.format == "markdown":
@@ -101,6 +128,28 @@ def run(args: argparse.Namespace) -> int:
     else:
         text = "\n\n".join([*(headline(r) for r in results), comparison_table(results)])
     emit(text, args.output)
+    return 0
+
+
+def _fleet(args: argparse.Namespace, scenario, duration, battery) -> int:
+    """--fleet N: one engine run and pricing here, the devices in --jobs processes or on --dask."""
+    from tinysim.cli.progress import compile_notice
+    from tinysim.report.fleet_report import plot_fleet, to_json, to_text
+    from tinysim.system.fleet import run_fleet
+    from tinysim.system.run import prepare_workload, resolve_arch
+    from tinysim.system.workcost import choose_work_cost
+
+    if args.fleet is None:
+        raise TinysimError("--fleet-plot draws a fleet: give --fleet N", field="--fleet-plot")
+    if args.arch and len(args.arch) > 1 or args.timeline:
+        raise TinysimError("a fleet runs one architecture and draws no timeline", field="--fleet")
+    arch = resolve_arch(scenario, args.arch[0] if args.arch else None)
+    with compile_notice():
+        work = choose_work_cost(arch, prepare_workload(scenario), scenario)
+    fleet = run_fleet(scenario, arch, work, battery, args.fleet, duration_s=duration, jobs=args.jobs, dask=args.dask)
+    if args.fleet_plot:
+        plot_fleet(fleet, args.fleet_plot)
+    emit(to_json(fleet) if args.format == "json" else to_text(fleet), args.output)
     return 0
 
 

@@ -98,6 +98,11 @@ class Replay:
     replayed_s: float = 0.0
     _times: tuple[np.ndarray | None, list[float]] = (None, [])  # the arrivals and the same as Python floats
 
+    def fresh(self) -> Replay:
+        """A replay for another run of the same chip and schedule (other arrivals): the cycles and episodes
+        learned so far shared with this one, its own recording, counters and times (tinysim.system.fleet)."""
+        return Replay(self.period_s, self.hop_s, self.every_frames, self.cycles, self.episodes, self.sizes)
+
     def times(self, arrivals: np.ndarray) -> list[float]:
         """Arrival times as a list (indexing a list of floats is what keeps a year's walk fast)."""
         if self._times[0] is not arrivals:

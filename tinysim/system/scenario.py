@@ -24,6 +24,7 @@ A scenario says what the device does all day, not what the chip is made of (that
     dvfs: {policy: fixed, operating_point: run120}   # fixed | race_to_idle | just_in_time
     battery: {cell: CR2032, temperature_c: 0}        # a cell of system/cells.yaml, or "225mAh@3V" (ideal)
     harvest: {profile: [0 W, ..., 200 uW, ...]}      # harvested power per hour from midnight, 24 values
+    fleet: {seed: 7, event_rate_scale: {dist: lognormal, median: 1, sigma: 0.5}}  # for --fleet N (fleet_spec.py)
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from tinysim.schema.jsonschema import Block, Choice, Integer, Number, Quantity, 
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.system.arrivals import EVENTS, Arrivals, parse_process
 from tinysim.system.battery import BATTERY, HARVEST, Battery, parse_supply
+from tinysim.system.fleet_spec import FLEET, FleetSpec, parse_fleet
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 
@@ -131,6 +133,7 @@ _SCENARIO = Block(
         "dvfs": _DVFS,
         "battery": BATTERY,
         "harvest": HARVEST,
+        "fleet": FLEET,
     },
     required=("name", "workload", "sensor", "inference"),
 )
@@ -229,6 +232,7 @@ class Scenario:
     dvfs: Dvfs
     path: str | None = None
     battery: Battery | None = None  # `battery:` / `harvest:` blocks; None: the CLI's --battery or its default
+    fleet: FleetSpec | None = None  # `fleet:` block: distributions for `always-on --fleet N`
 
     @property
     def period_s(self) -> float:
@@ -276,6 +280,7 @@ def parse_scenario(data: Any, *, file: str | None = None, errors: ErrorCollector
         dvfs=errors.value(_dvfs, top, where),
         path=file,
         battery=errors.value(parse_supply, top, where),
+        fleet=errors.value(parse_fleet, top, where),
     )
     errors.check()
     return scenario
