@@ -90,7 +90,13 @@ def test_deterministic_per_seed_and_independent_of_size_and_jobs():
 def test_dask_local_cluster_equals_the_local_run():
     pytest.importorskip("distributed")
     local = _fleet(6)
-    dask = _fleet(6, dask="local:2", chunk=2)
+    from tinysim.explore.executors import DaskExecutor
+
+    cluster = DaskExecutor("local:2")
+    try:
+        dask = _fleet(6, dask=cluster, chunk=2)
+    finally:
+        cluster.close()
     np.testing.assert_allclose(dask.average_power_w, local.average_power_w, rtol=1e-12)
     np.testing.assert_allclose(dask.battery_life_s, local.battery_life_s, rtol=1e-12)
     assert dask.to_dict()["seed"] == local.to_dict()["seed"] == 7

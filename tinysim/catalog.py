@@ -56,10 +56,10 @@ def resolve(text: str | Path, kind: Shipped, error: type[TinysimError] = SpecErr
     """`text` as a path if it exists or looks like one; else the shipped file of that name; a bare name that
     is neither is a one-line error listing the shipped names."""
     path = Path(text)
-    if path.exists() or not is_name(text):
+    if _exists(path) or not is_name(text):
         return path
     shipped = kind.folder / f"{text}.yaml"
-    if shipped.is_file():
+    if _is_file(shipped):
         return shipped
     raise error(f"no such file, and no shipped {kind.noun} of that name (shipped: {', '.join(names(kind)) or 'none'}; "
                 f"`tinysim list {kind.value}`)", file=str(text))
@@ -67,3 +67,18 @@ def resolve(text: str | Path, kind: Shipped, error: type[TinysimError] = SpecErr
 
 def names(kind: Shipped) -> list[str]:
     return [p.stem for p in shipped_files(kind)]
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _exists(path: Path) -> bool:
+    """Whether `path` exists; False for a name the system cannot look up (too long, a NUL byte)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False

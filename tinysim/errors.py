@@ -22,7 +22,8 @@ class TinysimError(Exception):
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         what = f"{self.field}: " if self.field else ""
-        return f"{where}{what}{self.message}"
+        # one line whatever the message quotes (a YAML snippet, an SQLite error): control characters become spaces
+        return " ".join(f"{where}{what}{self.message}".split())
 
 
 class SpecError(TinysimError):

@@ -12,6 +12,7 @@ they share the defaults: seeded random input (seed 0), engine-counted events, pl
 
 from __future__ import annotations
 
+import tokenize
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -272,10 +273,13 @@ def load_array(source: np.ndarray | str | Path, graph: Graph, *, mmap: bool = Fa
     the graph's first input; returns it and the file name (None for an array) for error messages."""
     where = str(source) if not isinstance(source, np.ndarray) else None
     if where is not None:
-        with open_npy(where) as handle:  # a regular .npy file, not an .npz archive or a pickle
+        with open_npy(where):  # a regular .npy file, not an .npz archive or a pickle
             try:
-                source = np.load(handle, allow_pickle=False) if not mmap else np.load(where, mmap_mode="r")
-            except (OSError, ValueError) as err:
+                # memory-mapped first: only the header is read, so a header claiming 146 TiB allocates nothing
+                with np.errstate(all="raise"):
+                    mapped = np.load(where, mmap_mode="r", allow_pickle=False)
+                source = mapped if mmap else np.array(mapped)
+            except (OSError, ValueError, ArithmeticError, SyntaxError, RecursionError, tokenize.TokenError) as err:
                 raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from None
     if not isinstance(source, np.ndarray):
         raise WorkloadError(f"expected one .npy array, got {type(source).__name__}", file=where, field="input")

@@ -36,6 +36,7 @@ from tinysim.schema.fields import (
     get_quantity,
     get_str,
 )
+from tinysim.schema.files import is_regular_file
 from tinysim.schema.jsonschema import (
     Block,
     Choice,
@@ -153,7 +154,7 @@ def _extended(data: Any, file: str | None, chain: tuple[Path, ...]) -> Any:
     name = get_str(data, "extends", where)
     here = Path(file).resolve() if file else None
     parent = resolve_arch_path(name, here.parent if here else None)
-    if not parent.is_file():
+    if not is_regular_file(parent):
         shipped = ", ".join(names(Shipped.ARCHS))
         hint = f"shipped architectures: {shipped}" if is_name(name) else "paths are relative to this file"
         raise where.fail(f'no architecture "{name}" ({hint})')

@@ -146,7 +146,16 @@ def _fleet(args: argparse.Namespace, scenario, duration, battery) -> int:
     arch = resolve_arch(scenario, args.arch[0] if args.arch else None)
     with compile_notice():
         work = choose_work_cost(arch, prepare_workload(scenario), scenario)
-    fleet = run_fleet(scenario, arch, work, battery, args.fleet, duration_s=duration, jobs=args.jobs, dask=args.dask)
+    cluster = None
+    if args.dask:
+        from tinysim.explore.executors import DaskExecutor
+
+        cluster = DaskExecutor(args.dask)
+    try:
+        fleet = run_fleet(scenario, arch, work, battery, args.fleet, duration_s=duration, jobs=args.jobs, dask=cluster)
+    finally:
+        if cluster is not None:
+            cluster.close()
     if args.fleet_plot:
         plot_fleet(fleet, args.fleet_plot)
     emit(to_json(fleet) if args.format == "json" else to_text(fleet), args.output)

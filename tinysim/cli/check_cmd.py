@@ -104,8 +104,9 @@ def _workload(graph: Graph, what: str = "workload") -> str:
 def _shipped(path: Path) -> Path:
     """A bare name that is no file here: the shipped file of that name (archs, then workloads, scenarios, sweeps)."""
     from tinysim.catalog import Shipped, is_name
+    from tinysim.schema.files import is_regular_file
 
-    if path.exists() or not is_name(path):
+    if is_regular_file(path) or not is_name(path):
         return path
-    found = [kind.folder / f"{path}.yaml" for kind in Shipped if (kind.folder / f"{path}.yaml").is_file()]
+    found = [kind.folder / f"{path}.yaml" for kind in Shipped if is_regular_file(kind.folder / f"{path}.yaml")]
     return found[0] if found else path

@@ -47,6 +47,7 @@ from tinysim.schema.fields import (
     get_quantity,
     get_str,
 )
+from tinysim.schema.files import is_regular_file
 from tinysim.schema.jsonschema import (
     Block,
     Choice,
@@ -201,9 +202,9 @@ def _existing(name: Any, at: Where, here: Path, kind: Shipped = Shipped.WORKLOAD
     if not isinstance(name, str) or not name.strip():
         raise at.fail(f"expected a file name, got {describe_value(name)}")
     path = Path(os.path.normpath(here / name))  # "archs/x.yaml", not "workloads/sweeps/../../archs/x.yaml"
-    if not path.is_file() and is_name(name) and (kind.folder / f"{name}.yaml").is_file():
+    if not is_regular_file(path) and is_name(name) and is_regular_file(kind.folder / f"{name}.yaml"):
         path = kind.folder / f"{name}.yaml"
-    if not path.is_file():
+    if not is_regular_file(path):
         raise at.fail(f"no such file {name!r} (paths are relative to the sweep file; or a shipped {kind.noun} "
                       f"name: {', '.join(names(kind))})")
     return path
@@ -231,6 +232,8 @@ def _axis(m: Mapping[str, Any], path: Any, at: Where) -> Axis:
     for index, value in enumerate(values):
         if isinstance(value, (Mapping, list)) or value is None:
             raise here.item(values, index).fail(f"expected a number or text, got {describe_value(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise here.item(values, index).fail(f"expected a finite number, got {describe_value(value)}")
     return Axis(path, tuple(values), line_of(m, path))
 
 

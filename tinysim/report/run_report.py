@@ -114,7 +114,8 @@ def _summary_table(result: SimResult, rate_hz: float | None) -> str:
         rows.append([f"average power at {rate_hz:g} Hz", average_power_text(result, rate_hz)])
     rows.append(["weights", _fit_text(_weights_size(result), result.weights_capacity_bytes, result.weights_memory)])
     rows.append(["activation arena", _fit_text(_arena_size(result), result.arena_capacity_bytes, result.arena_memory)])
-    rows.append(["die area", area_text(result.area_m2)])
+    if result.area_m2 is not None:  # only architectures that name their `technology:` have one
+        rows.append(["die area (estimate, lower bound)", area_text(result.area_m2)])
     return format_table(["figure", "value"], rows, numeric=[False, False])
 
 

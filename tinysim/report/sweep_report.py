@@ -34,6 +34,9 @@ __all__ = [
 
 DEFAULT_OBJECTIVES = ("latency_s", "energy_j")
 _MAX_REASONS = 5
+# No figure tinysim writes comes near this (work is bounded at 1e11 MACs, time at 1e10 s); a larger one is a
+# damaged file, and would overflow the plots' axis arithmetic (1e308 breaks matplotlib's tick locator).
+_MAX_FIGURE = 1e30
 _MAX_FRONT_ROWS = 40
 _COLUMN_DIMS = {
     "latency_s": Dimension.TIME,
@@ -114,7 +117,7 @@ def _checked(row: dict[str, Any]) -> dict[str, Any]:
             value is None
             or isinstance(value, (int, float))
             and not isinstance(value, bool)
-            and (math.isfinite(value) and value >= 0)
+            and 0 <= value <= _MAX_FIGURE
         )
 
     if row.get("status") not in ("ok", "invalid"):
@@ -124,7 +127,7 @@ def _checked(row: dict[str, Any]) -> dict[str, Any]:
             raise bad(name, "text")
     for name in ("latency_s", "energy_j", "average_power_w", "cycles", "arena_bytes", "weights_bytes", "area_m2"):
         if not number(row.get(name)):
-            raise bad(name, "a finite number >= 0")
+            raise bad(name, f"a number in 0..{_MAX_FIGURE:g}")
     for name in ("fits", "meets_deadline"):
         if row.get(name) not in (None, 0, 1):
             raise bad(name, "0 or 1")
@@ -132,13 +135,15 @@ def _checked(row: dict[str, Any]) -> dict[str, Any]:
     if breakdown is not None and not (
         isinstance(breakdown, Mapping) and all(isinstance(k, str) and number(v) for k, v in breakdown.items())
     ):
-        raise bad("energy_breakdown", "a mapping of cause to a finite energy >= 0")
+        raise bad("energy_breakdown", f"a mapping of cause to an energy in 0..{_MAX_FIGURE:g} J")
     index = row.get("point_index")
     if index is not None and not (isinstance(index, int) and not isinstance(index, bool) and index >= 0):
         raise bad("point_index", "a whole number >= 0")
     params = row["params"]
-    if not isinstance(params, Mapping) or any(isinstance(v, float) and not math.isfinite(v) for v in params.values()):
-        raise bad("params", "a mapping of parameter to a finite value")
+    if not isinstance(params, Mapping) or any(
+        isinstance(v, float) and not abs(v) <= _MAX_FIGURE for v in params.values()
+    ):
+        raise bad("params", f"a mapping of parameter to text or a number within +-{_MAX_FIGURE:g}")
     row["params"] = dict(row["params"])
     return row
 

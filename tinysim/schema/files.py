@@ -9,13 +9,22 @@ from pathlib import Path
 
 from tinysim.errors import TinysimError
 
-__all__ = ["MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "read_regular_file"]
+__all__ = ["MAX_MODEL_BYTES", "MAX_SPEC_BYTES", "is_regular_file", "read_regular_file"]
 
 MAX_SPEC_BYTES = 16 * 2**20  # a YAML architecture, workload, scenario or sweep: kilobytes in practice
 MAX_MODEL_BYTES = 1 * 2**30  # a .tflite (MobileNet v2 is 3.4 MB, DeepLab v3 2.7 MB; weights must fit a chip)
 
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def is_regular_file(path: str | Path) -> bool:
+    """Whether `path` names a regular file; False, not an OSError, for a name the system cannot even look up
+    (too long, a folder that cannot be searched, a NUL byte): that is a missing file to the user."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def read_regular_file(path: str | Path, *, limit: int, error: type[TinysimError]) -> bytes:

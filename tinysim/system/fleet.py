@@ -183,21 +183,16 @@ def _run_local(job: FleetJob, chunks: list[tuple[int, int]], jobs: int) -> Itera
 
 
 def _run_dask(
-    job: FleetJob, chunks: list[tuple[int, int]], address: str
+    job: FleetJob, chunks: list[tuple[int, int]], cluster: Any
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
-    """On the cluster tinysim.explore.executors.DaskExecutor connects to (or starts: "local:N"), as sweeps do."""
+    """On a Dask cluster the caller connected (anything with a distributed `client`: the sweeps' DaskExecutor,
+    which the CLI builds from --dask; system sits beside explore in the layering, so it does not import it)."""
     from distributed import as_completed
 
-    from tinysim.explore.executors import DaskExecutor
-
-    executor = DaskExecutor(address)
-    try:
-        shipped = executor.client.submit(lambda j: j, job, pure=False)  # sent once, fetched once per worker
-        futures = [executor.client.submit(evaluate_devices, shipped, s, e, pure=False) for s, e in chunks]
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        executor.close()
+    shipped = cluster.client.submit(lambda j: j, job, pure=False)  # sent once, fetched once per worker
+    futures = [cluster.client.submit(evaluate_devices, shipped, s, e, pure=False) for s, e in chunks]
+    for future in as_completed(futures):
+        yield future.result()
 
 
 def run_fleet(
@@ -210,11 +205,12 @@ def run_fleet(
     duration_s: float | None = None,
     spec: FleetSpec | None = None,
     jobs: int = 1,
-    dask: str | None = None,
+    dask: Any = None,
     chunk: int | None = None,
 ) -> FleetResult:
     """`devices` devices of `scenario` on `arch` (`work`: choose_work_cost, priced once), locally in `jobs`
-    processes or on Dask (`dask`: an address or "local:N"); `spec`: default the scenario's `fleet:` block."""
+    processes or on Dask (`dask`: a connected cluster with a `client`, e.g. tinysim.explore.executors.DaskExecutor);
+    `spec`: default the scenario's `fleet:` block."""
     if devices < 1:
         raise TinysimError(f"expected at least one device, got {devices}", field="--fleet")
     if jobs < 1:

@@ -50,6 +50,7 @@ from tinysim.schema.fields import (
     get_quantity,
     get_str,
 )
+from tinysim.schema.files import is_regular_file
 from tinysim.schema.jsonschema import Block, Choice, Integer, Number, Quantity, Text, document
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.system.arrivals import EVENTS, Arrivals, parse_process
@@ -293,7 +294,7 @@ def _path(top: Mapping[str, Any], key: str, where: Where, base: Path) -> str:
     path = Path(text)
     path = path if path.is_absolute() else base / path
     kind = {"arch": Shipped.ARCHS, "workload": Shipped.WORKLOADS}.get(key)
-    if kind is not None and not path.exists() and is_name(text) and (kind.folder / f"{text}.yaml").is_file():
+    if kind is not None and not is_regular_file(path) and is_name(text) and is_regular_file(kind.folder / f"{text}.yaml"):
         return str(kind.folder / f"{text}.yaml")
     return str(path)
 

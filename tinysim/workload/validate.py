@@ -60,9 +60,8 @@ def short_name(name: str) -> str:
 def check_graph(graph: Graph, file: str) -> None:
     """Raise `WorkloadError` naming the first op whose operands are inconsistent."""
     n = len(graph.tensors)
-    if not graph.inputs or not graph.outputs:  # nothing to feed or nothing to read: not a network to run
-        what = "input" if not graph.inputs else "output"
-        raise WorkloadError(f"the graph has no {what} tensor ({n} tensors, {len(graph.ops)} ops)", file=file)
+    if not graph.outputs or not n:  # nothing to read: not a network to run (an all-constant graph has no inputs)
+        raise WorkloadError(f"the graph has no output tensor ({n} tensors, {len(graph.ops)} ops)", file=file)
     for index in (*graph.inputs, *graph.outputs):
         if not 0 <= index < n:
             raise WorkloadError(f"graph input/output tensor index {index} out of range 0..{n - 1}", file=file)
