@@ -12,7 +12,6 @@ import pytest
 
 from tinysim.arch.loader import load_arch
 from tinysim.arch.model import Technology
-from tinysim.cli.main import main
 from tinysim.cost.area import TABLE_PATH, arch_area
 from tinysim.errors import TinysimError
 from tinysim.explore.executors import LocalExecutor

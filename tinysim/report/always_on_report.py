@@ -103,8 +103,9 @@ def _figures(r: AlwaysOnResult) -> str:
     harvest = r.harvest
     if harvest is not None:
         verdict = "energy neutral" if harvest.energy_neutral else "NOT energy neutral"
-        rows.append(["harvest per day", f"{_q(harvest.harvested_j_per_day, Dimension.ENERGY)} harvested vs "
-                     f"{_q(harvest.consumed_j_per_day, Dimension.ENERGY)} used: {verdict}"])
+        balance = (f"{_q(harvest.harvested_j_per_day, Dimension.ENERGY)} harvested vs "
+                   f"{_q(harvest.consumed_j_per_day, Dimension.ENERGY)} used: {verdict}")
+        rows.append(["harvest per day", balance])
         if life is not None:
             rows.append(["autonomy in the dark", "forever" if math.isinf(life) else f"{life / 86400:.3g} days"])
     return format_table(["figure", "value"], rows, numeric=[False, False])
