@@ -321,6 +321,9 @@ def judge(case: Case, code: int | None, stdout: str, stderr: str) -> tuple[Outco
     return (Outcome.NONFINITE, bad) if bad else (Outcome.OK, "")
 
 
+_FIGURE_WORDS = ("latency", "energy", "power", "cycles", "area", "arena", "sram", "weights", "macs")
+
+
 def _nonfinite(case: Case, stdout: str) -> str:
     """'' when every figure the command wrote is finite, else where the first non-finite one is."""
     kind, _, where = case.check_output.partition(":")
@@ -332,8 +335,22 @@ def _nonfinite(case: Case, stdout: str) -> str:
     if kind == "sqlite":
         return _sqlite_nonfinite(Path(where))
     if kind == "markdown" and Path(where).is_file():
-        hit = _NONFINITE_WORDS.search(Path(where).read_text(errors="replace"))
-        return f"report.md: {hit.group(0)!r} at {hit.start()}" if hit else ""
+        # figures are the cells of figure columns; other cells are names a corrupted file may spell "Inf" or "nan"
+        # (a workload, an operating point, a design parameter's text value)
+        figure_columns: set[int] | None = None  # None: not inside a table (the next table line is its header)
+        for number, line in enumerate(Path(where).read_text(errors="replace").splitlines(), 1):
+            if not line.startswith("|"):
+                figure_columns = None
+                continue
+            cells = line.split("|")[1:-1]
+            if figure_columns is None:
+                figure_columns = {i for i, c in enumerate(cells) if any(w in c.lower() for w in _FIGURE_WORDS)}
+                continue
+            hit = next((m for i, c in enumerate(cells) if i in figure_columns and (m := _NONFINITE_WORDS.search(c))),
+                       None)
+            if hit:
+                return f"report.md line {number}: {hit.group(0)!r}"
+        return ""
     return ""
 
 
