@@ -252,3 +252,15 @@ def test_a_billion_point_grid_is_refused_before_anything_starts(tmp_path):
     lhs.write_text(sweep.read_text().replace("workloads:", "sampling: {method: latin-hypercube, count: 1e9}\nworkloads:"))
     proc = _tinysim("sweep", str(lhs), "-o", str(out))
     assert proc.returncode == 2 and "sampling.count" in proc.stderr and not out.exists(), proc.stderr
+
+
+@pytest.mark.parametrize(("content", "line"), [("", 1), ("a: " + "[" * 3000 + "]" * 3000 + "\n", 1),
+                                               ("version: 1\nname: x\nb: " + "[" * 3000 + "]" * 3000 + "\n", 3)])
+def test_empty_and_too_deep_files_name_their_line(tmp_path, content, line):
+    from tinysim.arch.loader import load_arch
+
+    path = tmp_path / "x.yaml"
+    path.write_text(content)
+    with pytest.raises(TinysimError) as err:
+        load_arch(path)
+    assert str(err.value).startswith(f"{path}:{line}: ") and "\n" not in str(err.value)

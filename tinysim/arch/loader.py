@@ -179,8 +179,8 @@ def parse_arch(data: Any, *, file: str | None = None, errors: ErrorCollector | N
     data = _extended(data, file, ())
     notes: dict[str, str] = {}
     where = Where(file=file, line=line_of(data), notes=notes)
-    if data is None:
-        raise where.fail("empty file: expected an architecture starting with `version: 1`")
+    if data is None:  # an empty file: point at its first line, as editors do
+        raise Where(file=file, line=1).fail("empty file: expected an architecture starting with `version: 1`")
     top = expect_mapping(data, where, "a mapping of architecture fields (version: 1, name: ..., ...)")
     _check_version(top, where)
     top = block(top, where, allowed=_TOP_KEYS, required=_TOP_REQUIRED, errors=errors)

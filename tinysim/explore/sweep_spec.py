@@ -151,7 +151,7 @@ def parse_sweep(
     errors = errors or ErrorCollector()
     where = Where(file=file, line=line_of(data))
     if data is None:
-        raise where.fail("empty file: expected a sweep starting with `version: 1`")
+        raise Where(file=file, line=1).fail("empty file: expected a sweep starting with `version: 1`")
     top = block(data, where, allowed=_TOP, required=_SWEEP.required, errors=errors)
     if "version" in top and (top["version"] != 1 or isinstance(top["version"], bool)):
         raise where.key(top, "version").fail(f"expected version 1, got {describe_value(top['version'])}")

@@ -59,4 +59,4 @@ def spec_kind(data: Any, *, file: str | None = None) -> SpecKind:
         what = f"this file has keys of both {found[0].value} and {found[1].value}:"
     else:
         what = "this file is none of the tinysim kinds:"
-    raise SpecError(f"{what} {kinds}", file=file, line=line_of(data))
+    raise SpecError(f"{what} {kinds}", file=file, line=line_of(data) if data is not None else 1)

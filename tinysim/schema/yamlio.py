@@ -159,7 +159,7 @@ def load_yaml_text(text: str, *, file: str | None = None, error: type[TinysimErr
     except yaml.YAMLError as e:
         raise error(f"invalid YAML: {e}", file=file) from None
     except RecursionError:
-        raise error("invalid YAML: nested too deeply", file=file) from None
+        raise error("invalid YAML: nested too deeply", file=file, line=_deepest_line(text)) from None
 
 
 def load_yaml(path: str | Path, *, error: type[TinysimError] = SpecError) -> Any:
@@ -172,3 +172,19 @@ def load_yaml(path: str | Path, *, error: type[TinysimError] = SpecError) -> Any
         line = raw.count(b"\n", 0, e.start) + 1
         raise error(f"not UTF-8 text (byte 0x{raw[e.start]:02x})", file=file, line=line) from None
     return load_yaml_text(text, file=file, error=error)
+
+
+def _deepest_line(text: str) -> int:
+    """The line where flow brackets nest deepest (where a too-deep document is deepest): for the error's FILE:LINE."""
+    depth = best = 0
+    line = best_line = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > best:
+                best, best_line = depth, line
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return best_line

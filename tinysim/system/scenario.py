@@ -253,7 +253,7 @@ def parse_scenario(data: Any, *, file: str | None = None, errors: ErrorCollector
     errors = errors or ErrorCollector()
     where = Where(file=file, line=line_of(data), notes={})
     if data is None:
-        raise where.fail("empty file: expected a scenario starting with `version: 1`")
+        raise Where(file=file, line=1).fail("empty file: expected a scenario starting with `version: 1`")
     top = expect_mapping(data, where, "a mapping of scenario fields (version: 1, name: ..., ...)")
     if "version" not in top:
         raise where.fail(f'missing required key "version" (write `version: {SCHEMA_VERSION}` at the top)')
