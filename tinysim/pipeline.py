@@ -13,11 +13,9 @@ they share the defaults: seeded random input (seed 0), engine-counted events, pl
 from __future__ import annotations
 
 import tokenize
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
@@ -245,27 +243,21 @@ def _quantity(value: float | str | None, dim: Dimension, name: str) -> float | N
     return parse_quantity(str(value), dim, field=name)
 
 
-@contextmanager
-def open_npy(where: str) -> Iterator[BinaryIO]:
-    """The file at `where` opened for np.load, refused in one line unless it is a regular file (a FIFO would
-    block, a device never end) starting with the .npy magic (an .npz archive or a pickle is not an input)."""
+def check_npy(where: str) -> None:
+    """Refuse in one line unless `where` is a regular file (a FIFO would block, a device never end) starting
+    with the .npy magic (an .npz archive or a pickle is not an input)."""
     if not Path(where).exists():
         raise WorkloadError("file not found", file=where, field="input")
     if not Path(where).is_file():
         raise WorkloadError("not a regular file; expected a .npy array", file=where, field="input")
     try:
-        handle = open(where, "rb")  # noqa: SIM115 (closed below)
+        with open(where, "rb") as handle:
+            magic = handle.read(6)
     except OSError as err:
         raise WorkloadError(f"cannot read file: {err.strerror or err}", file=where, field="input") from None
-    try:
-        magic = handle.read(6)
-        if magic != b"\x93NUMPY":
-            kind = "a .npz archive" if magic.startswith(b"PK") else "not a .npy array"
-            raise WorkloadError(f"{kind}; expected one .npy array (numpy.save)", file=where, field="input")
-        handle.seek(0)
-        yield handle
-    finally:
-        handle.close()
+    if magic != b"\x93NUMPY":
+        kind = "a .npz archive" if magic.startswith(b"PK") else "not a .npy array"
+        raise WorkloadError(f"{kind}; expected one .npy array (numpy.save)", file=where, field="input")
 
 
 def load_array(source: np.ndarray | str | Path, graph: Graph, *, mmap: bool = False) -> tuple[np.ndarray, str | None]:
@@ -273,14 +265,14 @@ def load_array(source: np.ndarray | str | Path, graph: Graph, *, mmap: bool = Fa
     the graph's first input; returns it and the file name (None for an array) for error messages."""
     where = str(source) if not isinstance(source, np.ndarray) else None
     if where is not None:
-        with open_npy(where):  # a regular .npy file, not an .npz archive or a pickle
-            try:
-                # memory-mapped first: only the header is read, so a header claiming 146 TiB allocates nothing
-                with np.errstate(all="raise"):
-                    mapped = np.load(where, mmap_mode="r", allow_pickle=False)
-                source = mapped if mmap else np.array(mapped)
-            except (OSError, ValueError, ArithmeticError, SyntaxError, RecursionError, tokenize.TokenError) as err:
-                raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from None
+        check_npy(where)  # a regular .npy file, not an .npz archive or a pickle
+        try:
+            # memory-mapped first: only the header is read, so a header claiming 146 TiB allocates nothing
+            with np.errstate(all="raise"):
+                mapped = np.load(where, mmap_mode="r", allow_pickle=False)
+            source = mapped if mmap else np.array(mapped)
+        except (OSError, ValueError, ArithmeticError, SyntaxError, RecursionError, tokenize.TokenError) as err:
+            raise WorkloadError(f"cannot read a .npy array: {err}", file=where, field="input") from None
     if not isinstance(source, np.ndarray):
         raise WorkloadError(f"expected one .npy array, got {type(source).__name__}", file=where, field="input")
     array = np.asarray(source)

@@ -310,8 +310,10 @@ MAX_POINTS = 10_000_000  # design points in one sweep (a grid of 10^9 was enumer
 
 def check_point_count(spec: SweepSpec, point_limit: float = 1.0) -> None:
     """Refuse a sweep of more points than MAX_POINTS x `point_limit` (a grid's size, or the sampled count)."""
-    points = spec.size if spec.method is Method.GRID and spec.count is None else min(spec.count or 0, spec.size) \
-        if spec.method is Method.GRID else (spec.count or 0)
+    if spec.method is Method.GRID:
+        points = spec.size if spec.count is None else min(spec.count, spec.size)
+    else:
+        points = spec.count or 0
     limit = MAX_POINTS * point_limit
     if points > limit:
         field = "sampling.count" if spec.method is not Method.GRID or spec.count is not None else "axes"
