@@ -82,6 +82,24 @@ def test_a_damaged_results_file_is_one_line(tmp_path):
     assert "\n" not in str(err.value) and str(path) in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("column", "value"), [("cycles", float("inf")), ("cycles", "many"), ("energy_breakdown_json", "{not json")]
+)
+def test_a_result_value_no_sweep_writes_is_one_line(tmp_path, column, value):
+    """Fuzz seed 496 (issue 14): a results file edited to hold cycles = inf was an internal error in `report`."""
+    path = tmp_path / "r.sqlite"
+    pid = point_id({})
+    with ResultStore.create(path, {"sweep_name": "t"}) as store:
+        store.add_points([PointRow(pid, 0, {})])
+        store.add_results([ResultRow(pid, "kws", "ok", None, "fast", 1e-3, 2e-6, 3e-6, 1000.0)])
+    with sqlite3.connect(path) as con:
+        con.execute(f"UPDATE results SET {column} = ?", (value,))
+    con.close()
+    with pytest.raises(StoreError, match="damaged results file") as err:
+        read_sweep(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
+
+
 def test_create_is_one_transaction_and_empty_files_count_as_new(tmp_path):
     path = tmp_path / "r.sqlite"
     sqlite3.connect(path).close()  # what a kill right after opening the file leaves

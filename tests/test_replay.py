@@ -135,3 +135,38 @@ def test_where_a_keyword_falls_in_its_period_decides_whether_the_host_stays_on()
     assert replayed.counts["host_wakeups"] == wakeups
     assert_same(replayed, simulated)
     assert replayed.episodes_replayed >= 20
+
+
+def test_the_compiled_walk_takes_the_decisions_python_takes(monkeypatch):
+    """replay_walk settles whole cycles and episodes of one or two keywords; Replay._match settles the rest. With
+    the walk's tables emptied every keyword goes through _match: a busy day (a keyword every ~4 s, so many
+    episodes of two and three keywords) must come out the same, episode for episode."""
+    from tinysim.system.replay import Replay
+
+    scenario, prepared = loaded(ROOT / "workloads" / "scenarios" / "kws_always_on.yaml")
+    scenario = dataclasses.replace(scenario, events=Arrivals(probability_per_window=0.01, seed=11))
+    arch = load_arch(ROOT / "archs" / "ndp100.yaml")
+    matched = {"n": 0}
+    original_match, original_tables = Replay._match, Replay._tables
+
+    def counting_match(self, *args):
+        matched["n"] += 1
+        return original_match(self, *args)
+
+    monkeypatch.setattr(Replay, "_match", counting_match)
+    walked = run_always_on(scenario, arch, duration_s=DAY_S, prepared=prepared)
+    by_walk = matched["n"]
+
+    def empty_tables(self, cycle):
+        singles, pairs, done = original_tables(self, cycle)
+        return singles * 0, pairs * 0, done
+
+    monkeypatch.setattr(Replay, "_tables", empty_tables)
+    matched["n"] = 0
+    by_python = run_always_on(scenario, arch, duration_s=DAY_S, prepared=prepared)
+    assert by_python.counts["events"] > 10_000 and matched["n"] > by_python.episodes_replayed / 2
+    assert by_walk < matched["n"] / 10  # the walk settled nearly all of them
+    assert walked.episodes_replayed == by_python.episodes_replayed
+    assert walked.episodes_simulated == by_python.episodes_simulated
+    assert walked.replayed_s == pytest.approx(by_python.replayed_s, rel=1e-12)
+    assert_same(walked, by_python)

@@ -129,8 +129,11 @@ class ResultRow:
     def from_sql(cls, row: tuple[Any, ...]) -> ResultRow:
         *head, breakdown = row
         columns = dict(zip(_ROW_FIELDS, head, strict=True))
-        if columns["cycles"] is not None:  # files before version 3 hold fractional cycles as REAL
-            columns["cycles"] = whole_cycles(columns["cycles"])
+        cycles = columns["cycles"]
+        if cycles is not None:  # files before version 3 hold fractional cycles as REAL
+            if not math.isfinite(float(cycles)):
+                raise ValueError(f"cycles {cycles} is not a finite number")
+            columns["cycles"] = whole_cycles(cycles)
         return cls(**columns, energy_breakdown=None if breakdown is None else json.loads(breakdown))
 
 

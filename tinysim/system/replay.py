@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinysim.system.ledger import Snapshot
+from tinysim.system.replay_walk import EPS_S, UNSETTLED, walk
 
 __all__ = ["EPS_S", "Cycle", "Episode", "Plan", "Replay"]
 
-EPS_S = 1e-9  # closer than this to a completion or a boundary, an arrival's order in SimPy is not known in advance
 QUIET_LIMIT = 32  # quiet boundaries an episode may spend away from its cycle state before it is abandoned
 
 
@@ -92,22 +92,16 @@ class Replay:
     cycles: dict[Hashable, Cycle] = field(default_factory=dict)
     episodes: dict[tuple[int, tuple[int, ...]], Episode] = field(default_factory=dict)  # by (cycle, slots)
     sizes: dict[tuple[int, int], list[int]] = field(default_factory=dict)  # keywords per episode, by first slot
+    tables: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)  # the walk's, by cycle
     recording: _Recording | None = None
     simulated: int = 0  # distinct episodes simulated and recorded
     replayed: int = 0  # episodes credited from the record
     replayed_s: float = 0.0
-    _times: tuple[np.ndarray | None, list[float]] = (None, [])  # the arrivals and the same as Python floats
 
     def fresh(self) -> Replay:
         """A replay for another run of the same chip and schedule (other arrivals): the cycles and episodes
         learned so far shared with this one, its own recording, counters and times (tinysim.system.fleet)."""
-        return Replay(self.period_s, self.hop_s, self.every_frames, self.cycles, self.episodes, self.sizes)
-
-    def times(self, arrivals: np.ndarray) -> list[float]:
-        """Arrival times as a list (indexing a list of floats is what keeps a year's walk fast)."""
-        if self._times[0] is not arrivals:
-            self._times = (arrivals, arrivals.tolist())
-        return self._times[1]
+        return Replay(self.period_s, self.hop_s, self.every_frames, self.cycles, self.episodes, self.sizes, self.tables)
 
     def boundary_s(self, seq: int) -> float:
         """When frame `seq` is ready, as the model computes it."""
@@ -161,6 +155,7 @@ class Replay:
             return
         episode = Episode(slots, seq - rec.seq, snap.minus(rec.snap))  # type: ignore[arg-type]
         self.episodes[(rec.cycle.index, slots)] = episode  # type: ignore[index]
+        self.tables.pop(rec.cycle.index, None)
         sizes = self.sizes.setdefault((rec.cycle.index, slots[0]), [])  # type: ignore[arg-type]
         if len(slots) not in sizes:
             sizes.append(len(slots))
@@ -169,42 +164,51 @@ class Replay:
 
     def plan(self, state: Hashable, seq: int, arrivals: np.ndarray, next_arrival: int, limit_s: float) -> Plan:
         """From a quiet boundary in a known cycle: whole cycles and known episodes up to the first unknown
-        episode (record it if it starts here) or the last whole cycle before `limit_s`."""
+        episode (record it if it starts here) or the last whole cycle before `limit_s`. The compiled walk
+        (replay_walk) takes whole cycles and one-keyword episodes; `_match` settles the keywords it leaves."""
         cycle = self.cycles[state]
-        cycle_frames, length, hop = cycle.periods * self.every_frames, cycle.length_s, self.hop_s
-        times = self.times(arrivals)
-        end = len(times)
+        cycle_frames = cycle.periods * self.every_frames
+        singles, pairs, done = self._tables(cycle)
+        counts, pair_counts = np.zeros(singles.shape, np.int64), np.zeros(pairs.shape, np.int64)
         cur, n, steady, record = seq, next_arrival, 0, False
         used: dict[int, list] = {}  # id(episode) -> [episode, times replayed]
+        step = (self.hop_s, cycle.length_s, self.period_s, cycle_frames, limit_s, done, singles, pairs)
         while True:
-            t_cur = (cur + 1) * hop
-            m_limit = math.floor((limit_s - t_cur) / length * (1 + 1e-12))
-            if n < end and times[n] < t_cur + EPS_S:
-                break  # arriving about now: let the simulation take it
-            m_event = math.floor((times[n] - t_cur) / length) if n < end else m_limit + 1
-            if m_limit <= m_event:
-                steady += max(m_limit, 0)
-                cur += max(m_limit, 0) * cycle_frames
+            why, cur, n, whole = walk(arrivals, n, cur, *step, counts, pair_counts)
+            steady += whole
+            if why != UNSETTLED:
                 break
-            steady += m_event
-            cur += m_event * cycle_frames
-            episode = self._match(cycle, cur, times, n, limit_s)
+            episode = self._match(cycle, cur, arrivals, n, limit_s)
             if episode is None:
                 record = cur == seq
                 break
-            entry = used.get(id(episode))
-            if entry is None:
-                used[id(episode)] = [episode, 1]
-            else:
-                entry[1] += 1
+            _count(used, episode, 1)
             cur += episode.frames
             n += len(episode.slots)
+        for slot in np.flatnonzero(counts).tolist():
+            _count(used, self.episodes[(cycle.index, (slot,))], int(counts[slot]))
+        for first, second in np.argwhere(pair_counts).tolist():
+            _count(used, self.episodes[(cycle.index, (first, second))], int(pair_counts[first, second]))
         parts = [(steady, cycle.delta), *((k, e.delta) for e, k in used.values())]
         replayed = sum(k for _, k in used.values())
         self.replayed += replayed
         return Plan(cur - seq, _combine(parts) if cur > seq else None, n, record, replayed)
 
-    def _match(self, cycle: Cycle, cur: int, times: list[float], n: int, limit_s: float) -> Episode | None:
+    def _tables(self, cycle: Cycle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cycle's episodes of one and two keywords as the walk reads them (frames by slots, 0: none),
+        and its completion times."""
+        table = self.tables.get(cycle.index)
+        if table is None:
+            singles = np.zeros(len(cycle.done_s) + 1, dtype=np.int64)
+            mine = [(slots, e.frames) for (index, slots), e in self.episodes.items() if index == cycle.index]
+            pairs = np.zeros((len(singles), 1 + max((s[1] for s, _ in mine if len(s) == 2), default=0)), np.int64)
+            for slots, frames in mine:
+                if slots[0] < len(singles) and len(slots) <= 2:
+                    (singles if len(slots) == 1 else pairs)[slots] = frames
+            table = self.tables[cycle.index] = (singles, pairs, np.array(cycle.done_s, dtype=np.float64))
+        return table
+
+    def _match(self, cycle: Cycle, cur: int, times: np.ndarray, n: int, limit_s: float) -> Episode | None:
         t0 = self.boundary_s(cur)
         first = cycle.slot(times[n] - t0)
         if first is None:
@@ -230,6 +234,14 @@ class Replay:
                 continue
             return episode
         return None
+
+
+def _count(used: dict[int, list], episode: Episode, k: int) -> None:
+    entry = used.get(id(episode))
+    if entry is None:
+        used[id(episode)] = [episode, k]
+    else:
+        entry[1] += k
 
 
 def _combine(parts: list[tuple[int, Snapshot]]) -> Snapshot:
