@@ -50,8 +50,10 @@ def test_a_foreign_database_is_refused_and_left_byte_for_byte_unchanged(tmp_path
     switched to WAL or otherwise touched: refused in one line, its bytes as they were."""
     other = tmp_path / "history.sqlite"
     con = sqlite3.connect(other)
-    con.executescript("CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '3');"
-                      "CREATE TABLE visits(url TEXT); INSERT INTO visits VALUES ('https://example.org');")
+    con.executescript(
+        "CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '3');"
+        "CREATE TABLE visits(url TEXT); INSERT INTO visits VALUES ('https://example.org');"
+    )
     con.close()
     before = other.read_bytes()
     with pytest.raises(StoreError, match="not a tinysim sweep results file") as err:

@@ -314,14 +314,18 @@ def _check_schema(con: sqlite3.Connection, path: str | Path) -> str:
     """The file's schema version (this one or an older one this module reads); StoreError otherwise."""
     try:
         tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() if (
-            {"meta", "points", "results"} <= tables) else None
+        version = (
+            con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if ({"meta", "points", "results"} <= tables)
+            else None
+        )
         name = con.execute("SELECT value FROM meta WHERE key = 'sweep_name'").fetchone() if version else None
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"not a tinysim sweep results file ({exc})", file=str(path)) from None
     if version is None or name is None:
-        raise StoreError("not a tinysim sweep results file (another program's database?); left unchanged",
-                         file=str(path))
+        raise StoreError(
+            "not a tinysim sweep results file (another program's database?); left unchanged", file=str(path)
+        )
     if version[0] not in (SCHEMA_VERSION, *_OLD_COLUMNS):
         raise StoreError(
             f"results schema version {version[0] if version else 'missing'}, expected {SCHEMA_VERSION}", file=str(path)
