@@ -238,3 +238,37 @@ def test_saturated_jumps_keep_every_keyword(scenario, prepared):
         assert fast.counts[name] == full.counts[name] == 12
     assert fast.average_power_w == pytest.approx(full.average_power_w, rel=0.01)
     assert fast.component_energy_j()["host"] == pytest.approx(full.component_energy_j()["host"], rel=0.01)
+
+
+def test_an_overloaded_chip_that_sometimes_waits_is_extrapolated(scenario, prepared):
+    """The RP2040 needs ~66 ms per 40 ms window: it drops ~45 % of frames yet waits for a frame at ~1 boundary in
+    10 (a drop leaves a gap). Saturated windows were once restarted at every such wait, so nothing was skipped and
+    a day took minutes; now most of the run is extrapolated and agrees with every frame simulated."""
+    a = arch("rp2040")
+    full = run_always_on(scenario, a, duration_s=600.0, fast_forward=False, prepared=prepared)
+    fast = run_always_on(scenario, a, duration_s=600.0, prepared=prepared)
+    assert full.overloaded and 0.2 < full.counts["frames_dropped"] / full.counts["frames"] < 0.8
+    assert fast.extrapolated_s > 500.0
+    assert fast.average_power_w == pytest.approx(full.average_power_w, rel=0.01)
+    for name in ("frames", "inferences", "deadline_misses", "events", "detections", "host_wakeups"):
+        assert fast.counts[name] == pytest.approx(full.counts[name], rel=0.01), name
+
+
+def test_a_run_that_would_simulate_too_many_frames_stops_at_once_with_its_estimate(scenario, prepared):
+    """Every frame simulated (no fast-forward), 10 ms frames: a day is 8.64e6 frames, past the 5e6 default. The run
+    stops after the first ESTIMATE_AFTER_FRAMES with the extrapolated total; --work-limit raises the limit."""
+    from tinysim.system.effort import ESTIMATE_AFTER_FRAMES, MAX_SIMULATED_FRAMES
+
+    a = arch("ndp100")
+    with pytest.raises(TinysimError) as err:
+        run_always_on(scenario, a, duration_s=86400.0, fast_forward=False, prepared=prepared)
+    message = str(err.value)
+    assert "\n" not in message and "--work-limit" in message and str(SCENARIO) in message
+    estimate = float(message.split("~")[1].split(" frames")[0])
+    assert estimate == pytest.approx(86400.0 / scenario.sensor.frame_hop_s, rel=0.01)
+    seconds = ESTIMATE_AFTER_FRAMES * 2 * scenario.sensor.frame_hop_s  # a run under the limit: not refused
+    limit = ESTIMATE_AFTER_FRAMES / MAX_SIMULATED_FRAMES  # a limit of ESTIMATE_AFTER_FRAMES frames
+    with pytest.raises(TinysimError, match="beyond the limit of"):
+        run_always_on(scenario, a, duration_s=seconds, fast_forward=False, prepared=prepared, work_limit=limit)
+    r = run_always_on(scenario, a, duration_s=seconds, fast_forward=False, prepared=prepared, work_limit=2 * limit)
+    assert r.counts["frames"] == pytest.approx(seconds / scenario.sensor.frame_hop_s, abs=1)

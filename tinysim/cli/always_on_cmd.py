@@ -47,6 +47,14 @@ def register(sub) -> None:
         "`battery:`, else 225mAh@3V)",
     )
     p.add_argument("--no-fast-forward", action="store_true", help="simulate every period event by event")
+    p.add_argument(
+        "--work-limit",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply the limit on frames simulated one by one (5e6, ~1.5 min; a run that would pass it "
+        "stops at once with its estimate)",
+    )
     p.add_argument("--timeline", metavar="FILE.png", help="write a power-vs-time PNG of a window of the run")
     p.add_argument(
         "--trace",
@@ -105,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
             fast_forward=not args.no_fast_forward,
             timeline_s=window,
             prepared=prepared,
+            work_limit=args.work_limit,
         )
         for arch in each(archs, "always-on", "arch", enabled=len(archs) > 1)
     ]
@@ -152,7 +161,17 @@ def _fleet(args: argparse.Namespace, scenario, duration, battery) -> int:
 
         cluster = DaskExecutor(args.dask)
     try:
-        fleet = run_fleet(scenario, arch, work, battery, args.fleet, duration_s=duration, jobs=args.jobs, dask=cluster)
+        fleet = run_fleet(
+            scenario,
+            arch,
+            work,
+            battery,
+            args.fleet,
+            duration_s=duration,
+            jobs=args.jobs,
+            dask=cluster,
+            work_limit=args.work_limit,
+        )
     finally:
         if cluster is not None:
             cluster.close()

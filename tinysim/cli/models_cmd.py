@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 EXAMPLES = """examples:
   tinysim models list
@@ -43,8 +44,14 @@ def run_fetch(args: argparse.Namespace) -> int:
     from tinysim.cli.progress import named_bars
     from tinysim.workload import fetch
 
-    with named_bars("B", enabled=not args.quiet) as progress:
-        paths = fetch.fetch_models(args.dir, base_url=args.base_url or fetch.DEFAULT_BASE_URL, progress=progress)
+    try:
+        with named_bars("B", enabled=not args.quiet) as progress:
+            paths = fetch.fetch_models(args.dir, base_url=args.base_url or fetch.DEFAULT_BASE_URL, progress=progress)
+    except fetch.Terminated:
+        # 128 + SIGTERM, what a shell reports for a process SIGTERM killed (as main's 130 is 128 + SIGINT);
+        # exit 2 means "your input is wrong", which a SIGTERM is not
+        print("tinysim: terminated (SIGTERM); the partial download was removed", file=sys.stderr)
+        return 128 + 15
     for path in paths:
         print(f"{path}: sha256 verified")
     return 0

@@ -23,6 +23,8 @@ import numpy as np
 import simpy
 
 from tinysim.arch import Arch, PowerStateName
+from tinysim.errors import TinysimError
+from tinysim.system.effort import MAX_SIMULATED_FRAMES, EffortGuard
 from tinysim.system.fastforward import MAX_LAG, FastForward, Jump
 from tinysim.system.ledger import Key, Ledger, Snapshot
 from tinysim.system.replay import Replay
@@ -60,12 +62,14 @@ class AlwaysOnModel:
         fast_forward: bool = True,
         replay: bool = True,
         window: tuple[float, float] | None = None,
+        work_limit: float = 1.0,
     ):
         self.sc, self.arch, self.work = scenario, arch, work
         self.arrivals, self.end_s, self.window = arrivals, end_s, window
         self.env = simpy.Environment()
         self.ledger = Ledger(window=window)
         self.ff = FastForward(self.ledger, scenario.period_s, enabled=fast_forward)
+        self.effort = EffortGuard(end_s, MAX_SIMULATED_FRAMES * work_limit, scenario.path)
         hop = scenario.sensor.frame_hop_s
         every = scenario.inference.every_frames
         self.replay = Replay(scenario.period_s, hop, every) if replay and fast_forward else None
@@ -103,7 +107,10 @@ class AlwaysOnModel:
         self.keyword_process = self.env.process(self.keywords())
         for process in (self.sensor(), self.host()):
             self.env.process(process)
-        self.env.run(until=self.end_s)
+        try:
+            self.env.run(until=self.end_s)
+        except TinysimError as exc:  # SimPy re-raises a copy made from the args alone: the original has file/field
+            raise exc.__cause__ if isinstance(exc.__cause__, TinysimError) else exc from None
         self.ledger.finish(self.end_s)
 
     # --- sensor -------------------------------------------------------------------------------
@@ -135,6 +142,7 @@ class AlwaysOnModel:
                 if not again:  # after a replayed stretch, look again where it landed (an episode may start there)
                     break
             self.ledger.count("frames")
+            self.effort.frame(env.now, self.dropped_fraction())
             if len(self.buffer.items) >= self.sc.sensor.buffer_frames:
                 self.ledger.count("frames_dropped")
                 if self.is_trigger(seq):
@@ -152,7 +160,7 @@ class AlwaysOnModel:
         recording = rp is not None and rp.watch(state, quiet, seq, self.arrivals, self.next_arrival, self.snapshot)
         jump = None
         if not after_replay:  # (an episode being recorded may be fast-forwarded too: its steady parts are exact)
-            jump = self.ff.plan(now, state, self.coarse_state(), not self.chip_waiting, self.horizon_s())
+            jump = self.ff.plan(now, state, self.coarse_state(), self.horizon_s())
             if rp is not None and quiet and self.ff.cycle is not None:
                 rp.learn(state, self.ff.cycle[0], self.ff.cycle[1], list(self.done_s), now)
             if rp is not None and recording and jump is not None and not jump.exact:
@@ -170,6 +178,10 @@ class AlwaysOnModel:
             self.keyword_process.interrupt()  # its next keyword is a later one now
         rp.replayed_s += plan.frames * self.sc.sensor.frame_hop_s
         return Jump(1, plan.frames // self.sc.inference.every_frames, plan.delta), True
+
+    def dropped_fraction(self) -> float:
+        counts = self.ledger.counts
+        return counts["frames_dropped"] / max(counts["frames"], 1)
 
     def snapshot(self) -> Snapshot:
         return self.ledger.snapshot(self.env.now)

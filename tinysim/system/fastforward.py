@@ -10,9 +10,10 @@ back to sleep, the end of the run, the timeline window), crediting each as one m
   (L = 1..`MAX_LAG`) and the two L-period deltas agree — a repetition is L periods, and the jump
   is exact; a state once seen repeating is remembered, and jumps at once when it comes back (after
   each keyword, the host's on-time and the return to sleep are such states);
-- saturated: the chip never waits and its buffer stays full (it cannot keep up, frames are
-  dropped in both windows); its phase against the frames drifts, so no single period repeats. Two consecutive windows of about
-  `SATURATED_WINDOW_S` that agree within `SATURATED_REL` (counts within one or that fraction)
+- saturated: the chip cannot keep up (frames are dropped in both windows; it may still wait for a
+  frame now and then, as a drop leaves a gap); its phase against the frames drifts, so no single period
+  repeats. Two consecutive windows of about `SATURATED_WINDOW_S` that agree within `SATURATED_REL`
+  (counts within one or that fraction)
   make a repetition of both windows together (the host, independent of the chip, is credited
   from its present state, so host wake-ups do not restart the windows). This is an extrapolation: energy and inference
   counts land within about one inference per repetition, but drop counts of a chip whose drop
@@ -67,11 +68,11 @@ class FastForward:
     def window_periods(self) -> int:
         return max(1, round(SATURATED_WINDOW_S / self.period_s))
 
-    def plan(self, now: float, state: Hashable, coarse: Hashable, saturated: bool, horizon_s: float) -> Jump | None:
+    def plan(self, now: float, state: Hashable, coarse: Hashable, horizon_s: float) -> Jump | None:
         """The jump to make at this boundary, or None to simulate on.
 
         `state`: everything that must repeat exactly; `coarse`: what must not change at all in the
-        saturated regime (host, pending events); `saturated`: the chip is busy at this boundary.
+        saturated regime (the sensor's settings).
         """
         if not self.enabled:
             return None
@@ -84,7 +85,7 @@ class FastForward:
             exact = self._known.get(state)
         if exact is not None:
             return self._fit(exact[1], exact[0], now, horizon_s)
-        saturated_delta = self._saturated(snap, coarse, saturated)
+        saturated_delta = self._saturated(snap, coarse)
         if saturated_delta is not None:
             jump = self._fit(saturated_delta, 2 * self.window_periods, now, horizon_s)
             return None if jump is None else Jump(jump.units, jump.unit_periods, jump.delta, exact=False)
@@ -104,10 +105,10 @@ class FastForward:
                     return lag, delta  # (keywords are not periodic: a stretch with one is no repetition)
         return None
 
-    def _saturated(self, snap: Snapshot, coarse: Hashable, saturated: bool) -> Snapshot | None:
+    def _saturated(self, snap: Snapshot, coarse: Hashable) -> Snapshot | None:
         snap = _without_host(snap)  # the host is independent of the chip: credited from its present state
-        if not saturated or coarse != self._coarse or not self._windows:
-            self._coarse, self._windows = coarse, [(self._index, snap)] if saturated else []
+        if coarse != self._coarse or not self._windows:
+            self._coarse, self._windows = coarse, [(self._index, snap)]
             return None
         if self._index - self._windows[-1][0] < self.window_periods:
             return None

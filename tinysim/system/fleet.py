@@ -79,6 +79,7 @@ class FleetJob:
     duration_s: float
     spec: FleetSpec
     key: str  # names the job in a worker's replay cache
+    work_limit: float = 1.0  # multiplies the frames a device may simulate one by one (tinysim.system.effort)
 
 
 _REPLAYS: dict[str, Replay] = {}  # a worker's replay record per job (the last few jobs)
@@ -100,7 +101,8 @@ def evaluate_devices(job: FleetJob, start: int, stop: int) -> tuple[int, np.ndar
     for k, index in enumerate(range(start, stop)):
         device = draw_device(job.spec, index)
         scenario = device_scenario(sc, device)
-        model = AlwaysOnModel(scenario, job.arch, job.work, event_times(scenario, job.duration_s), job.duration_s)
+        arrivals = event_times(scenario, job.duration_s)
+        model = AlwaysOnModel(scenario, job.arch, job.work, arrivals, job.duration_s, work_limit=job.work_limit)
         model.replay = shared.fresh()
         model.run()
         result = _result(job, scenario, model, device_battery(job.battery, device))
@@ -207,6 +209,7 @@ def run_fleet(
     jobs: int = 1,
     dask: Any = None,
     chunk: int | None = None,
+    work_limit: float = 1.0,
 ) -> FleetResult:
     """`devices` devices of `scenario` on `arch` (`work`: choose_work_cost, priced once), locally in `jobs`
     processes or on Dask (`dask`: a connected cluster with a `client`, e.g. tinysim.explore.executors.DaskExecutor);
@@ -217,7 +220,7 @@ def run_fleet(
         raise TinysimError(f"expected at least one job, got {jobs}", field="--jobs")
     spec = spec or getattr(scenario, "fleet", None) or FleetSpec()
     duration = scenario.duration_s if duration_s is None else duration_s
-    job = FleetJob(scenario, arch, work, battery, duration, spec, key=uuid.uuid4().hex)
+    job = FleetJob(scenario, arch, work, battery, duration, spec, key=uuid.uuid4().hex, work_limit=work_limit)
     workers = jobs if not dask else 8
     chunks = _chunks(devices, chunk or max(1, math.ceil(devices / (4 * workers))))
     runs = _run_dask(job, chunks, dask) if dask else _run_local(job, chunks, jobs)

@@ -50,6 +50,7 @@ def run_always_on(
     replay: bool = True,
     timeline_s: tuple[float, float] | None = None,
     prepared: Prepared | None = None,
+    work_limit: float = 1.0,
 ) -> AlwaysOnResult:
     """Simulate `scenario` on `arch` for `duration_s` (default the scenario's).
 
@@ -57,6 +58,7 @@ def run_always_on(
     (fast-forward never jumps over it). `prepared` reuses a workload already run by the engine.
     `replay` (with `fast_forward`) simulates each distinct keyword episode once and replays its repeats
     (tinysim.system.replay); False simulates every episode (steady stretches still fast-forwarded).
+    `work_limit` multiplies the frames a run may simulate one by one (tinysim.system.effort).
     """
     arch = arch or resolve_arch(scenario, None)
     prepared = prepared or prepare_workload(scenario)
@@ -66,7 +68,15 @@ def run_always_on(
     work = choose_work_cost(arch, prepared, scenario)
     arrivals = event_times(scenario, duration)
     model = AlwaysOnModel(
-        scenario, arch, work, arrivals, duration, fast_forward=fast_forward, replay=replay, window=timeline_s
+        scenario,
+        arch,
+        work,
+        arrivals,
+        duration,
+        fast_forward=fast_forward,
+        replay=replay,
+        window=timeline_s,
+        work_limit=work_limit,
     )
     model.run()
     ledger = model.ledger

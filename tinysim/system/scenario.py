@@ -294,7 +294,12 @@ def _path(top: Mapping[str, Any], key: str, where: Where, base: Path) -> str:
     path = Path(text)
     path = path if path.is_absolute() else base / path
     kind = {"arch": Shipped.ARCHS, "workload": Shipped.WORKLOADS}.get(key)
-    if kind is not None and not is_regular_file(path) and is_name(text) and is_regular_file(kind.folder / f"{text}.yaml"):
+    if (
+        kind is not None
+        and not is_regular_file(path)
+        and is_name(text)
+        and is_regular_file(kind.folder / f"{text}.yaml")
+    ):
         return str(kind.folder / f"{text}.yaml")
     return str(path)
 

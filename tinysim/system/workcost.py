@@ -43,7 +43,6 @@ class WorkCost:
         return self.front_end_s + self.inference_s
 
 
-
 def front_end_cost(front: FrontEndCost, op: OperatingPoint, nominal: OperatingPoint, running_w: float):
     """(seconds, joules) per frame at `op`.
 

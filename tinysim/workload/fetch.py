@@ -1,21 +1,25 @@
 """Download the MLPerf Tiny int8 reference models from a pinned commit, verified by sha256.
 
 Each file is streamed into a temporary file next to its destination and renamed into place only
-after its size and sha256 match the table below, so a failed or tampered download never leaves a
-file behind. Files already present with the right hash are not downloaded again.
+after its size and sha256 match the table below, so a failed, tampered or interrupted download (an
+error, Ctrl-C, SIGTERM) never leaves a file behind. Files already present with the right hash are not
+downloaded again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import logging
 import os
+import signal
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +37,11 @@ _CHUNK_BYTES = 64 * 1024
 
 # progress(file name, bytes done, bytes total)
 Progress = Callable[[str, int, int], None]
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived during a download. Raised, like KeyboardInterrupt for SIGINT, so that the temporary file
+    is removed on the way out; a BaseException, so no `except Exception` on the way swallows it."""
 
 
 @dataclass(frozen=True)
@@ -97,9 +106,29 @@ def fetch_models(
         if path.is_file() and _sha256_of(path) == model.sha256:
             log.debug("%s already present with the pinned sha256", path)
         else:
-            _download(model, f"{base_url.rstrip('/')}/{model.upstream_path}", path, progress)
+            with _sigterm_raises():
+                _download(model, f"{base_url.rstrip('/')}/{model.upstream_path}", path, progress)
         paths.append(path)
     return paths
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While a download runs, make SIGTERM raise `Terminated` instead of killing the process outright (which
+    would leave the temporary file behind); the previous handler is restored afterwards. A handler the caller
+    installed, an ignored SIGTERM, or a thread other than the main one (which cannot set handlers) is left as is."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield
+        return
+
+    def _raise(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _remove_stale_parts(dest: Path, models: list[ReferenceModel]) -> None:
@@ -136,8 +165,7 @@ def _sha256_of(path: Path) -> str:
 def _download(model: ReferenceModel, url: str, path: Path, progress: Progress | None) -> None:
     """Stream `url` to a temporary file beside `path`; rename it into place only if the checksum matches."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{model.name}.", suffix=".part", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
+    try:  # at once: an interrupt (KeyboardInterrupt, Terminated) from here on still removes the file
         with os.fdopen(fd, "wb") as out:
             got_sha, got_bytes = _stream(model, url, out, progress, str(path))
         if got_bytes != model.size_bytes or got_sha != model.sha256:
@@ -146,11 +174,11 @@ def _download(model: ReferenceModel, url: str, path: Path, progress: Progress | 
                 f"got {got_sha} ({got_bytes} bytes); nothing was written",
                 file=str(path),
             )
-        os.replace(tmp, path)
+        os.replace(tmp_name, path)
     except OSError as exc:
         raise FetchError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        Path(tmp_name).unlink(missing_ok=True)
 
 
 def _check_pace(elapsed_s: float, done_bytes: int, url: str, file: str) -> None:
@@ -158,8 +186,11 @@ def _check_pace(elapsed_s: float, done_bytes: int, url: str, file: str) -> None:
     if elapsed_s > DEADLINE_S:
         raise FetchError(f"download failed: no complete file after {DEADLINE_S:g} s (deadline) for {url}", file=file)
     if elapsed_s > GRACE_S and done_bytes / elapsed_s < MIN_RATE_BPS:
-        raise FetchError(f"download failed: {done_bytes / elapsed_s:.0f} B/s after {elapsed_s:.0f} s, below the "
-                         f"minimum {MIN_RATE_BPS:g} B/s, for {url}", file=file)
+        raise FetchError(
+            f"download failed: {done_bytes / elapsed_s:.0f} B/s after {elapsed_s:.0f} s, below the "
+            f"minimum {MIN_RATE_BPS:g} B/s, for {url}",
+            file=file,
+        )
 
 
 def _stream(model: ReferenceModel, url: str, out, progress: Progress | None, file: str) -> tuple[str, int]:
