@@ -174,7 +174,7 @@ def check_engine_work(graph: Graph, head_bytes: int, work_limit: float = 1.0, fi
             raise WorkloadError(
                 f"running it needs ~{amount / unit:.3g} {what}, beyond the {limit * work_limit / unit:.3g} {what} "
                 "accepted "
-                "(raise the limit with --work-limit FACTOR, or price shape estimates with --events shapes)",
+                "(tinysim run: raise the limit with --work-limit FACTOR, or price shape estimates with --events shapes)",
                 file=file or graph.name)
 
 

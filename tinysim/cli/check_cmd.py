@@ -66,7 +66,7 @@ def _check_one(path: Path) -> str:
 
     path = _shipped(path)
     if path.suffix.lower() not in (".yaml", ".yml"):
-        return _workload(load_workload(path, runnable=runnable_ops()))
+        return _workload(load_workload(path, runnable=runnable_ops()), path)
     kind = spec_kind(load_yaml(path), file=str(path))
     errors = ErrorCollector(collect=True)
     if kind is SpecKind.ARCH:
@@ -85,18 +85,18 @@ def _check_one(path: Path) -> str:
     from tinysim.workload.npz_graph import is_graph_npz
 
     if is_graph_npz(path):
-        return _workload(load_workload(path, runnable=runnable_ops()))
+        return _workload(load_workload(path, runnable=runnable_ops()), path)
     from tinysim.workload.layers_yaml import load_layers_yaml
 
-    return _workload(load_layers_yaml(path, errors=errors), kind.value)
+    return _workload(load_layers_yaml(path, errors=errors), path, kind.value)
 
 
-def _workload(graph: Graph, what: str = "workload") -> str:
+def _workload(graph: Graph, path: Path, what: str = "workload") -> str:
     from tinysim.engine import plan_arena, prepare
     from tinysim.pipeline import check_engine_work
 
     plan = plan_arena(graph)  # the steps `tinysim run` takes before its inference, in its order
-    check_engine_work(graph, plan.peak_bytes)
+    check_engine_work(graph, plan.peak_bytes, file=str(path))
     prepare(graph)
     return f"{what} '{graph.name}', {len(graph.ops)} ops"
 

@@ -29,6 +29,7 @@ readable however many channels a layer has.
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,10 @@ import yaml
 
 from tinysim.errors import WorkloadError
 from tinysim.ops import MAC_OPS, OpKind
+from tinysim.schema.fields import Where
 from tinysim.schema.yamlio import load_yaml
 from tinysim.workload.graph import Activation, DType, Graph, Op, OpAttrs, Padding, Quantization, Tensor
+from tinysim.workload.layer_ops import INT32_MAX, MAX_ELEMENTS, _is_int
 from tinysim.workload.validate import check_graph
 
 FORMAT = "graph-npz"
@@ -124,7 +127,11 @@ def load_graph_npz(path: str | Path) -> Graph:
                 arrays = {k: npz[k] for k in npz.files}
         except (OSError, ValueError) as err:
             raise WorkloadError(f"cannot read the weight file {npz_path}: {err}", file=file, field="weights") from err
-        tensors = tuple(_tensor(i, entry, arrays, file) for i, entry in enumerate(top["tensors"]))
+        where = Where(file, error=WorkloadError)
+        tensors = tuple(
+            _tensor(i, entry, arrays, file, where.key(top, "tensors").item(top["tensors"], i))
+            for i, entry in enumerate(top["tensors"])
+        )
         ops = tuple(_op(entry) for entry in top["ops"])
         tensors = _with_stored_sizes(tensors, ops, top.get("compression"), file)
         graph = Graph(
@@ -143,8 +150,8 @@ def load_graph_npz(path: str | Path) -> Graph:
     return graph
 
 
-def _tensor(i: int, entry: dict, arrays: dict[str, np.ndarray], file: str) -> Tensor:
-    shape = tuple(int(d) for d in entry["shape"])
+def _tensor(i: int, entry: dict, arrays: dict[str, np.ndarray], file: str, where: Where) -> Tensor:
+    shape = _shape(entry, where)
     dtype = DType(entry["dtype"])
     quant = None
     if "quant_axis" in entry:
@@ -165,6 +172,19 @@ def _tensor(i: int, entry: dict, arrays: dict[str, np.ndarray], file: str) -> Te
             )
         data.setflags(write=False)
     return Tensor(str(entry["name"]), shape, dtype, quant, data)
+
+
+def _shape(entry: dict, where: Where) -> tuple[int, ...]:
+    """A tensor's dimensions: int32 whole numbers (as in a .tflite), at most MAX_ELEMENTS in all — checked
+    before anything is sized from them."""
+    value = entry["shape"]
+    ok = isinstance(value, list) and len(value) <= 8 and all(_is_int(d) and d >= 0 for d in value)
+    if not ok or math.prod(value) > MAX_ELEMENTS:
+        raise where.key(entry, "shape").fail(
+            f"expected a shape: up to 8 whole numbers in 0..{INT32_MAX}, at most {MAX_ELEMENTS:,} elements in all, "
+            f"got {value!r:.80}"
+        )
+    return tuple(int(d) for d in value)
 
 
 def _with_stored_sizes(tensors: tuple[Tensor, ...], ops: tuple[Op, ...], block: Any, file: str) -> tuple[Tensor, ...]:
