@@ -272,3 +272,13 @@ def test_a_run_that_would_simulate_too_many_frames_stops_at_once_with_its_estima
         run_always_on(scenario, a, duration_s=seconds, fast_forward=False, prepared=prepared, work_limit=limit)
     r = run_always_on(scenario, a, duration_s=seconds, fast_forward=False, prepared=prepared, work_limit=2 * limit)
     assert r.counts["frames"] == pytest.approx(seconds / scenario.sensor.frame_hop_s, abs=1)
+
+
+def test_progress_hears_the_simulated_seconds_while_frames_are_simulated(scenario, prepared):
+    calls: list[tuple[int, int]] = []
+    run_always_on(
+        scenario, arch("rp2040"), duration_s=3600.0, prepared=prepared, progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls and all(t == 3600 for _, t in calls)
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and 0 < done[-1] <= 3600

@@ -87,7 +87,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinysim.cli.progress import compile_notice, each
+    from tinysim.cli.progress import compile_notice, each, progress_bar
     from tinysim.report.always_on_report import comparison_table, headline, to_json, to_text
     from tinysim.system.run import prepare_workload, resolve_arch, run_always_on
     from tinysim.system.scenario import load_scenario
@@ -104,19 +104,21 @@ def run(args: argparse.Namespace) -> int:
     window = _window(args, scenario) if args.timeline or args.trace else None
     with compile_notice():
         prepared = prepare_workload(scenario)  # one engine run, priced on every architecture
-    results = [
-        run_always_on(
-            scenario,
-            arch,
-            duration_s=duration,
-            battery=battery,
-            fast_forward=not args.no_fast_forward,
-            timeline_s=window,
-            prepared=prepared,
-            work_limit=args.work_limit,
-        )
-        for arch in each(archs, "always-on", "arch", enabled=len(archs) > 1)
-    ]
+    results = []
+    for arch in each(archs, "always-on", "arch", enabled=len(archs) > 1):
+        with progress_bar(f"simulating on {arch.name}", "s", enabled=len(archs) == 1) as progress:
+            result = run_always_on(
+                scenario,
+                arch,
+                duration_s=duration,
+                battery=battery,
+                fast_forward=not args.no_fast_forward,
+                timeline_s=window,
+                prepared=prepared,
+                work_limit=args.work_limit,
+                progress=progress,
+            )
+        results.append(result)
     if args.timeline:
         from tinysim.report.timeline_plot import plot_timeline
 

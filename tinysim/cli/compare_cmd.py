@@ -32,7 +32,9 @@ def register(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("archs", metavar="ARCH", nargs="+", help="architecture YAML files or shipped names (tinysim list archs)")
+    p.add_argument(
+        "archs", metavar="ARCH", nargs="+", help="architecture YAML files or shipped names (tinysim list archs)"
+    )
     p.add_argument(
         "--workload",
         "-w",

@@ -33,7 +33,9 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from tinysim.catalog import Shipped, shipped_files
 
-    entries = [{"name": p.stem, "description": _description(p), "path": str(p)} for p in shipped_files(Shipped(args.kind))]
+    entries = [
+        {"name": p.stem, "description": _description(p), "path": str(p)} for p in shipped_files(Shipped(args.kind))
+    ]
     if args.format == "json":
         print(json.dumps(entries, indent=2))
         return 0

@@ -73,9 +73,14 @@ def register(sub) -> None:
         default="engine",
         help="price events counted on a real run (default) or estimated from shapes",
     )
-    p.add_argument("--work-limit", type=float, default=1.0, metavar="FACTOR",
-                   help="multiply the engine's work limits (1e11 MACs, 4 GiB of activations per run; a larger "
-                   "model is refused before it starts, with the estimate) by FACTOR")
+    p.add_argument(
+        "--work-limit",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply the engine's work limits (1e11 MACs, 4 GiB of activations per run; a larger "
+        "model is refused before it starts, with the estimate) by FACTOR",
+    )
     p.add_argument("--per-layer", action="store_true", help="show the per-layer table (always in json/csv)")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format (default table)")
     p.add_argument("--output", "-o", metavar="FILE", help="write the output to FILE instead of stdout")

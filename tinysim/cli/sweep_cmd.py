@@ -41,8 +41,13 @@ def register(sub) -> None:
         help="price every point on its own, as `tinysim run` does (the reference path: slower, identical rows)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    p.add_argument("--point-limit", type=float, default=1.0, metavar="FACTOR",
-                   help="multiply the limit on design points per sweep (10 million) by FACTOR")
+    p.add_argument(
+        "--point-limit",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply the limit on design points per sweep (10 million) by FACTOR",
+    )
     p.set_defaults(func=run)
 
 
@@ -59,8 +64,15 @@ def run(args: argparse.Namespace) -> int:
     executor = make_executor(args.jobs, args.dask)
     try:
         with compile_notice(), progress_bar(spec.name, "pt", enabled=not args.quiet) as progress:
-            result = run_sweep(spec, args.output, executor, progress=progress, chunk_size=args.chunk, exact=args.exact,
-                               point_limit=args.point_limit)
+            result = run_sweep(
+                spec,
+                args.output,
+                executor,
+                progress=progress,
+                chunk_size=args.chunk,
+                exact=args.exact,
+                point_limit=args.point_limit,
+            )
     finally:
         executor.close()
     print(

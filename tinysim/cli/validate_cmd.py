@@ -27,8 +27,9 @@ def register(sub) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--root", default=None,
-                   help="folder holding archs/ and workloads/ (default: the ones shipped with tinysim)")
+    p.add_argument(
+        "--root", default=None, help="folder holding archs/ and workloads/ (default: the ones shipped with tinysim)"
+    )
     p.add_argument(
         "--models",
         default=None,
@@ -79,8 +80,9 @@ def run(args: argparse.Namespace) -> int:
             ]
         )
     else:
-        text = "\n\n".join([validation_text(published), peer_text(systolic), peer_text(vela) + skipped,
-                             die_area_text(dies)])
+        text = "\n\n".join(
+            [validation_text(published), peer_text(systolic), peer_text(vela) + skipped, die_area_text(dies)]
+        )
     emit(text, args.output)
     return 0
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,13 +64,14 @@ class AlwaysOnModel:
         replay: bool = True,
         window: tuple[float, float] | None = None,
         work_limit: float = 1.0,
+        progress: Callable[[int, int], None] | None = None,
     ):
         self.sc, self.arch, self.work = scenario, arch, work
         self.arrivals, self.end_s, self.window = arrivals, end_s, window
         self.env = simpy.Environment()
         self.ledger = Ledger(window=window)
         self.ff = FastForward(self.ledger, scenario.period_s, enabled=fast_forward)
-        self.effort = EffortGuard(end_s, MAX_SIMULATED_FRAMES * work_limit, scenario.path)
+        self.effort = EffortGuard(end_s, MAX_SIMULATED_FRAMES * work_limit, scenario.path, progress)
         hop = scenario.sensor.frame_hop_s
         every = scenario.inference.every_frames
         self.replay = Replay(scenario.period_s, hop, every) if replay and fast_forward else None

@@ -10,6 +10,7 @@ the simulated time covered so far; above the limit the run stops in one line wit
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tinysim.errors import SpecError
@@ -28,13 +29,18 @@ class EffortGuard:
     end_s: float
     limit_frames: float = MAX_SIMULATED_FRAMES
     file: str | None = None
+    progress: Callable[[int, int], None] | None = None  # (simulated seconds, of the run's), every CHECK_EVERY frames
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
 
     def frame(self, now_s: float, dropped_fraction: float) -> None:
         """Count one simulated frame; every CHECK_EVERY frames, refuse a run whose total would pass the limit."""
         self.frames += 1
-        if self.frames % CHECK_EVERY or self.frames < min(ESTIMATE_AFTER_FRAMES, self.limit_frames):
+        if self.frames % CHECK_EVERY:
+            return
+        if self.progress is not None:
+            self.progress(int(now_s), int(self.end_s))
+        if self.frames < min(ESTIMATE_AFTER_FRAMES, self.limit_frames):
             return
         expected = self.frames * self.end_s / max(now_s, 1e-9)
         if expected <= self.limit_frames:

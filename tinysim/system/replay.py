@@ -155,7 +155,8 @@ class Replay:
             return
         episode = Episode(slots, seq - rec.seq, snap.minus(rec.snap))  # type: ignore[arg-type]
         self.episodes[(rec.cycle.index, slots)] = episode  # type: ignore[index]
-        self.tables.pop(rec.cycle.index, None)
+        if rec.cycle.index in self.tables:
+            self._put(rec.cycle.index, slots, episode.frames)  # type: ignore[arg-type]
         sizes = self.sizes.setdefault((rec.cycle.index, slots[0]), [])  # type: ignore[arg-type]
         if len(slots) not in sizes:
             sizes.append(len(slots))
@@ -196,17 +197,28 @@ class Replay:
 
     def _tables(self, cycle: Cycle) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The cycle's episodes of one and two keywords as the walk reads them (frames by slots, 0: none),
-        and its completion times."""
+        and its completion times; built once, then kept up to date by `_store`."""
         table = self.tables.get(cycle.index)
         if table is None:
             singles = np.zeros(len(cycle.done_s) + 1, dtype=np.int64)
-            mine = [(slots, e.frames) for (index, slots), e in self.episodes.items() if index == cycle.index]
-            pairs = np.zeros((len(singles), 1 + max((s[1] for s, _ in mine if len(s) == 2), default=0)), np.int64)
-            for slots, frames in mine:
-                if slots[0] < len(singles) and len(slots) <= 2:
-                    (singles if len(slots) == 1 else pairs)[slots] = frames
-            table = self.tables[cycle.index] = (singles, pairs, np.array(cycle.done_s, dtype=np.float64))
+            table = self.tables[cycle.index] = (singles, np.zeros((len(singles), 1), np.int64), np.array(cycle.done_s))
+            for (index, slots), episode in list(self.episodes.items()):
+                if index == cycle.index:
+                    self._put(index, slots, episode.frames)
+            table = self.tables[cycle.index]
         return table
+
+    def _put(self, index: int, slots: tuple[int, ...], frames: int) -> None:
+        singles, pairs, done = self.tables[index]
+        if slots[0] >= len(singles) or len(slots) > 2:
+            return  # (a first slot past the cycle's completions, or 3+ keywords: Replay._match's)
+        if len(slots) == 1:
+            singles[slots[0]] = frames
+            return
+        if slots[1] >= pairs.shape[1]:  # a wider table: the walk reads its shape
+            pairs = np.pad(pairs, ((0, 0), (0, slots[1] + 1 - pairs.shape[1])))
+            self.tables[index] = (singles, pairs, done)
+        pairs[slots] = frames
 
     def _match(self, cycle: Cycle, cur: int, times: np.ndarray, n: int, limit_s: float) -> Episode | None:
         t0 = self.boundary_s(cur)

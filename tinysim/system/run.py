@@ -9,6 +9,7 @@ Usage, with the arch and workload the scenario names::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from tinysim.arch import Arch, load_arch
@@ -51,6 +52,7 @@ def run_always_on(
     timeline_s: tuple[float, float] | None = None,
     prepared: Prepared | None = None,
     work_limit: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AlwaysOnResult:
     """Simulate `scenario` on `arch` for `duration_s` (default the scenario's).
 
@@ -58,7 +60,8 @@ def run_always_on(
     (fast-forward never jumps over it). `prepared` reuses a workload already run by the engine.
     `replay` (with `fast_forward`) simulates each distinct keyword episode once and replays its repeats
     (tinysim.system.replay); False simulates every episode (steady stretches still fast-forwarded).
-    `work_limit` multiplies the frames a run may simulate one by one (tinysim.system.effort).
+    `work_limit` multiplies the frames a run may simulate one by one (tinysim.system.effort); `progress(done,
+    total)` hears the simulated seconds now and then while frames are simulated one by one.
     """
     arch = arch or resolve_arch(scenario, None)
     prepared = prepared or prepare_workload(scenario)
@@ -77,6 +80,7 @@ def run_always_on(
         replay=replay,
         window=timeline_s,
         work_limit=work_limit,
+        progress=progress,
     )
     model.run()
     ledger = model.ledger
