@@ -80,7 +80,9 @@ def test_deterministic_per_seed_and_independent_of_size_and_jobs():
     again = _fleet(6)
     assert np.array_equal(first.average_power_w, again.average_power_w)
     assert np.array_equal(_fleet(3).average_power_w, first.average_power_w[:3])
-    pooled = _fleet(6, jobs=2, chunk=2)
+    heard: list[tuple[int, int]] = []
+    pooled = _fleet(6, jobs=2, chunk=2, progress=lambda done, total: heard.append((done, total)))
+    assert heard == [(2, 6), (4, 6), (6, 6)]  # a chunk at a time, whatever order they finish in
     np.testing.assert_allclose(pooled.average_power_w, first.average_power_w, rtol=1e-12)
     np.testing.assert_allclose(pooled.battery_life_s, first.battery_life_s, rtol=1e-12)
     other = _fleet(6, spec=replace(_setup()[0].fleet, seed=8))

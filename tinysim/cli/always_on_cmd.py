@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _fleet(args: argparse.Namespace, scenario, duration, battery) -> int:
     """--fleet N: one engine run and pricing here, the devices in --jobs processes or on --dask."""
-    from tinysim.cli.progress import compile_notice
+    from tinysim.cli.progress import compile_notice, progress_bar
     from tinysim.report.fleet_report import plot_fleet, to_json, to_text
     from tinysim.system.fleet import run_fleet
     from tinysim.system.run import prepare_workload, resolve_arch
@@ -163,17 +163,19 @@ def _fleet(args: argparse.Namespace, scenario, duration, battery) -> int:
 
         cluster = DaskExecutor(args.dask)
     try:
-        fleet = run_fleet(
-            scenario,
-            arch,
-            work,
-            battery,
-            args.fleet,
-            duration_s=duration,
-            jobs=args.jobs,
-            dask=cluster,
-            work_limit=args.work_limit,
-        )
+        with progress_bar("devices", "device") as progress:
+            fleet = run_fleet(
+                scenario,
+                arch,
+                work,
+                battery,
+                args.fleet,
+                duration_s=duration,
+                jobs=args.jobs,
+                dask=cluster,
+                work_limit=args.work_limit,
+                progress=progress,
+            )
     finally:
         if cluster is not None:
             cluster.close()

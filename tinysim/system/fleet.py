@@ -16,7 +16,7 @@ import copyreg
 import math
 import types
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -210,10 +210,11 @@ def run_fleet(
     dask: Any = None,
     chunk: int | None = None,
     work_limit: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FleetResult:
     """`devices` devices of `scenario` on `arch` (`work`: choose_work_cost, priced once), locally in `jobs`
     processes or on Dask (`dask`: a connected cluster with a `client`, e.g. tinysim.explore.executors.DaskExecutor);
-    `spec`: default the scenario's `fleet:` block."""
+    `spec`: default the scenario's `fleet:` block; `progress(done, total)` hears the devices done."""
     if devices < 1:
         raise TinysimError(f"expected at least one device, got {devices}", field="--fleet")
     if jobs < 1:
@@ -225,6 +226,10 @@ def run_fleet(
     chunks = _chunks(devices, chunk or max(1, math.ceil(devices / (4 * workers))))
     runs = _run_dask(job, chunks, dask) if dask else _run_local(job, chunks, jobs)
     power, life = np.empty(devices), np.empty(devices)
+    done = 0
     for start, p, b in runs:
         power[start : start + len(p)], life[start : start + len(b)] = p, b
+        done += len(p)
+        if progress is not None:
+            progress(done, devices)
     return FleetResult(scenario.name, arch.name, duration, spec.seed, power, life)
