@@ -12,7 +12,8 @@ import pytest
 
 from tinysim.cli.main import main
 from tinysim.explore.store import PointRow, SweepResults, read_sweep
-from tinysim.report.sweep_report import ReportOptions, build_report, format_value, invalid_reasons
+from tinysim.report.sweep_document import format_value
+from tinysim.report.sweep_report import ReportOptions, build_report, invalid_reasons
 
 # The sweep results schema contract (from the project brief), written out here so this test does not depend on the writer.
 SCHEMA = """

@@ -193,7 +193,7 @@ def test_window_must_match_the_network_input(scenario, prepared):
 
 def test_front_end_cost_scales_from_the_first_operating_point():
     from tinysim.arch import OperatingPoint
-    from tinysim.system.scenario import FrontEndCost
+    from tinysim.system.signal_chain import FrontEndCost
     from tinysim.system.workcost import front_end_cost
 
     nominal = OperatingPoint("a", 0.9, 30e6, 0.0)

@@ -34,7 +34,6 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from tinysim.catalog import Shipped, is_name, resolve
@@ -46,16 +45,26 @@ from tinysim.schema.fields import (
     block,
     expect_mapping,
     get_enum,
-    get_int,
     get_quantity,
     get_str,
 )
 from tinysim.schema.files import is_regular_file
-from tinysim.schema.jsonschema import Block, Choice, Integer, Number, Quantity, Text, document
+from tinysim.schema.jsonschema import Block, Choice, Number, Quantity, Text, document
 from tinysim.schema.yamlio import line_of, load_yaml
 from tinysim.system.arrivals import EVENTS, Arrivals, parse_process
 from tinysim.system.battery import BATTERY, HARVEST, Battery, parse_supply
 from tinysim.system.fleet_spec import FLEET, FleetSpec, parse_fleet
+from tinysim.system.signal_chain import (
+    FRONT_END,
+    INFERENCE,
+    SENSOR,
+    FrontEnd,
+    Inference,
+    Sensor,
+    parse_front_end,
+    parse_inference,
+    parse_sensor,
+)
 from tinysim.units import Dimension
 from tinysim.units.quantity import describe_value
 
@@ -65,37 +74,14 @@ __all__ = [
     "BetweenWork",
     "Dvfs",
     "DvfsPolicy",
-    "FrontEnd",
-    "FrontEndCost",
     "Host",
-    "Inference",
     "Scenario",
-    "Sensor",
     "load_scenario",
     "parse_scenario",
 ]
 
 SCHEMA_VERSION = 1
 _NONNEG_TIME, _NONNEG_POWER = Quantity(Dimension.TIME, Bound.NONNEGATIVE), Quantity(Dimension.POWER, Bound.NONNEGATIVE)
-_SENSOR = Block(
-    {
-        "name": Text(),
-        "sample_rate": Quantity(Dimension.FREQUENCY, Bound.POSITIVE),
-        "bytes_per_sample": Integer(Dimension.SIZE, Bound.POSITIVE),
-        "power": _NONNEG_POWER,
-        "frame_hop": Quantity(Dimension.TIME, Bound.POSITIVE),
-        "buffer_frames": Integer(bound=Bound.POSITIVE),
-    },
-    required=("sample_rate", "power", "frame_hop"),
-)
-_COST = Block(  # one frame of feature extraction on one arch: `time` or `cycles`, and `energy` or `power`
-    {
-        "time": _NONNEG_TIME,
-        "cycles": Quantity(Dimension.CYCLES, Bound.NONNEGATIVE),
-        "energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
-        "power": _NONNEG_POWER,
-    }
-)
 _HOST = Block(
     {
         "name": Text(),
@@ -106,13 +92,6 @@ _HOST = Block(
         "wake_energy": Quantity(Dimension.ENERGY, Bound.NONNEGATIVE),
     },
     required=("power", "on_time"),
-)
-_INFERENCE = Block(
-    {
-        "every_frames": Integer(bound=Bound.POSITIVE),
-        "window_frames": Integer(bound=Bound.POSITIVE),
-        "deadline": Quantity(Dimension.TIME, Bound.POSITIVE),
-    }
 )
 _EVENTS = EVENTS
 _POWER = Block({"between_work": Choice(lambda: tuple(b.value for b in BetweenWork))})
@@ -125,9 +104,9 @@ _SCENARIO = Block(
         "arch": Text(),
         "workload": Text(),
         "duration": Quantity(Dimension.TIME, Bound.POSITIVE),
-        "sensor": _SENSOR,
-        "front_end": Block({"name": Text(), "features_per_frame": Integer(bound=Bound.POSITIVE)}, extra=_COST),
-        "inference": _INFERENCE,
+        "sensor": SENSOR,
+        "front_end": FRONT_END,
+        "inference": INFERENCE,
         "events": _EVENTS,
         "host": _HOST,
         "power": _POWER,
@@ -153,50 +132,6 @@ class DvfsPolicy(enum.Enum):
     FIXED = "fixed"  # the named operating point (default: the arch's first)
     RACE_TO_IDLE = "race_to_idle"  # the fastest point, then sleep
     JUST_IN_TIME = "just_in_time"  # the slowest point that still meets the inference deadline
-
-
-@dataclass(frozen=True)
-class Sensor:
-    name: str
-    sample_rate_hz: float
-    bytes_per_sample: int
-    power_w: float  # sensor + ADC, drawn all the time
-    frame_hop_s: float
-    buffer_frames: int  # frames the sensor buffer holds; a frame arriving to a full buffer is dropped
-
-    @property
-    def frame_bytes(self) -> int:
-        return round(self.sample_rate_hz * self.frame_hop_s) * self.bytes_per_sample
-
-
-@dataclass(frozen=True)
-class FrontEndCost:
-    """Cost of one frame of feature extraction: a time (or cycles at the operating point's clock), and an
-    energy (or a power over that time); neither energy nor power = the chip's running power. With cycles,
-    energy and power are those at the arch's first operating point, scaled to the others (V², f·V²)."""
-
-    time_s: float | None = None
-    cycles: float | None = None
-    energy_j: float | None = None
-    power_w: float | None = None
-
-
-@dataclass(frozen=True)
-class FrontEnd:
-    name: str
-    costs: Mapping[str, FrontEndCost]  # by arch name; "default" for the others
-    features_per_frame: int | None = None  # if given, window_frames x this must be the network's input size
-    line: int | None = None  # of `features_per_frame`, for the mismatch error
-
-    def cost_for(self, arch_name: str) -> FrontEndCost:
-        return self.costs.get(arch_name) or self.costs.get("default") or FrontEndCost(time_s=0.0, energy_j=0.0)
-
-
-@dataclass(frozen=True)
-class Inference:
-    every_frames: int
-    window_frames: int
-    deadline_s: float
 
 
 @dataclass(frozen=True)
@@ -262,8 +197,8 @@ def parse_scenario(data: Any, *, file: str | None = None, errors: ErrorCollector
     top = block(top, where, allowed=_TOP, required=_TOP_REQUIRED, errors=errors)
     base = Path(file).parent if file else Path(".")
     # each section is one part (collecting: a bad one does not stop the others); inference needs the sensor
-    sensor = errors.value(_sensor, top, where) if "sensor" in top else None
-    inference = errors.value(_inference, top, where, sensor) if sensor and "inference" in top else None
+    sensor = errors.value(parse_sensor, top, where) if "sensor" in top else None
+    inference = errors.value(parse_inference, top, where, sensor) if sensor and "inference" in top else None
     scenario = Scenario(
         name=errors.value(get_str, top, "name", where),
         description=errors.value(get_str, top, "description", where, ""),
@@ -273,7 +208,7 @@ def parse_scenario(data: Any, *, file: str | None = None, errors: ErrorCollector
             get_quantity, top, "duration", where, Dimension.TIME, bound=Bound.POSITIVE, default=60.0
         ),
         sensor=sensor,  # type: ignore[arg-type]  # None only with an error collected: check() raises below
-        front_end=errors.value(_front_end, top, where),
+        front_end=errors.value(parse_front_end, top, where),
         inference=inference,  # type: ignore[arg-type]
         events=errors.value(_events, top, where, base),
         host=errors.value(_host, top, where),
@@ -302,59 +237,6 @@ def _path(top: Mapping[str, Any], key: str, where: Where, base: Path) -> str:
     ):
         return str(kind.folder / f"{text}.yaml")
     return str(path)
-
-
-def _sensor(top: Mapping[str, Any], where: Where) -> Sensor:
-    at = where.key(top, "sensor")
-    m = block(top["sensor"], at, allowed=_SENSOR.keys, required=_SENSOR.required)
-    return Sensor(
-        name=get_str(m, "name", at, default="sensor"),
-        sample_rate_hz=get_quantity(m, "sample_rate", at, Dimension.FREQUENCY, bound=Bound.POSITIVE),
-        bytes_per_sample=get_int(m, "bytes_per_sample", at, Dimension.SIZE, bound=Bound.POSITIVE, default=2),
-        power_w=get_quantity(m, "power", at, Dimension.POWER, bound=Bound.NONNEGATIVE),
-        frame_hop_s=get_quantity(m, "frame_hop", at, Dimension.TIME, bound=Bound.POSITIVE),
-        buffer_frames=get_int(m, "buffer_frames", at, bound=Bound.POSITIVE, default=4),
-    )
-
-
-def _front_end(top: Mapping[str, Any], where: Where) -> FrontEnd:
-    if "front_end" not in top:
-        return FrontEnd(name="none", costs=MappingProxyType({}))
-    at = where.key(top, "front_end")
-    m = expect_mapping(top["front_end"], at, "a mapping: name, then a cost per arch name or `default`")
-    costs: dict[str, FrontEndCost] = {}
-    for key, value in m.items():
-        if key in ("name", "features_per_frame", "source", "assumed"):
-            continue
-        here = at.key(m, key)
-        if not isinstance(key, str):
-            raise here.fail(f"expected an arch name or `default`, got {describe_value(key)}")
-        c = block(value, here, allowed=_COST.keys)
-        if ("time" in c) == ("cycles" in c):
-            raise here.fail("give exactly one of `time` or `cycles` per frame")
-        if "energy" in c and "power" in c:
-            raise here.key(c, "power").fail("give `energy` per frame or `power`, not both")
-        costs[key] = FrontEndCost(
-            time_s=get_quantity(c, "time", here, Dimension.TIME, bound=Bound.NONNEGATIVE, default=None),
-            cycles=get_quantity(c, "cycles", here, Dimension.CYCLES, bound=Bound.NONNEGATIVE, default=None),
-            energy_j=get_quantity(c, "energy", here, Dimension.ENERGY, bound=Bound.NONNEGATIVE, default=None),
-            power_w=get_quantity(c, "power", here, Dimension.POWER, bound=Bound.NONNEGATIVE, default=None),
-        )
-    return FrontEnd(
-        name=get_str(m, "name", at, default="front end"),
-        costs=MappingProxyType(costs),
-        features_per_frame=get_int(m, "features_per_frame", at, bound=Bound.POSITIVE, default=None),
-        line=line_of(m, "features_per_frame"),
-    )
-
-
-def _inference(top: Mapping[str, Any], where: Where, sensor: Sensor) -> Inference:
-    at = where.key(top, "inference")
-    m = block(top["inference"], at, allowed=_INFERENCE.keys)
-    every = get_int(m, "every_frames", at, bound=Bound.POSITIVE, default=1)
-    window = get_int(m, "window_frames", at, bound=Bound.POSITIVE, default=1)
-    deadline = get_quantity(m, "deadline", at, Dimension.TIME, bound=Bound.POSITIVE, default=every * sensor.frame_hop_s)
-    return Inference(every_frames=every, window_frames=window, deadline_s=deadline)
 
 
 def _events(top: Mapping[str, Any], where: Where, base: Path) -> Arrivals:

@@ -13,7 +13,8 @@ from tinysim.cost.price import dynamic_scale
 from tinysim.cost.result import SimResult
 from tinysim.errors import SpecError
 from tinysim.pipeline import WorkloadRun, price_points, price_run
-from tinysim.system.scenario import DvfsPolicy, FrontEndCost, Scenario
+from tinysim.system.scenario import DvfsPolicy, Scenario
+from tinysim.system.signal_chain import FrontEndCost
 from tinysim.workload.graph import Graph
 
 __all__ = ["WorkCost", "choose_work_cost", "work_cost"]
