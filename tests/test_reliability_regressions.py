@@ -558,3 +558,23 @@ def test_saved_outputs_follow_the_umask(tmp_path, capsys, umask):
     assert status == 0, err
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask and np.load(out).shape == (1, 12)
     assert [p.name for p in tmp_path.iterdir()] == ["y.npy"]
+
+
+def test_a_large_output_is_not_listed_in_the_json_report(tmp_path, capsys):
+    """Fuzz seed 8261: a layer-list input of 65,536 x 640 ran (1.7e10 MACs, under the limit), then the JSON report
+    listed all 41.9 million output values: a MemoryError under the fuzz's 3 GiB. The shape is given, the values only
+    up to MAX_JSON_OUTPUT (--save-output writes them all); a small output is still listed."""
+    import json
+
+    from tinysim.cli.run_cmd import MAX_JSON_OUTPUT
+
+    text = (ROOT / "workloads" / "ad.yaml").read_text()
+    assert text.count("shape: [1, 640]") == 1
+    big = tmp_path / "big.yaml"
+    big.write_text(text.replace("shape: [1, 640]", "shape: [256, 640]"))
+    status = main(["run", "stm32l4r5", str(big), "--format", "json", "--events", "engine"])
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 0 and doc["output_shape"] == [256, 640] and 256 * 640 > MAX_JSON_OUTPUT and "output" not in doc
+    assert main(["run", "stm32l4r5", "ad", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["output_shape"] == [1, 640] and len(doc["output"]) == 640

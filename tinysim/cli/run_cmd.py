@@ -192,10 +192,17 @@ def _save(path: str, array: np.ndarray) -> None:
     write_atomic(Path(path), buffer.getvalue(), field="--save-output")
 
 
+MAX_JSON_OUTPUT = 65_536  # output values a JSON report lists (a batch of 65,536 frames would be gigabytes of text)
+
+
 def _prediction(output: np.ndarray, graph) -> dict:
-    """For classifiers (a 1 x N output, N > 1, ending in SOFTMAX): the top class and its dequantized score."""
+    """The output's shape and values (up to MAX_JSON_OUTPUT of them; --save-output writes any size); for
+    classifiers (a 1 x N output, N > 1, ending in SOFTMAX) the top class and its dequantized score too."""
+    values = {"output_shape": list(output.shape)}
+    if output.size <= MAX_JSON_OUTPUT:
+        values["output"] = output.reshape(-1).tolist()
     if output.ndim != 2 or output.shape[0] != 1 or output.shape[1] < 2 or graph.ops[-1].kind.value != "SOFTMAX":
-        return {"output": output.reshape(-1).tolist()}
+        return values
     import numpy as np
 
     quant = graph.tensor(graph.outputs[0]).quant
@@ -203,4 +210,4 @@ def _prediction(output: np.ndarray, graph) -> dict:
     score = float(output[0, top])
     if quant is not None:
         score = quant.scale[0] * (score - quant.zero_point[0])
-    return {"top_class": top, "top_score": score, "output": output.reshape(-1).tolist()}
+    return {"top_class": top, "top_score": score, **values}
