@@ -128,6 +128,32 @@ def _with_graph_index(which: str, index: int) -> bytes:
     return bytes(data)
 
 
+def _relu_writing_its_input() -> bytes:
+    """A RELU model (x -> y) whose op writes x in place: the graph output y is written by no op."""
+    data = bytearray(_relu((1, 8)))
+    tflite.Model.GetRootAsModel(data, 0).Subgraphs(0).Operators(0).OutputsAsNumpy()[0] = 0
+    return bytes(data)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_relu_writing_its_input, "graph output tensor 1 'y' is written by no op and is no graph input"),
+        (lambda: _with_graph_index("Inputs", 3), "reads tensor 0 'x' before any op writes it"),
+    ],
+    ids=["output-never-written", "input-never-written"],
+)
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_tensor_read_before_any_op_writes_it_is_one_line(tmp_path, capsys, make, message, command):
+    """Fuzz seed 11295: a model whose graph output no op writes ran, and the run then failed inside the
+    interpreter (`internal error: ValueError`); reading a tensor before it is written would report arena garbage."""
+    path = tmp_path / "m.tflite"
+    path.write_bytes(make())
+    status, err = _cli(capsys, *(("check", str(path)) if command == "check" else ("run", "stm32l4r5", str(path))))
+    line = _one_line(err)
+    assert status == 2 and line.startswith(f"tinysim: {path}: ") and message in line, line
+
+
 @pytest.mark.parametrize("index", [4, 8, -5, 2**31 - 1])
 @pytest.mark.parametrize("which", ["Inputs", "Outputs"])
 @pytest.mark.parametrize("command", ["check", "run"])

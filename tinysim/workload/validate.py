@@ -82,6 +82,29 @@ def check_graph(graph: Graph, file: str) -> None:
         problem = _problem(graph, op)
         if problem:
             raise WorkloadError(problem, file=file, field=where)
+    _check_dataflow(graph, file)
+
+
+def _check_dataflow(graph: Graph, file: str) -> None:
+    """Ops run in file order: each reads only graph inputs, constants, state (variable) tensors and what an earlier
+    op wrote, and each graph output is written (else the run would report whatever the arena held)."""
+    ready = {i for i, t in enumerate(graph.tensors) if t.is_constant or t.variable} | set(graph.inputs)
+    for k, op in enumerate(graph.ops):
+        unready = next((i for i in op.inputs if i >= 0 and i not in ready), None)
+        if unready is not None:
+            name = short_name(graph.tensor(unready).name)
+            raise WorkloadError(
+                f"reads tensor {unready} '{name}' before any op writes it (ops must be in execution order)",
+                file=file,
+                field=op_label(k, op.kind.value, op.name),
+            )
+        ready.update(op.outputs)
+    unwritten = next((i for i in graph.outputs if i not in ready), None)
+    if unwritten is not None:
+        name = short_name(graph.tensor(unwritten).name)
+        raise WorkloadError(
+            f"graph output tensor {unwritten} '{name}' is written by no op and is no graph input", file=file
+        )
 
 
 def _problem(graph: Graph, op: Op) -> str | None:
