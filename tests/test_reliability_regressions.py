@@ -332,8 +332,10 @@ def test_extreme_numbers_in_an_architecture_are_one_line(tmp_path, capsys, base,
         ),
         ("shape: [1, 1600]", "shape: [1, .inf]", "input.shape"),
         ("shape: [1, 1600]", "shape: [1, 1e300]", "input.shape"),
+        ("scale: 0.1, zero_point: -128", "scale: 5.0e-324, zero_point: -128", "input.scale"),  # fuzz seed 16822
+        ("scale: 0.1, zero_point: -128", "scale: 1.0e+39, zero_point: -128", "input.scale"),
     ],
-    ids=["units-30-digits", "shape-inf", "shape-1e300"],
+    ids=["units-30-digits", "shape-inf", "shape-1e300", "scale-denormal", "scale-past-float32"],
 )
 @pytest.mark.parametrize("command", ["check", "run"])
 def test_extreme_numbers_in_a_layer_list_are_one_line(tmp_path, capsys, old, new, field, command):

@@ -65,7 +65,7 @@ from tinysim.workload.layer_ops import (
     read_shape,
 )
 from tinysim.workload.synthetic import input_rms
-from tinysim.workload.validate import FLOAT32_MAX, check_graph
+from tinysim.workload.validate import FLOAT32_MAX, FLOAT32_MIN_NORMAL, check_graph
 
 FORMAT_VERSION = 1
 _WHOLE = Number(minimum=1, integer=True)
@@ -181,8 +181,10 @@ def _read_input(b: GraphBuilder, top: Mapping[str, Any], where: Where) -> str:
     name = get_str(spec, "name", here, default="input")
     shape = read_shape(spec, "shape", here, allow_minus_one=False)
     scale = read_float(spec, "scale", here)
-    if scale > FLOAT32_MAX:
-        raise here.key(spec, "scale").fail(f"a quantization scale is a float32 (<= 3.4e38), got {scale!r}")
+    if not FLOAT32_MIN_NORMAL <= scale <= FLOAT32_MAX:
+        raise here.key(spec, "scale").fail(
+            f"expected a quantization scale: a normal float32 in 1.2e-38..3.4e38, got {scale!r}"
+        )
     zero_point = read_int(spec, "zero_point", here, minimum=-128)
     if zero_point > 127:
         raise here.key(spec, "zero_point").fail(f"an int8 zero point must be in -128..127, got {zero_point}")

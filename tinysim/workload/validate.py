@@ -16,6 +16,7 @@ from tinysim.workload.graph import Graph, Op, Padding, Tensor
 # The largest float32: a .tflite stores scales as float32, and the requantization multipliers (ratios of
 # products of up to three scales) stay finite in float64 only when every scale is within float32's range.
 FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_MIN_NORMAL = 1.1754943508222875e-38  # below it a scale (or a product with it) underflows in float32
 
 
 def conv_output_size(in_size: int, kernel: int, stride: int, dilation: int, padding: Padding) -> int:
