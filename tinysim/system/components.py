@@ -71,7 +71,9 @@ class AlwaysOnModel:
         self.env = simpy.Environment()
         self.ledger = Ledger(window=window)
         self.ff = FastForward(self.ledger, scenario.period_s, enabled=fast_forward)
-        self.effort = EffortGuard(end_s, MAX_SIMULATED_FRAMES * work_limit, scenario.path, progress)
+        self.effort = EffortGuard(
+            end_s, MAX_SIMULATED_FRAMES * work_limit, scenario.path, progress, self.dropped_fraction, fast_forward
+        )
         hop = scenario.sensor.frame_hop_s
         every = scenario.inference.every_frames
         self.replay = Replay(scenario.period_s, hop, every) if replay and fast_forward else None
@@ -144,7 +146,7 @@ class AlwaysOnModel:
                 if not again:  # after a replayed stretch, look again where it landed (an episode may start there)
                     break
             self.ledger.count("frames")
-            self.effort.frame(env.now, self.dropped_fraction())
+            self.effort.frame(env.now)
             if len(self.buffer.items) >= self.sc.sensor.buffer_frames:
                 self.ledger.count("frames_dropped")
                 if self.is_trigger(seq):

@@ -30,10 +30,12 @@ class EffortGuard:
     limit_frames: float = MAX_SIMULATED_FRAMES
     file: str | None = None
     progress: Callable[[int, int], None] | None = None  # (simulated seconds, of the run's), every CHECK_EVERY frames
+    dropped_fraction: Callable[[], float] = lambda: 0.0  # of the frames so far (why the run costs what it does)
+    fast_forward: bool = True
     frames: int = 0
     started: float = field(default_factory=time.monotonic)
 
-    def frame(self, now_s: float, dropped_fraction: float) -> None:
+    def frame(self, now_s: float) -> None:
         """Count one simulated frame; every CHECK_EVERY frames, refuse a run whose total would pass the limit."""
         self.frames += 1
         if self.frames % CHECK_EVERY:
@@ -46,12 +48,13 @@ class EffortGuard:
         if expected <= self.limit_frames:
             return
         wall_s = (time.monotonic() - self.started) * expected / self.frames
-        why = (
-            f"the chip cannot keep up ({dropped_fraction:.0%} of frames dropped) and every event restarts its "
-            "saturated stretches"
-            if dropped_fraction
-            else "the device does not settle into a repeating cycle between its events"
-        )
+        dropped = self.dropped_fraction()
+        if not self.fast_forward:
+            why = "every frame is simulated (--no-fast-forward)"
+        elif dropped:
+            why = f"the chip cannot keep up ({dropped:.0%} of frames dropped) and every event restarts its saturated stretches"
+        else:
+            why = "the device does not settle into a repeating cycle between its events"
         raise SpecError(
             f"{self.end_s:g} s means simulating ~{expected:.2g} frames one by one (~{_minutes(wall_s)} here), beyond "
             f"the limit of {self.limit_frames:.2g}: {why}; shorten --duration (power and rates are per unit "
