@@ -283,3 +283,16 @@ def test_progress_hears_the_simulated_seconds_while_frames_are_simulated(scenari
     assert len(calls) == 60_000 // 4096 and all(t == 600 for _, t in calls)
     done = [d for d, _ in calls]
     assert done == sorted(done) and 0 < done[-1] <= 600
+
+
+def test_an_error_re_created_from_its_args_keeps_where_it_happened():
+    """SimPy re-raises a failed process's exception as type(e)(*e.args); pickling (process pools, Dask) also
+    rebuilds from args. Both must keep the file, line and field of the one-line message."""
+    import pickle
+
+    from tinysim.errors import SpecError
+
+    err = SpecError("expected a time", file="s.yaml", line=3, field="duration")
+    for copy in (type(err)(*err.args), pickle.loads(pickle.dumps(err))):
+        assert str(copy) == str(err) == "s.yaml:3: duration: expected a time"
+        assert (copy.file, copy.line, copy.field, copy.message) == ("s.yaml", 3, "duration", "expected a time")

@@ -181,7 +181,7 @@ def _compare_row(
         evaluation = price_run(arch, run, deadline=deadline_s, rate=rate_hz)
         return ComparisonRow(label, name, evaluation.result.arena_bytes, evaluation)
     except TinysimError as err:  # without its file prefix: the row names the architecture
-        return ComparisonRow(label, name, peak, error=err.args[0] if err.args else str(err))
+        return ComparisonRow(label, name, peak, error=err.message)
     except Exception as err:  # another kind's cost model failing must not hide the other rows
         log.debug("pricing %s on %s failed", name, label, exc_info=True)
         return ComparisonRow(label, name, peak, error=f"internal error: {type(err).__name__}: {err}")

@@ -10,8 +10,10 @@ from __future__ import annotations
 class TinysimError(Exception):
     """A user-facing error: `file:line: field: message`."""
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, field: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, file: str | None = None, line: int | None = None, field: str | None = None):
+        # every part in `args`: code that re-creates an exception as type(e)(*e.args) (SimPy does, when a
+        # process fails) keeps where it happened
+        super().__init__(message, file, line, field)
         self.message = message
         self.file = file
         self.line = line

@@ -24,7 +24,6 @@ import numpy as np
 import simpy
 
 from tinysim.arch import Arch, PowerStateName
-from tinysim.errors import TinysimError
 from tinysim.system.effort import MAX_SIMULATED_FRAMES, EffortGuard
 from tinysim.system.fastforward import MAX_LAG, FastForward, Jump
 from tinysim.system.ledger import Key, Ledger, Snapshot
@@ -111,10 +110,7 @@ class AlwaysOnModel:
         self.keyword_process = self.env.process(self.keywords())
         for process in (self.sensor(), self.host()):
             self.env.process(process)
-        try:
-            self.env.run(until=self.end_s)
-        except TinysimError as exc:  # SimPy re-raises a copy made from the args alone: the original has file/field
-            raise exc.__cause__ if isinstance(exc.__cause__, TinysimError) else exc from None
+        self.env.run(until=self.end_s)
         self.ledger.finish(self.end_s)
 
     # --- sensor -------------------------------------------------------------------------------
