@@ -15,15 +15,13 @@ a completion or a boundary) is simulated, never guessed.
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from tinysim.system.ledger import Snapshot
-from tinysim.system.replay_walk import EPS_S, UNSETTLED, walk
+from tinysim.system.replay_walk import EPS_S, UNSETTLED, slot_of, walk
 
 __all__ = ["EPS_S", "Cycle", "Episode", "Plan", "Replay"]
 
@@ -41,19 +39,17 @@ class Cycle:
     done_s: tuple[float, ...]
     length_s: float
 
+    done: np.ndarray = field(init=False, repr=False, compare=False)  # done_s as the compiled walk reads it
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "done", np.array(self.done_s, dtype=np.float64))
+
     def slot(self, rel_s: float) -> int | None:
         """Which completion (0 = the first after the cycle's start) first sees a keyword `rel_s` after the
-        start; None when the arrival is too close to a completion or a period boundary to tell."""
-        q = math.floor(rel_s / self.length_s)
-        r = rel_s - q * self.length_s
-        period = self.period_s
-        if abs(r - round(r / period) * period) < EPS_S:
-            return None
-        done = self.done_s
-        j = bisect.bisect_right(done, r)
-        if (j < len(done) and done[j] - r < EPS_S) or (j > 0 and r - done[j - 1] < EPS_S):
-            return None
-        return q * len(done) + j
+        start; None when the arrival is too close to a completion or a period boundary to tell (the formula
+        is replay_walk.slot_of, which the compiled walk uses)."""
+        found = slot_of(rel_s, self.length_s, self.period_s, self.done)
+        return None if found < 0 else found
 
 
 @dataclass(frozen=True)
@@ -201,7 +197,7 @@ class Replay:
         table = self.tables.get(cycle.index)
         if table is None:
             singles = np.zeros(len(cycle.done_s) + 1, dtype=np.int64)
-            table = self.tables[cycle.index] = (singles, np.zeros((len(singles), 1), np.int64), np.array(cycle.done_s))
+            table = self.tables[cycle.index] = (singles, np.zeros((len(singles), 1), np.int64), cycle.done)
             for (index, slots), episode in list(self.episodes.items()):
                 if index == cycle.index:
                     self._put(index, slots, episode.frames)

@@ -18,15 +18,16 @@ import numpy as np
 
 from tinysim.engine.jit import kernel
 
-__all__ = ["EPS_S", "LIMIT", "NOW", "UNSETTLED", "walk"]
+__all__ = ["EPS_S", "LIMIT", "NOW", "UNSETTLED", "slot_of", "walk"]
 
 LIMIT, NOW, UNSETTLED = 0, 1, 2  # why `walk` stopped
 EPS_S = 1e-9  # closer than this to a completion or a boundary, an arrival's order in SimPy is not known in advance
 
 
 @kernel
-def _slot(rel_s: float, length_s: float, period_s: float, done_s: np.ndarray) -> int:
-    """Cycle.slot: the completion that first sees a keyword `rel_s` after the cycle's start; -1 if ambiguous."""
+def slot_of(rel_s: float, length_s: float, period_s: float, done_s: np.ndarray) -> int:
+    """The completion (0 = the first after the cycle's start) that first sees a keyword `rel_s` after the start;
+    -1 when the arrival is within EPS_S of a completion or a period boundary (its order in SimPy is not known)."""
     q = math.floor(rel_s / length_s)
     r = rel_s - q * length_s
     if abs(r - np.rint(r / period_s) * period_s) < EPS_S:
@@ -75,7 +76,7 @@ def walk(
         steady += m_event
         cur += m_event * cycle_frames
         t0 = (cur + 1) * hop_s
-        slot = _slot(times[n] - t0, length_s, period_s, done_s)
+        slot = slot_of(times[n] - t0, length_s, period_s, done_s)
         if slot < 0 or slot >= len(single_frames):
             return UNSETTLED, cur, n, steady
         first = single_frames[slot]
@@ -91,7 +92,7 @@ def walk(
         # the keyword's episode holds the next one too (or its single is unknown): the episode of both
         if n + 1 >= end:
             return UNSETTLED, cur, n, steady
-        second = _slot(times[n + 1] - t0, length_s, period_s, done_s)
+        second = slot_of(times[n + 1] - t0, length_s, period_s, done_s)
         if second < 0 or second >= pair_frames.shape[1] or pair_frames[slot, second] == 0:
             return UNSETTLED, cur, n, steady
         frames = pair_frames[slot, second]
