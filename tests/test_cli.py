@@ -5,20 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import tinysim
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCH = str(ROOT / "archs" / "stm32l4r5.yaml")
 KWS = str(ROOT / "workloads" / "kws.yaml")
-
-
-def tinysim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tinysim.cli.main", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
 
 
 def test_run_table_shows_totals_with_units():

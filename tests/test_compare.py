@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_process import tinysim
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHS = sorted(str(p) for p in (ROOT / "archs").glob("*.yaml"))
@@ -15,17 +15,6 @@ ECM = str(ROOT / "archs" / "ecm3532.yaml")
 STM = str(ROOT / "archs" / "stm32l4r5.yaml")
 KWS = str(ROOT / "workloads" / "kws.yaml")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def tinysim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tinysim.cli.main", *args],
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def _table_rows(text: str) -> list[str]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_process import tinysim
 from conftest import require_model
 
 from tinysim.compression.fidelity import ad_windows, compare, random_inputs
@@ -198,17 +197,6 @@ def test_real_classifier_top1_is_reported():
     result = compress(graph, CompressOptions(bits=6))
     f = compare(graph, result.graph, random_inputs(graph, 8), "random")
     assert f.top1_agreement is not None and 0.0 <= f.top1_agreement <= 1.0
-
-
-def tinysim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tinysim.cli.main", *args],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_cli_compress_writes_a_workload_that_run_accepts(tmp_path):

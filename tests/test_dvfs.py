@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_process import tinysim
 
 from tinysim.arch import load_arch
 from tinysim.cost import simulate
@@ -86,17 +85,6 @@ def test_ecm3532_points_trade_latency_for_energy(ecm_kws):
     # A deadline between two points' latencies picks the slower point that still meets it.
     deadline = (latencies[2] + latencies[3]) / 2
     assert select_for_deadline(points, deadline).chosen.operating_point == points[2].operating_point
-
-
-def tinysim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tinysim.cli.main", *args],
-        check=False,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_run_deadline_reports_the_choice():

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tflite
+from cli_process import tinysim as _tinysim
 from hostile_inputs import billion_point_grid
 from tflite_builder import INT8, TensorSpec, single_op_model
 from trickle_server import Trickle
@@ -123,20 +124,6 @@ def test_stale_part_files_are_removed_by_the_next_fetch(tmp_path, monkeypatch):
     with pytest.raises(FetchError):  # nothing listens on port 9: the download itself fails at once
         fetch.fetch_models(tmp_path, base_url="http://127.0.0.1:9", names=["kws_ref_model_int8.tflite"])
     assert not stale.exists() and fresh.exists()
-
-
-def _tinysim(*args: str, cwd: Path | None = None):
-    import subprocess
-    import sys
-
-    return subprocess.run(
-        [sys.executable, "-m", "tinysim.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def test_a_fifo_and_a_device_are_refused_at_once(tmp_path):

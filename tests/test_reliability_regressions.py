@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tflite
+from cli_process import tinysim as _tinysim
 from hostile_inputs import DONE_WHEN, fc_model, relu_model
 from trickle_server import Trickle
 
@@ -23,17 +24,6 @@ from tinysim.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 HANG_GUARD_S = 30.0  # a refusal that takes longer is a hang (the 2 s: benchmarks/refusals.py)
-
-
-def _tinysim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tinysim.cli.main", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from cli_process import tinysim
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = str(ROOT / "workloads" / "scenarios" / "kws_always_on.yaml")
-
-
-def tinysim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "tinysim.cli.main", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_table_with_breakdown_and_battery(tmp_path):
